@@ -1,0 +1,113 @@
+#pragma once
+// The parsed, validated configuration. Plain data: loading and validation live in loader.cpp,
+// and nothing here does I/O. Every probe, and later every rule, reads only these structs.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qw::config {
+
+using Duration = std::chrono::milliseconds;
+
+// Where a value came from, so errors found after parsing can still name line:column.
+struct SourceMark {
+  int line = 0;    // 1-based; 0 = not from a file
+  int column = 0;  // 1-based
+};
+
+struct HttpConfig {
+  std::string listen = "127.0.0.1:9187";  // host:port; 9187 is postgres_exporter's, so we shift.
+  Duration request_timeout{5000};         // a slow client cannot hold a connection longer
+  std::size_t max_connections = 64;       // concurrent HTTP connections; more are refused
+  std::size_t max_request_bytes = 8192;   // header + body; /metrics never needs a body
+};
+
+// Settings shared by every instance of one probe kind; each may be overridden per target/queue.
+struct ProbeSettings {
+  Duration interval{15000};       // how often one instance runs
+  Duration query_timeout{3000};   // client-side deadline (cancel) and server statement_timeout
+  Duration max_backoff{120000};   // the longest a failing probe waits between runs
+};
+
+struct ProbesConfig {
+  ProbeSettings health{Duration{5000}, Duration{2000}, Duration{30000}};
+  ProbeSettings queue{Duration{15000}, Duration{3000}, Duration{120000}};
+};
+
+enum class ExpectedRole { any, primary, replica };
+
+struct TargetConfig {
+  std::string name;
+  std::string dsn;                       // after ${ENV} expansion; may hold a password: never log
+  std::optional<std::string> password_file;
+  std::string region;                    // exported as the `region` label
+  ExpectedRole expect = ExpectedRole::any;  // a primary that turns read-only is "down"
+  Duration connect_timeout{3000};        // libpq connect_timeout (rounded up to whole seconds, >= 2)
+  int max_connections = 2;               // the most connections queuewatch ever opens here
+  SourceMark mark;
+};
+
+enum class TimestampKind {
+  timestamptz,    // timestamp with time zone
+  timestamp_utc,  // timestamp without time zone that holds UTC (Rails, Procrastinate, ...)
+};
+
+enum class CompletedRows {
+  kept,     // finished rows stay: count them incrementally by the finished timestamp
+  deleted,  // finished rows are deleted: count the table's deletes
+};
+
+// How a job's state is told: either a column with value lists, or one SQL boolean per state.
+struct StateMapping {
+  std::optional<std::string> column;  // set => the value lists below apply
+  std::vector<std::string> ready, running, completed, failed;  // values of `column`
+  // Set when `column` is not: trusted SQL boolean expressions over the table's columns.
+  std::string ready_when, running_when, completed_when, failed_when;
+};
+
+struct TimestampMapping {
+  TimestampKind kind = TimestampKind::timestamptz;
+  std::optional<std::string> enqueued;   // created/enqueued at
+  std::optional<std::string> run_at;     // scheduled for; ready jobs in the future are not waiting
+  std::optional<std::string> started;    // claimed/attempted at
+  std::optional<std::string> finished;   // completed (and failed, unless `failed` is set)
+  std::optional<std::string> failed;     // when failures are stamped in another column
+  std::optional<std::string> heartbeat;  // last sign of life from the worker
+};
+
+struct QueueConfig {
+  std::string name;    // the source's name: the `source` label and the key in logs
+  std::string target;  // a TargetConfig name
+  std::string schema = "public";
+  std::string table;
+  std::string id_column = "id";
+  std::optional<std::string> queue_column;  // without one the table is a single queue `name`
+  std::vector<std::string> queue_names;     // fixed list; empty => discovered from the table
+  StateMapping state;
+  TimestampMapping timestamps;
+  CompletedRows completed_rows = CompletedRows::kept;
+  Duration settle_delay{10000};  // rows finished this recently may still commit: count them later
+  std::int64_t count_cap = 100000;  // ready/running counts stop here; cost stays bounded
+  std::optional<Duration> interval;       // overrides probes.queue.interval
+  std::optional<Duration> query_timeout;  // overrides probes.queue.query_timeout
+  SourceMark mark;
+};
+
+struct Config {
+  HttpConfig http;
+  ProbesConfig probes;
+  std::string state_dir = "/var/lib/queuewatch";
+  std::string log_level = "info";
+  std::vector<TargetConfig> targets;
+  std::vector<QueueConfig> queues;
+
+  const TargetConfig* find_target(const std::string& name) const {
+    for (const auto& t : targets)
+      if (t.name == name) return &t;
+    return nullptr;
+  }
+};
+
+}  // namespace qw::config

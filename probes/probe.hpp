@@ -1,0 +1,39 @@
+#pragma once
+// The probe interface. A probe observes one thing (a target's health, one job table) and
+// publishes samples. The scheduler owns timing, overlap and backoff; the probe owns only SQL.
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "probes/failure_reason.hpp"
+#include "probes/samples.hpp"
+
+namespace qw::probes {
+
+namespace pg {
+class TargetPool;
+}
+
+// What a run may use. The pool is the target's: probes never open connections themselves.
+struct ProbeContext {
+  pg::TargetPool& pool;
+};
+
+class Probe {
+ public:
+  virtual ~Probe() = default;
+  virtual std::string_view kind() const = 0;  // "postgres_queue"; the `probe` label
+  virtual const std::string& id() const = 0;  // unique, e.g. "postgres_queue/primary/app_jobs"
+  virtual const std::string& target() const = 0;
+  virtual config::Duration interval() const = 0;
+  virtual config::Duration max_backoff() const = 0;
+
+  // One round, blocking. Runs on a worker thread, never concurrently with itself. Publishes its
+  // samples (also on failure: "cannot measure" is data) and returns why it failed, or none.
+  virtual FailureReason run(ProbeContext& ctx, SampleSink& sink) = 0;
+};
+
+using ProbeList = std::vector<std::unique_ptr<Probe>>;
+
+}  // namespace qw::probes

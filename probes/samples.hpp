@@ -1,0 +1,60 @@
+#pragma once
+// What probes report. Plain values: the exporter turns them into metrics, and the rules (later)
+// judge them. Ages and timestamps come from the database's clock, never the daemon's.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "probes/failure_reason.hpp"
+
+namespace qw::probes {
+
+struct TargetHealthSample {
+  std::string target;
+  bool up = false;
+  FailureReason reason = FailureReason::none;  // set whenever up == false
+  std::string detail;                          // the server's or libpq's own words
+  std::optional<double> connect_seconds;       // set when this run had to connect
+  std::optional<double> query_seconds;         // the health query's round trip
+  std::string server_version;                  // e.g. "15.18"
+  std::optional<bool> in_recovery;             // pg_is_in_recovery(), when it answered
+};
+
+struct QueueSample {
+  std::string queue;                            // queue column value, or the source name
+  std::int64_t ready = 0;                       // waiting and runnable now (the backlog)
+  bool ready_capped = false;                    // ready hit count_cap: the true value is higher
+  std::int64_t running = 0;
+  bool running_capped = false;
+  std::optional<double> oldest_ready_age_seconds;    // none when nothing waits
+  std::optional<double> oldest_running_age_seconds;  // none when nothing runs
+  std::optional<double> oldest_heartbeat_age_seconds;  // among running jobs, when mapped
+  std::uint64_t completed_delta = 0;  // completions counted this round (added to a counter)
+  std::uint64_t failed_delta = 0;
+  bool completions_known = true;  // false in deleted mode for multi-queue tables (see README)
+};
+
+struct QueueProbeSample {
+  std::string target;
+  std::string source;  // QueueConfig::name
+  bool ok = false;
+  FailureReason reason = FailureReason::none;
+  std::string detail;  // names the table or column on undefined_* / permission_denied
+  std::vector<QueueSample> queues;
+  // Deleted mode: completions of the whole table this round, from its delete counter.
+  std::optional<std::uint64_t> table_completed_delta;
+};
+
+using Sample = std::variant<TargetHealthSample, QueueProbeSample>;
+
+// Where probes deliver. Called from worker threads: implementations must be thread-safe.
+class SampleSink {
+ public:
+  virtual ~SampleSink() = default;
+  virtual void publish(const Sample& sample) = 0;
+};
+
+}  // namespace qw::probes
