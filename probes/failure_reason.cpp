@@ -1,0 +1,47 @@
+#include "probes/failure_reason.hpp"
+
+namespace qw::probes {
+
+namespace {
+struct ReasonText {
+  FailureReason reason;
+  std::string_view label;
+  std::string_view words;
+};
+
+constexpr ReasonText kTexts[] = {
+    {FailureReason::none, "none", "ok"},
+    {FailureReason::connection_refused, "connection_refused", "connection refused"},
+    {FailureReason::dns, "dns", "host name does not resolve"},
+    {FailureReason::connect_timeout, "connect_timeout", "connection timed out"},
+    {FailureReason::auth_failed, "auth_failed", "authentication failed"},
+    {FailureReason::too_many_connections, "too_many_connections", "too many connections"},
+    {FailureReason::read_only, "read_only", "database is read-only"},
+    {FailureReason::in_recovery, "in_recovery", "database is in recovery (a standby)"},
+    {FailureReason::query_timeout, "query_timeout", "query timed out"},
+    {FailureReason::undefined_table, "undefined_table", "table does not exist"},
+    {FailureReason::undefined_column, "undefined_column", "column does not exist"},
+    {FailureReason::permission_denied, "permission_denied", "permission denied"},
+    {FailureReason::other, "other", "error"},
+};
+}  // namespace
+
+std::string_view to_string(FailureReason reason) {
+  for (const auto& t : kTexts)
+    if (t.reason == reason) return t.label;
+  return "other";
+}
+
+std::string_view describe(FailureReason reason) {
+  for (const auto& t : kTexts)
+    if (t.reason == reason) return t.words;
+  return "error";
+}
+
+std::optional<FailureReason> parse_failure_reason(std::string_view text) {
+  for (const auto& t : kTexts)
+    if (t.label == text) return t.reason;
+  return std::nullopt;
+}
+
+}  // namespace qw::probes
