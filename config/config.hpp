@@ -26,9 +26,9 @@ struct HttpConfig {
 
 // Settings shared by every instance of one probe kind; each may be overridden per target/queue.
 struct ProbeSettings {
-  Duration interval{15000};       // how often one instance runs
-  Duration query_timeout{3000};   // client-side deadline (cancel) and server statement_timeout
-  Duration max_backoff{120000};   // the longest a failing probe waits between runs
+  Duration interval{15000};      // how often one instance runs
+  Duration query_timeout{3000};  // client-side deadline (cancel) and server statement_timeout
+  Duration max_backoff{120000};  // the longest a failing probe waits between runs
 };
 
 struct ProbesConfig {
@@ -40,12 +40,12 @@ enum class ExpectedRole { any, primary, replica };
 
 struct TargetConfig {
   std::string name;
-  std::string dsn;                       // after ${ENV} expansion; may hold a password: never log
+  std::string dsn;  // after ${ENV} expansion; may hold a password: never log
   std::optional<std::string> password_file;
-  std::string region;                    // exported as the `region` label
+  std::string region;                       // exported as the `region` label
   ExpectedRole expect = ExpectedRole::any;  // a primary that turns read-only is "down"
-  Duration connect_timeout{3000};        // libpq connect_timeout (rounded up to whole seconds, >= 2)
-  int max_connections = 2;               // the most connections queuewatch ever opens here
+  Duration connect_timeout{3000};  // libpq connect_timeout (rounded up to whole seconds, >= 2)
+  int max_connections = 2;         // the most connections queuewatch ever opens here
   SourceMark mark;
 };
 
@@ -61,7 +61,7 @@ enum class CompletedRows {
 
 // How a job's state is told: either a column with value lists, or one SQL boolean per state.
 struct StateMapping {
-  std::optional<std::string> column;  // set => the value lists below apply
+  std::optional<std::string> column;                           // set => the value lists below apply
   std::vector<std::string> ready, running, completed, failed;  // values of `column`
   // Set when `column` is not: trusted SQL boolean expressions over the table's columns.
   std::string ready_when, running_when, completed_when, failed_when;
@@ -89,7 +89,7 @@ struct QueueConfig {
   TimestampMapping timestamps;
   CompletedRows completed_rows = CompletedRows::kept;
   Duration settle_delay{10000};  // rows finished this recently may still commit: count them later
-  std::int64_t count_cap = 100000;  // ready/running counts stop here; cost stays bounded
+  std::int64_t count_cap = 100000;        // ready/running counts stop here; cost stays bounded
   std::optional<Duration> interval;       // overrides probes.queue.interval
   std::optional<Duration> query_timeout;  // overrides probes.queue.query_timeout
   SourceMark mark;

@@ -1,0 +1,88 @@
+// The top level, `http` and `probes`: the daemon-wide settings.
+#include <fmt/format.h>
+
+#include "config/decoders.hpp"
+#include "config/duration.hpp"
+#include "config/listen_address.hpp"
+
+namespace qw::config::detail {
+namespace {
+
+constexpr std::string_view kRootKeys[] = {"http",   "state_dir", "log_level",
+                                          "probes", "targets",   "queues"};
+constexpr std::string_view kHttpKeys[] = {"listen", "request_timeout", "max_connections",
+                                          "max_request_bytes"};
+constexpr std::string_view kProbesKeys[] = {"postgres_health", "postgres_queue"};
+constexpr std::string_view kProbeSettingKeys[] = {"interval", "query_timeout", "max_backoff"};
+constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
+
+// Anything below 1 KiB cannot hold a browser's or Prometheus' ordinary request headers.
+constexpr std::int64_t kMinRequestBytes = 1024;
+
+void decode_probe_settings(Context& ctx, const Value& value, ProbeSettings& out) {
+  MapReader map(ctx, value, kProbeSettingKeys);
+  if (auto v = map.get("interval")) assign(read_duration(ctx, *v, kMinInterval), out.interval);
+  if (auto v = map.get("query_timeout")) {
+    assign(read_duration(ctx, *v, Duration{1}), out.query_timeout);
+  }
+  if (auto v = map.get("max_backoff")) {
+    std::optional<Duration> backoff = read_duration(ctx, *v, Duration{1});
+    // Backoff stretches the interval of a failing probe; a ceiling below the interval would
+    // make a failing probe run more often than a healthy one.
+    if (backoff && *backoff < out.interval) {
+      ctx.error(v->path, v->mark,
+                fmt::format("must be at least the interval ({}), got {}",
+                            format_duration(out.interval), format_duration(*backoff)));
+    } else {
+      assign(std::move(backoff), out.max_backoff);
+    }
+  }
+}
+
+}  // namespace
+
+void decode_root(Context& ctx, const Value& root, Config& out) {
+  MapReader map(ctx, root, kRootKeys);
+  if (!map.is_mapping()) return;
+  if (auto v = map.get("http")) decode_http(ctx, *v, out.http);
+  if (auto v = map.get("state_dir")) assign(read_nonempty_string(ctx, *v), out.state_dir);
+  if (auto v = map.get("log_level")) {
+    if (auto index = read_enum_index(ctx, *v, kLogLevels)) {
+      out.log_level = std::string(kLogLevels[*index]);
+    }
+  }
+  if (auto v = map.get("probes")) decode_probes(ctx, *v, out.probes);
+  if (auto v = map.require("targets")) decode_targets(ctx, *v, out.targets);
+  if (auto v = map.get("queues")) decode_queues(ctx, *v, out.targets, out.queues);
+}
+
+void decode_http(Context& ctx, const Value& value, HttpConfig& out) {
+  MapReader map(ctx, value, kHttpKeys);
+  if (auto v = map.get("listen")) {
+    if (std::optional<std::string> s = read_nonempty_string(ctx, *v)) {
+      if (parse_listen_address(*s)) {
+        out.listen = std::move(*s);
+      } else {
+        ctx.error(v->path, v->mark,
+                  fmt::format("\"{}\" is not host:port (IPv6 in brackets: [::1]:9187)", *s));
+      }
+    }
+  }
+  if (auto v = map.get("request_timeout")) {
+    assign(read_duration(ctx, *v, Duration{1}), out.request_timeout);
+  }
+  if (auto v = map.get("max_connections")) {
+    assign(read_integer(ctx, *v, 1, 65535), out.max_connections);
+  }
+  if (auto v = map.get("max_request_bytes")) {
+    assign(read_integer(ctx, *v, kMinRequestBytes, 1 << 20), out.max_request_bytes);
+  }
+}
+
+void decode_probes(Context& ctx, const Value& value, ProbesConfig& out) {
+  MapReader map(ctx, value, kProbesKeys);
+  if (auto v = map.get("postgres_health")) decode_probe_settings(ctx, *v, out.health);
+  if (auto v = map.get("postgres_queue")) decode_probe_settings(ctx, *v, out.queue);
+}
+
+}  // namespace qw::config::detail

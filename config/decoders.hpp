@@ -1,0 +1,34 @@
+#pragma once
+// One decoder per section of the file. Each reads its part of the tree into Config, recording
+// errors in the Context and keeping defaults where a value is missing or wrong. Internal to
+// config/; the entry points are in loader.hpp.
+#include "config/config.hpp"
+#include "config/yaml_reader.hpp"
+
+namespace qw::config::detail {
+
+void decode_root(Context& ctx, const Value& root, Config& out);
+void decode_http(Context& ctx, const Value& value, HttpConfig& out);
+void decode_probes(Context& ctx, const Value& value, ProbesConfig& out);
+void decode_targets(Context& ctx, const Value& value, std::vector<TargetConfig>& out);
+// Needs the decoded targets: a queue must name one of them.
+void decode_queues(Context& ctx, const Value& value, const std::vector<TargetConfig>& targets,
+                   std::vector<QueueConfig>& out);
+// Parts of a queue: how its rows tell their state, and which columns hold its timestamps.
+// `completed_rows` decides whether `completed` may be empty: deleted rows have no state to list.
+void decode_state(Context& ctx, const Value& value, CompletedRows completed_rows,
+                  StateMapping& out);
+void decode_timestamps(Context& ctx, const Value& value, TimestampMapping& out);
+
+// The first element named `name`, for duplicate checks; nullptr if none.
+template <typename T>
+const T* find_by_name(const std::vector<T>& items, const std::string& name) {
+  for (const T& item : items)
+    if (item.name == name) return &item;
+  return nullptr;
+}
+
+// Probe intervals shorter than this would be a load test against the database, not monitoring.
+inline constexpr Duration kMinInterval{100};
+
+}  // namespace qw::config::detail

@@ -1,0 +1,17 @@
+#pragma once
+// A target's password kept in its own file (mode 0600, owned by the service user), so the config
+// can be world-readable and checked into version control. The connection code reads it on every
+// connect, so rotating the password needs no restart; the loader reads it once to fail early.
+#include <string>
+
+namespace qw::config {
+
+struct PasswordFileResult {
+  std::string password;  // the first line, without its line ending
+  std::string error;     // non-empty when the file cannot be used
+  bool ok() const { return error.empty(); }
+};
+
+PasswordFileResult read_password_file(const std::string& path);
+
+}  // namespace qw::config
