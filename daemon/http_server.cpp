@@ -1,0 +1,427 @@
+#include "daemon/http_server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "config/listen_address.hpp"
+#include "queuewatch/version.hpp"
+
+namespace qw::daemon {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+namespace {
+
+constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+constexpr std::string_view kTextContentType = "text/plain; charset=utf-8";
+// After an error response we read and discard what the client still sends, for at most this
+// long, before closing: closing with unread input makes the kernel send RST, and the client
+// would then see "connection reset" instead of our 413/431.
+constexpr std::chrono::milliseconds kLingerLimit{2000};
+// A failed accept (EMFILE, ENOBUFS) is retried after this pause rather than in a busy loop.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+// Refused connections are logged at most this often: under a flood, one line says enough.
+constexpr std::chrono::seconds kRefusalLogInterval{60};
+
+std::string server_header() {
+  return fmt::format("queuewatch/{}", qw::kVersion);
+}
+
+// A host name is resolved once, here, at startup, where blocking is harmless. The syntax is
+// config::parse_listen_address's, the same the loader validated.
+tcp::endpoint resolve_listen(asio::io_context& io, const std::string& listen) {
+  const auto parsed = config::parse_listen_address(listen);
+  if (!parsed)
+    throw std::runtime_error(fmt::format(
+        "cannot listen on {}: expected host:port or [ipv6]:port, e.g. 127.0.0.1:9187", listen));
+  const std::string& host = parsed->host;
+  const std::uint16_t port = parsed->port;
+
+  error_code address_error;
+  const auto address = asio::ip::make_address(host, address_error);
+  if (!address_error) return {address, port};
+
+  tcp::resolver resolver(io);
+  error_code resolve_error;
+  const auto results =
+      resolver.resolve(host, std::to_string(port),
+                       tcp::resolver::numeric_service | tcp::resolver::passive, resolve_error);
+  if (resolve_error || results.empty())
+    throw std::runtime_error(fmt::format("cannot listen on {}: cannot resolve \"{}\": {}", listen,
+                                         host, resolve_error.message()));
+  return results.begin()->endpoint();
+}
+
+enum class Route { metrics, healthy, ready, index, unknown };
+
+Route route_of(std::string_view target) {
+  // Query strings do not select anything here; Prometheus and probes sometimes add them.
+  target = target.substr(0, target.find('?'));
+  if (target == "/metrics") return Route::metrics;
+  if (target == "/-/healthy") return Route::healthy;
+  if (target == "/-/ready") return Route::ready;
+  if (target == "/") return Route::index;
+  return Route::unknown;
+}
+
+using Response = http::response<http::string_body>;
+
+Response make_text(http::status status, std::string body, unsigned version) {
+  Response res{status, version};
+  res.set(http::field::server, server_header());
+  res.set(http::field::content_type, kTextContentType);
+  res.body() = std::move(body);
+  return res;
+}
+
+std::string index_page() {
+  return fmt::format(
+      "<!DOCTYPE html>\n<html><head><title>queuewatch</title></head><body>\n"
+      "<h1>queuewatch {}</h1>\n<p><a href=\"/metrics\">Metrics</a></p>\n</body></html>\n",
+      qw::kVersion);
+}
+
+Response dispatch_request(const http::request<http::string_body>& req,
+                          const HttpHandlers& handlers) {
+  const unsigned version = req.version();
+  const Route route = route_of(req.target());
+  if (route == Route::unknown) return make_text(http::status::not_found, "Not Found\n", version);
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    auto res = make_text(http::status::method_not_allowed, "Method Not Allowed\n", version);
+    res.set(http::field::allow, "GET, HEAD");
+    return res;
+  }
+  switch (route) {
+    case Route::metrics: {
+      std::string text;
+      try {
+        text = handlers.metrics_text ? handlers.metrics_text() : std::string{};
+      } catch (const std::exception& e) {
+        spdlog::error("http: cannot render /metrics: {}", e.what());
+        return make_text(http::status::internal_server_error, "cannot render metrics\n", version);
+      }
+      auto res = make_text(http::status::ok, std::move(text), version);
+      res.set(http::field::content_type, kMetricsContentType);
+      return res;
+    }
+    case Route::healthy:
+      return make_text(http::status::ok, "OK\n", version);
+    case Route::ready:
+      if (handlers.ready && handlers.ready()) return make_text(http::status::ok, "OK\n", version);
+      return make_text(http::status::service_unavailable, "Not Ready\n", version);
+    case Route::index: {
+      auto res = make_text(http::status::ok, index_page(), version);
+      res.set(http::field::content_type, "text/html; charset=utf-8");
+      return res;
+    }
+    case Route::unknown:
+      break;
+  }
+  return make_text(http::status::not_found, "Not Found\n", version);
+}
+
+bool is_parse_error(const error_code& ec) {
+  return ec.category() == make_error_code(http::error::bad_target).category();
+}
+
+class Session;
+
+}  // namespace
+
+struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
+  State(asio::io_context& io_context, const config::HttpConfig& http_config,
+        HttpHandlers http_handlers)
+      : io(io_context),
+        config(http_config),
+        handlers(std::move(http_handlers)),
+        acceptor(io_context),
+        retry_timer(io_context) {}
+
+  void listen();
+  void accept_next();
+  void on_accept(const error_code& ec, tcp::socket socket);
+  void refuse(tcp::socket& socket);
+  void stop();
+
+  asio::io_context& io;
+  const config::HttpConfig config;
+  const HttpHandlers handlers;
+  tcp::acceptor acceptor;
+  asio::steady_timer retry_timer;
+  std::uint16_t port = 0;
+  bool started = false;
+  bool stopped = false;
+  // Open connections, for max_connections and for closing them on stop(). Only touched on the
+  // event loop; a Session removes itself when its last pending operation is gone.
+  std::unordered_set<Session*> sessions;
+  std::size_t refused_since_log = 0;
+  std::optional<std::chrono::steady_clock::time_point> last_refusal_log;
+};
+
+namespace {
+
+// One client connection: reads requests one at a time (keep-alive), answers each, and closes on
+// error, timeout, an over-limit request, or when the client or the server asks to.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<HttpServer::State> state)
+      : stream_(std::move(socket)),
+        buffer_(state->config.max_request_bytes),
+        state_(std::move(state)) {}
+
+  ~Session() { state_->sessions.erase(this); }
+
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void start() {
+    state_->sessions.insert(this);
+    read_request();
+  }
+
+  // Called by stop(): pending operations complete with operation_aborted and release us.
+  void close() {
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+ private:
+  std::size_t limit() const { return state_->config.max_request_bytes; }
+
+  void read_request() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(limit(), std::numeric_limits<std::uint32_t>::max())));
+    parser_->body_limit(limit());
+    // One deadline for the whole request, not per read: a client trickling a byte at a time
+    // (slowloris) is cut off just like one that sends nothing.
+    stream_.expires_after(state_->config.request_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
+  }
+
+  void on_header(error_code ec, std::size_t header_bytes) {
+    if (ec) return on_read_error(ec);
+    const auto length = parser_->content_length();
+    if (header_bytes >= limit() || (length && *length > limit() - header_bytes)) {
+      return reject(http::status::payload_too_large, "Request Too Large\n");
+    }
+    if (parser_->is_done()) return on_request();
+    // Chunked bodies have no length up front; the parser enforces what is left of the budget.
+    parser_->body_limit(limit() - header_bytes);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](error_code read_ec, std::size_t) {
+                       if (read_ec) return self->on_read_error(read_ec);
+                       self->on_request();
+                     });
+  }
+
+  void on_read_error(const error_code& ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted) return close();
+    if (ec == beast::error::timeout) {
+      // tcp_stream has already closed the socket; there is nobody left to answer.
+      spdlog::debug("http: closed a connection that did not send a whole request within {}ms",
+                    state_->config.request_timeout.count());
+      return;
+    }
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
+      return reject(http::status::request_header_fields_too_large,
+                    "Request Header Fields Too Large\n");
+    if (ec == http::error::body_limit)
+      return reject(http::status::payload_too_large, "Request Too Large\n");
+    if (is_parse_error(ec)) return reject(http::status::bad_request, "Bad Request\n");
+    close();  // reset by peer and the like: nothing to answer
+  }
+
+  void on_request() {
+    const auto& req = parser_->get();
+    response_ = dispatch_request(req, state_->handlers);
+    response_.keep_alive(req.keep_alive());
+    response_.prepare_payload();
+    if (req.method() == http::verb::head) {
+      // HEAD announces the length GET would send, and sends nothing.
+      const auto size = response_.body().size();
+      response_.body().clear();
+      response_.content_length(size);
+    }
+    write(/*linger_after=*/false);
+  }
+
+  // An error we answer and then close: the rest of the request is not worth parsing.
+  void reject(http::status status, std::string body) {
+    response_ = make_text(status, std::move(body), 11);
+    response_.keep_alive(false);
+    response_.prepare_payload();
+    write(/*linger_after=*/true);
+  }
+
+  void write(bool linger_after) {
+    // A client that does not read its response holds the connection no longer than one that
+    // does not send its request.
+    stream_.expires_after(state_->config.request_timeout);
+    http::async_write(stream_, response_,
+                      [self = shared_from_this(), linger_after](error_code ec, std::size_t) {
+                        self->on_write(ec, linger_after);
+                      });
+  }
+
+  void on_write(const error_code& ec, bool linger_after) {
+    if (ec) return close();
+    if (linger_after) return linger();
+    if (!response_.keep_alive()) {
+      error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      return close();
+    }
+    read_request();
+  }
+
+  void linger() {
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(
+        std::min<std::chrono::milliseconds>(kLingerLimit, state_->config.request_timeout));
+    discard();
+  }
+
+  void discard() {
+    stream_.async_read_some(asio::buffer(discard_),
+                            [self = shared_from_this()](error_code ec, std::size_t) {
+                              if (ec) return self->close();
+                              self->discard();
+                            });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;  // bounded: never holds more than max_request_bytes
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Response response_;
+  std::shared_ptr<HttpServer::State> state_;
+  std::array<char, 1024> discard_{};
+};
+
+}  // namespace
+
+void HttpServer::State::listen() {
+  const auto endpoint = resolve_listen(io, config.listen);
+  try {
+    acceptor.open(endpoint.protocol());
+    // A restart must not fail because the previous process's connections sit in TIME_WAIT.
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+    port = acceptor.local_endpoint().port();
+  } catch (const boost::system::system_error& e) {
+    throw std::runtime_error(
+        fmt::format("cannot listen on {}: {}", config.listen, e.code().message()));
+  }
+}
+
+void HttpServer::State::accept_next() {
+  acceptor.async_accept([self = shared_from_this()](error_code ec, tcp::socket socket) {
+    self->on_accept(ec, std::move(socket));
+  });
+}
+
+void HttpServer::State::on_accept(const error_code& ec, tcp::socket socket) {
+  if (stopped || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    spdlog::warn("http: accept failed: {}; retrying", ec.message());
+    retry_timer.expires_after(kAcceptRetryDelay);
+    retry_timer.async_wait([self = shared_from_this()](error_code wait_ec) {
+      if (!wait_ec && !self->stopped) self->accept_next();
+    });
+    return;
+  }
+  if (sessions.size() >= config.max_connections) {
+    refuse(socket);
+  } else {
+    std::make_shared<Session>(std::move(socket), shared_from_this())->start();
+  }
+  accept_next();
+}
+
+// Over max_connections: one non-blocking attempt to say so, then close. Never queue the
+// connection, or a flood of idle clients would grow memory and file descriptors without bound.
+void HttpServer::State::refuse(tcp::socket& socket) {
+  static constexpr std::string_view kBusy =
+      "HTTP/1.1 503 Service Unavailable\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n"
+      "Content-Length: 26\r\n"
+      "Connection: close\r\n"
+      "\r\n"
+      "Too many open connections\n";
+  error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+
+  ++refused_since_log;
+  const auto now = std::chrono::steady_clock::now();
+  if (!last_refusal_log || now - *last_refusal_log >= kRefusalLogInterval) {
+    spdlog::warn("http: refused {} connection(s): already {} open (http.max_connections)",
+                 refused_since_log, sessions.size());
+    refused_since_log = 0;
+    last_refusal_log = now;
+  }
+}
+
+void HttpServer::State::stop() {
+  if (stopped) return;
+  stopped = true;
+  error_code ignored;
+  acceptor.close(ignored);
+  retry_timer.cancel();
+  // close() only cancels; the sessions leave the set later, as their handlers run.
+  for (Session* session : std::vector<Session*>(sessions.begin(), sessions.end())) session->close();
+}
+
+HttpServer::HttpServer(asio::io_context& io, const config::HttpConfig& config,
+                       HttpHandlers handlers)
+    : state_(std::make_shared<State>(io, config, std::move(handlers))) {
+  state_->listen();
+}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+void HttpServer::start() {
+  asio::dispatch(state_->io, [state = state_] {
+    if (state->started || state->stopped) return;
+    state->started = true;
+    spdlog::info("http: listening on {} (port {})", state->config.listen, state->port);
+    state->accept_next();
+  });
+}
+
+void HttpServer::stop() {
+  asio::dispatch(state_->io, [state = state_] { state->stop(); });
+}
+
+std::uint16_t HttpServer::port() const {
+  return state_->port;
+}
+
+}  // namespace qw::daemon
