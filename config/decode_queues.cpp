@@ -24,7 +24,9 @@ void check_target_reference(Context& ctx, const Value& v, const std::string& nam
                             const std::vector<TargetConfig>& targets) {
   if (find_by_name(targets, name) != nullptr) return;
   std::vector<std::string_view> names;
-  for (const TargetConfig& t : targets) names.push_back(t.name);
+  for (const TargetConfig& t : targets) {
+    if (!t.name.empty()) names.push_back(t.name);  // unnamed ones are reported already
+  }
   std::string message = fmt::format("no target named \"{}\"", name);
   if (auto guess = closest_match(name, names)) {
     message += fmt::format("; did you mean \"{}\"?", *guess);

@@ -212,6 +212,10 @@ std::optional<Duration> read_duration(Context& ctx, const Value& value, Duration
   std::optional<std::string> s = read_string(ctx, value);
   if (!s) return std::nullopt;
   std::optional<Duration> d = parse_duration(*s);
+  if (!d && s->starts_with('-')) {
+    ctx.error(value.path, value.mark, fmt::format("\"{}\": durations cannot be negative", *s));
+    return std::nullopt;
+  }
   if (!d) {
     ctx.error(value.path, value.mark,
               fmt::format("\"{}\" is not a duration (write a number with a unit: ms, s, m, h, d; "
