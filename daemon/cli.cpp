@@ -1,0 +1,75 @@
+#include "daemon/cli.hpp"
+
+namespace qw::daemon {
+
+const char* usage_text() {
+  return R"(queuewatch — watches PostgreSQL-backed job queues and the databases under them.
+
+Usage:
+  queuewatch run --config FILE [--log-level LEVEL]
+      Run the daemon: probe on schedule, serve /metrics, /-/healthy, /-/ready.
+      SIGHUP reloads the config (an invalid one is refused and the old one kept);
+      SIGTERM or SIGINT stop it within two seconds.
+  queuewatch check-config FILE
+      Validate FILE and print every error as file:line:column: key.path: message.
+  queuewatch once --config FILE [--format table|json]
+      Run every probe once and print what it saw; for runbooks and debugging.
+  queuewatch --help | --version
+
+Exit codes:
+  0  success
+  1  runtime failure (for `once`: some probe could not measure)
+  2  bad command line or invalid config (nothing was started)
+)";
+}
+
+namespace {
+CliParse just(Command command) {
+  CliOptions o;
+  o.command = command;
+  return {o, ""};
+}
+}  // namespace
+
+CliParse parse_cli(const std::vector<std::string>& args) {
+  CliOptions o;
+  if (args.empty()) return {std::nullopt, "no command given"};
+  const std::string& cmd = args[0];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") return just(Command::help);
+  if (cmd == "--version" || cmd == "-V" || cmd == "version") return just(Command::version);
+  if (cmd == "run") o.command = Command::run;
+  else if (cmd == "check-config") o.command = Command::check_config;
+  else if (cmd == "once") o.command = Command::once;
+  else return {std::nullopt, "unknown command '" + cmd + "'"};
+
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const std::string& flag) -> std::optional<std::string> {
+      if (a.starts_with(flag + "=")) return a.substr(flag.size() + 1);
+      if (a == flag && i + 1 < args.size()) return args[++i];
+      return std::nullopt;
+    };
+    if (a == "--help" || a == "-h") return just(Command::help);
+    if (auto v = value("--config")) {
+      o.config_path = *v;
+    } else if (auto lvl = value("--log-level")) {
+      o.log_level = *lvl;
+    } else if (auto f = value("--format")) {
+      if (o.command != Command::once) return {std::nullopt, "--format is only for `once`"};
+      if (*f == "table") o.format = OutputFormat::table;
+      else if (*f == "json") o.format = OutputFormat::json;
+      else return {std::nullopt, "--format must be table or json, not '" + *f + "'"};
+    } else if (o.command == Command::check_config && !a.starts_with("-") &&
+               o.config_path.empty()) {
+      o.config_path = a;
+    } else {
+      return {std::nullopt, "unexpected argument '" + a + "'"};
+    }
+  }
+  if (o.config_path.empty())
+    return {std::nullopt, o.command == Command::check_config ? "check-config needs a FILE"
+                                                             : "missing --config FILE"};
+  return {o, ""};
+}
+
+}  // namespace qw::daemon

@@ -1,0 +1,32 @@
+#pragma once
+// Command-line parsing: subcommands and their flags, nothing else. Pure, so it is unit-tested.
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qw::daemon {
+
+enum class Command { run, check_config, once, help, version };
+enum class OutputFormat { table, json };
+
+struct CliOptions {
+  Command command = Command::help;
+  std::string config_path;
+  OutputFormat format = OutputFormat::table;
+  std::optional<std::string> log_level;  // overrides the config's log_level
+};
+
+struct CliParse {
+  std::optional<CliOptions> options;
+  std::string error;  // set when options is empty: print it with the usage, exit 2
+};
+
+CliParse parse_cli(const std::vector<std::string>& args);  // args without argv[0]
+const char* usage_text();
+
+// Exit codes, documented in --help: scripts and systemd rely on them.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // runtime failure, or `once` could not measure something
+inline constexpr int kExitUsage = 2;    // bad command line or invalid config
+
+}  // namespace qw::daemon

@@ -1,0 +1,140 @@
+// `queuewatch once`: every probe runs once, in order, and what it saw is printed. Runbooks use
+// it to answer "what does queuewatch see right now?" without Prometheus.
+#include <iostream>
+#include <mutex>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "config/loader.hpp"
+#include "daemon/app.hpp"
+#include "probes/pg/conninfo.hpp"
+#include "probes/pg/pool_set.hpp"
+#include "probes/registry.hpp"
+
+namespace qw::daemon {
+
+namespace {
+
+class CollectingSink : public probes::SampleSink {
+ public:
+  void publish(const probes::Sample& sample) override {
+    std::lock_guard lock(mutex_);
+    samples.push_back(sample);
+  }
+  std::vector<probes::Sample> samples;
+
+ private:
+  std::mutex mutex_;
+};
+
+std::string age(const std::optional<double>& seconds) {
+  return seconds ? fmt::format("{:.1f}s", *seconds) : "-";
+}
+
+void print_table(const std::vector<probes::Sample>& samples, const config::Config& config) {
+  std::cout << fmt::format("{:<20} {:<26} {:<5} {:<22} {:>9} {:<8} {}\n", "TARGET", "ENDPOINT",
+                           "UP", "REASON", "LATENCY", "VERSION", "DETAIL");
+  for (const auto& s : samples)
+    if (const auto* h = std::get_if<probes::TargetHealthSample>(&s)) {
+      const auto* t = config.find_target(h->target);
+      std::cout << fmt::format(
+          "{:<20} {:<26} {:<5} {:<22} {:>9} {:<8} {}\n", h->target,
+          t ? probes::pg::describe_endpoint(t->dsn) : "?", h->up ? "yes" : "NO",
+          h->up ? (h->in_recovery.value_or(false) ? "(standby)" : "") : probes::to_string(h->reason),
+          h->query_seconds ? fmt::format("{:.1f}ms", *h->query_seconds * 1000) : "-",
+          h->server_version, h->detail);
+    }
+  std::cout << "\n"
+            << fmt::format("{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10}  {}\n", "SOURCE",
+                           "QUEUE", "READY", "READY_AGE", "RUNNING", "RUN_AGE", "HEARTBEAT",
+                           "STATUS");
+  for (const auto& s : samples)
+    if (const auto* q = std::get_if<probes::QueueProbeSample>(&s)) {
+      if (!q->ok) {
+        std::cout << fmt::format("{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10}  {}: {}\n",
+                                 q->source, "-", "-", "-", "-", "-", "-",
+                                 probes::to_string(q->reason), q->detail);
+        continue;
+      }
+      for (const auto& x : q->queues)
+        std::cout << fmt::format("{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10}  ok\n",
+                                 q->source, x.queue,
+                                 fmt::format("{}{}", x.ready, x.ready_capped ? "+" : ""),
+                                 age(x.oldest_ready_age_seconds),
+                                 fmt::format("{}{}", x.running, x.running_capped ? "+" : ""),
+                                 age(x.oldest_running_age_seconds),
+                                 age(x.oldest_heartbeat_age_seconds));
+    }
+}
+
+boost::json::value opt(const std::optional<double>& v) {
+  return v ? boost::json::value(*v) : boost::json::value(nullptr);
+}
+
+void print_json(const std::vector<probes::Sample>& samples) {
+  boost::json::array targets, sources;
+  for (const auto& s : samples) {
+    if (const auto* h = std::get_if<probes::TargetHealthSample>(&s)) {
+      boost::json::object o{{"target", h->target},
+                            {"up", h->up},
+                            {"reason", probes::to_string(h->reason)},
+                            {"detail", h->detail},
+                            {"connect_seconds", opt(h->connect_seconds)},
+                            {"query_seconds", opt(h->query_seconds)},
+                            {"server_version", h->server_version}};
+      o["in_recovery"] =
+          h->in_recovery ? boost::json::value(*h->in_recovery) : boost::json::value(nullptr);
+      targets.push_back(std::move(o));
+    } else if (const auto* q = std::get_if<probes::QueueProbeSample>(&s)) {
+      boost::json::array queues;
+      for (const auto& x : q->queues)
+        queues.push_back(boost::json::object{
+            {"queue", x.queue},
+            {"ready", x.ready},
+            {"ready_capped", x.ready_capped},
+            {"oldest_ready_age_seconds", opt(x.oldest_ready_age_seconds)},
+            {"running", x.running},
+            {"running_capped", x.running_capped},
+            {"oldest_running_age_seconds", opt(x.oldest_running_age_seconds)},
+            {"oldest_heartbeat_age_seconds", opt(x.oldest_heartbeat_age_seconds)}});
+      sources.push_back(boost::json::object{{"target", q->target},
+                                            {"source", q->source},
+                                            {"ok", q->ok},
+                                            {"reason", probes::to_string(q->reason)},
+                                            {"detail", q->detail},
+                                            {"queues", std::move(queues)}});
+    }
+  }
+  std::cout << boost::json::serialize(boost::json::object{{"targets", std::move(targets)},
+                                                          {"sources", std::move(sources)}})
+            << "\n";
+}
+
+}  // namespace
+
+int run_once(const CliOptions& options) {
+  auto loaded = config::load_file(options.config_path);
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
+    return kExitUsage;
+  }
+  spdlog::set_level(spdlog::level::warn);  // the table is the output; logs only for trouble
+  const auto& config = loaded.config;
+  probes::pg::PoolSet pools(config);
+  CollectingSink sink;
+  bool all_ok = true;
+  for (auto& probe : probes::make_all_probes(config)) {
+    probes::ProbeContext ctx{pools.get(probe->target())};
+    all_ok = probe->run(ctx, sink) == probes::FailureReason::none && all_ok;
+  }
+  if (options.format == OutputFormat::json)
+    print_json(sink.samples);
+  else
+    print_table(sink.samples, config);
+  return all_ok ? kExitOk : kExitFailure;
+}
+
+}  // namespace qw::daemon

@@ -1,0 +1,92 @@
+#pragma once
+// The connections queuewatch holds to one target: at most max_connections, reused across probe
+// runs, opened lazily, and reopened with exponential backoff and jitter after a failure, so a
+// database in trouble sees one connection attempt per backoff step, not one per probe.
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "probes/failure_reason.hpp"
+#include "probes/pg/pg_error.hpp"
+#include "probes/pg/query_watchdog.hpp"
+
+#include <pqxx/connection>
+
+
+namespace qw::probes::pg {
+
+// Every connection busy for longer than the caller would wait: not a database failure.
+class PoolBusy : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct BackoffPolicy {
+  std::chrono::milliseconds initial{1000};  // the first retry comes quickly: blips are common
+  std::chrono::milliseconds max{30000};     // recovery is noticed within this (plus jitter)
+  double jitter = 0.2;  // +-20%, so many daemons do not reconnect in lockstep after an outage
+};
+
+class TargetPool {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  TargetPool(config::TargetConfig target, QueryWatchdog& watchdog, BackoffPolicy backoff = {});
+  ~TargetPool();
+  TargetPool(const TargetPool&) = delete;
+  TargetPool& operator=(const TargetPool&) = delete;
+
+  // What one use of a connection learned, for the health probe.
+  struct Use {
+    std::optional<double> connect_seconds;  // set when this use opened the connection
+  };
+
+  // Runs fn(conn) with a client-side deadline of `timeout` (the server-side statement_timeout is
+  // set to the same value). Throws PgError with a classified reason, or PoolBusy. A reused
+  // connection that turns out to be dead is replaced and fn retried once, so one stale socket
+  // is not reported as an outage.
+  Use with_connection(std::chrono::milliseconds timeout,
+                      const std::function<void(pqxx::connection&)>& fn);
+
+  // Last connect failure, while the pool is backing off; none when healthy.
+  FailureReason last_failure() const;
+  const config::TargetConfig& target() const { return target_; }
+
+  // Shutdown: no new connections; in-flight queries are cancelled by the watchdog's fire_all.
+  void close();
+
+ private:
+  struct Slot {
+    std::shared_ptr<pqxx::connection> conn;
+    bool fresh = false;  // opened for this use: a failure is real, not a stale socket
+    std::optional<double> connect_seconds;
+  };
+
+  Slot acquire(std::chrono::milliseconds wait);
+  void release(std::shared_ptr<pqxx::connection> conn, bool reusable);
+  std::shared_ptr<pqxx::connection> connect();  // throws PgError
+  void schedule_retry_locked(const PgError& failure);
+
+  const config::TargetConfig target_;
+  QueryWatchdog& watchdog_;
+  const BackoffPolicy backoff_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable released_;
+  std::vector<std::shared_ptr<pqxx::connection>> idle_;
+  int open_ = 0;  // idle + leased + being opened; never above max_connections
+  bool closed_ = false;
+  int consecutive_failures_ = 0;
+  Clock::time_point next_connect_at_{};
+  std::optional<PgError> last_failure_;
+  std::mt19937 rng_{std::random_device{}()};
+};
+
+}  // namespace qw::probes::pg

@@ -1,0 +1,76 @@
+#include "probes/postgres_health/health_probe.hpp"
+
+#include <chrono>
+#include <pqxx/pqxx>
+
+#include <fmt/format.h>
+
+#include "probes/pg/pg_error.hpp"
+#include "probes/pg/target_pool.hpp"
+
+namespace qw::probes::health {
+
+namespace {
+
+// reset_val, not the session value: our own sessions are read-only by design, the question is
+// whether the server would let the application write.
+constexpr const char* kHealthQuery =
+    "SELECT split_part(current_setting('server_version'), ' ', 1), pg_is_in_recovery(), "
+    "(SELECT reset_val FROM pg_settings WHERE name = 'default_transaction_read_only') = 'on'";
+
+}  // namespace
+
+HealthProbe::HealthProbe(const config::TargetConfig& target, const config::ProbeSettings& settings)
+    : target_(target), settings_(settings), id_("postgres_health/" + target.name) {}
+
+FailureReason HealthProbe::run(ProbeContext& ctx, SampleSink& sink) {
+  TargetHealthSample sample;
+  sample.target = target_.name;
+  bool read_only = false;
+  try {
+    const auto use = ctx.pool.with_connection(settings_.query_timeout, [&](pqxx::connection& c) {
+      const auto start = std::chrono::steady_clock::now();
+      pqxx::nontransaction tx(c);
+      const auto row = tx.exec1(kHealthQuery);
+      sample.query_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      sample.server_version = row[0].as<std::string>();
+      sample.in_recovery = row[1].as<bool>();
+      read_only = row[2].as<bool>(false);
+    });
+    sample.connect_seconds = use.connect_seconds;
+    sample.up = true;
+    // A primary that turned into a standby or went read-only cannot take the application's
+    // writes: for the application it is down, and the alert must say which way.
+    if (target_.expect == config::ExpectedRole::primary && sample.in_recovery.value_or(false)) {
+      sample.up = false;
+      sample.reason = FailureReason::in_recovery;
+      sample.detail = "expected a primary, but the server is in recovery (a standby)";
+    } else if (target_.expect == config::ExpectedRole::primary && read_only) {
+      sample.up = false;
+      sample.reason = FailureReason::read_only;
+      sample.detail = "expected a primary, but default_transaction_read_only is on";
+    }
+  } catch (const pg::PgError& e) {
+    sample.up = false;
+    sample.reason = e.reason();
+    sample.detail = e.what();
+  } catch (const pg::PoolBusy& e) {
+    // Every connection is stuck in a query longer than our deadline: the server is too slow to
+    // answer, which is not the same as healthy.
+    sample.up = false;
+    sample.reason = FailureReason::query_timeout;
+    sample.detail = e.what();
+  }
+  sink.publish(sample);
+  return sample.reason;
+}
+
+ProbeList make_health_probes(const config::Config& config) {
+  ProbeList out;
+  for (const auto& t : config.targets)
+    out.push_back(std::make_unique<HealthProbe>(t, config.probes.health));
+  return out;
+}
+
+}  // namespace qw::probes::health

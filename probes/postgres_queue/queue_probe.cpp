@@ -1,0 +1,194 @@
+#include "probes/postgres_queue/queue_probe.hpp"
+
+#include <map>
+#include <pqxx/pqxx>
+
+#include <fmt/format.h>
+
+#include "probes/pg/pg_error.hpp"
+#include "probes/pg/sql_text.hpp"
+#include "probes/pg/target_pool.hpp"
+
+namespace qw::probes::queue {
+
+namespace {
+
+// Discovery walks the ready/running indexes once per queue; once a minute keeps it cheap,
+// while completions reveal active queues every round anyway.
+constexpr auto kDiscoveryEvery = std::chrono::seconds(60);
+// A discovered queue that has been empty and silent this long stops being reported.
+constexpr auto kForgetAfter = std::chrono::hours(1);
+
+using ReadOnlyTx = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
+
+pqxx::result exec(ReadOnlyTx& tx, const Statement& st, std::vector<std::string> runtime) {
+  runtime.insert(runtime.end(), st.fixed_params.begin(), st.fixed_params.end());
+  return tx.exec_params(st.sql, pqxx::prepare::make_dynamic_params(runtime));
+}
+
+std::optional<double> opt_double(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return std::max(0.0, f.as<double>());  // clock skew between writers must not give negatives
+}
+
+}  // namespace
+
+QueueProbe::QueueProbe(const config::QueueConfig& queue, const config::ProbeSettings& defaults)
+    : config_(queue),
+      id_(fmt::format("postgres_queue/{}/{}", queue.target, queue.name)),
+      interval_(queue.interval.value_or(defaults.interval)),
+      query_timeout_(queue.query_timeout.value_or(defaults.query_timeout)),
+      max_backoff_(defaults.max_backoff),
+      queues_(queue.queue_column ? queue.queue_names : std::vector<std::string>{queue.name},
+              std::chrono::duration_cast<std::chrono::seconds>(kForgetAfter)) {}
+
+void QueueProbe::inspect_schema(pqxx::connection& conn) {
+  const std::string table = pg::quote_qualified(config_.schema, config_.table);
+  const std::string shown = config_.schema + "." + config_.table;
+  pqxx::read_transaction tx(conn);
+  const auto rel = tx.exec_params1("SELECT to_regclass($1)::oid", table);
+  if (rel[0].is_null())
+    throw pg::PgError(FailureReason::undefined_table,
+                      fmt::format("table {} does not exist (or is not visible to this role)",
+                                  shown));
+  const auto oid = rel[0].as<std::string>();
+  if (!tx.exec_params1("SELECT has_table_privilege($1::oid, 'SELECT')", oid)[0].as<bool>())
+    throw pg::PgError(FailureReason::permission_denied,
+                      fmt::format("permission denied: no SELECT privilege on table {}", shown));
+  std::map<std::string, std::string> columns;
+  for (const auto& row : tx.exec_params(
+           "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute "
+           "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped",
+           oid))
+    columns[row[0].as<std::string>()] = row[1].as<std::string>();
+
+  const auto& ts = config_.timestamps;
+  const std::pair<const char*, const std::optional<std::string>*> mapped[] = {
+      {"queue_column", &config_.queue_column}, {"state.column", &config_.state.column},
+      {"timestamps.enqueued", &ts.enqueued},   {"timestamps.run_at", &ts.run_at},
+      {"timestamps.started", &ts.started},     {"timestamps.finished", &ts.finished},
+      {"timestamps.failed", &ts.failed},       {"timestamps.heartbeat", &ts.heartbeat},
+  };
+  auto require = [&](const char* key, const std::string& column) {
+    if (!columns.contains(column))
+      throw pg::PgError(FailureReason::undefined_column,
+                        fmt::format("column \"{}\" ({}) does not exist in table {}", column, key,
+                                    shown));
+  };
+  require("id_column", config_.id_column);
+  for (const auto& [key, column] : mapped)
+    if (*column) require(key, **column);
+
+  ColumnTypes types;
+  if (config_.queue_column) types.queue = columns[*config_.queue_column];
+  if (ts.finished) types.finished = columns[*ts.finished];
+  if (ts.failed) types.failed = columns[*ts.failed];
+  else types.failed = types.finished;
+  sql_ = build_queue_sql(config_, types);
+}
+
+void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
+  if (!sql_) inspect_schema(conn);
+  const auto now = QueueSet::Clock::now();
+  ReadOnlyTx tx(conn);
+
+  if (queues_.discovers() && now >= next_discovery_) {
+    for (const auto& row : exec(tx, sql_->discovery, {}))
+      queues_.seen(row[0].as<std::string>(), now);
+    next_discovery_ = now + kDiscoveryEvery;
+  }
+
+  // Completions since the watermark, up to a new one settle_delay in the past.
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> finished;
+  std::optional<std::string> new_watermark;
+  if (sql_->counts_completions) {
+    new_watermark =
+        exec(tx, sql_->watermark, {std::to_string(config_.settle_delay.count())})[0][0]
+            .as<std::string>();
+    if (watermark_) {
+      for (const auto& row : exec(tx, sql_->completions, {*watermark_, *new_watermark})) {
+        const std::string queue =
+            config_.queue_column ? row[0].as<std::string>("") : config_.name;
+        auto& [completed, failed] = finished[queue];
+        completed += row[1].as<std::uint64_t>();
+        failed += row[2].as<std::uint64_t>();
+        queues_.seen(queue, now);
+      }
+    }
+  }
+  std::optional<std::int64_t> deletes_total;
+  const bool deleted_mode = config_.completed_rows == config::CompletedRows::deleted;
+  if (deleted_mode)
+    deletes_total = exec(tx, sql_->deletes, {pg::quote_qualified(config_.schema, config_.table)})
+                        [0][0]
+                            .as<std::int64_t>(0);
+
+  const auto names = queues_.current(now);
+  const auto rows = exec(tx, sql_->snapshot, {pg::array_literal(names)});
+  tx.commit();
+
+  // The round succeeded: only now do the watermarks move, so a failed round loses nothing.
+  if (new_watermark) watermark_ = new_watermark;
+  if (deletes_total) sample.table_completed_delta = deletes_.advance(*deletes_total);
+
+  for (const auto& row : rows) {
+    QueueSample q;
+    q.queue = row[0].as<std::string>();
+    q.ready = row[1].as<std::int64_t>();
+    q.ready_capped = q.ready >= config_.count_cap;
+    q.oldest_ready_age_seconds = opt_double(row[2]);
+    q.running = row[3].as<std::int64_t>();
+    q.running_capped = q.running >= config_.count_cap;
+    q.oldest_running_age_seconds = opt_double(row[4]);
+    q.oldest_heartbeat_age_seconds = opt_double(row[5]);
+    if (const auto it = finished.find(q.queue); it != finished.end()) {
+      q.completed_delta = deleted_mode ? 0 : it->second.first;
+      q.failed_delta = it->second.second;
+    }
+    if (deleted_mode) {
+      // Deletes cannot be told apart by queue; a single-queue table owns them all.
+      q.completions_known = !config_.queue_column;
+      if (q.completions_known) q.completed_delta = sample.table_completed_delta.value_or(0);
+    }
+    if (q.ready > 0 || q.running > 0) queues_.seen(q.queue, now);
+    sample.queues.push_back(std::move(q));
+  }
+}
+
+FailureReason QueueProbe::run(ProbeContext& ctx, SampleSink& sink) {
+  QueueProbeSample sample;
+  sample.target = config_.target;
+  sample.source = config_.name;
+  try {
+    ctx.pool.with_connection(query_timeout_,
+                             [&](pqxx::connection& conn) { observe(conn, sample); });
+    sample.ok = true;
+  } catch (const pg::PgError& e) {
+    sample.ok = false;
+    sample.reason = e.reason();
+    sample.detail = e.what();
+    sample.queues.clear();
+    sample.table_completed_delta.reset();
+    // The table may have been migrated: learn the schema again next time.
+    if (e.reason() == FailureReason::undefined_table ||
+        e.reason() == FailureReason::undefined_column ||
+        e.reason() == FailureReason::permission_denied)
+      sql_.reset();
+  } catch (const pg::PoolBusy& e) {
+    sample.ok = false;
+    sample.reason = FailureReason::query_timeout;
+    sample.detail = e.what();
+    sample.queues.clear();
+  }
+  sink.publish(sample);
+  return sample.reason;
+}
+
+ProbeList make_queue_probes(const config::Config& config) {
+  ProbeList out;
+  for (const auto& q : config.queues)
+    out.push_back(std::make_unique<QueueProbe>(q, config.probes.queue));
+  return out;
+}
+
+}  // namespace qw::probes::queue

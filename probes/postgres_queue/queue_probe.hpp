@@ -1,0 +1,52 @@
+#pragma once
+// postgres_queue: for every queue of one job table, the backlog and its age, the running jobs
+// and theirs, and completions and failures as counters. One read-only REPEATABLE READ
+// transaction per round, a handful of index-backed statements. See README.md.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/config.hpp"
+#include "probes/postgres_queue/delete_counter.hpp"
+#include "probes/postgres_queue/queue_set.hpp"
+#include "probes/postgres_queue/queue_sql.hpp"
+#include "probes/probe.hpp"
+
+#include <pqxx/connection>
+
+
+namespace qw::probes::queue {
+
+class QueueProbe : public Probe {
+ public:
+  QueueProbe(const config::QueueConfig& queue, const config::ProbeSettings& defaults);
+
+  std::string_view kind() const override { return "postgres_queue"; }
+  const std::string& id() const override { return id_; }
+  const std::string& target() const override { return config_.target; }
+  config::Duration interval() const override { return interval_; }
+  config::Duration max_backoff() const override { return max_backoff_; }
+  FailureReason run(ProbeContext& ctx, SampleSink& sink) override;
+
+ private:
+  // Checks that the table and every mapped column exist and are readable; learns their types.
+  void inspect_schema(pqxx::connection& conn);
+  void observe(pqxx::connection& conn, QueueProbeSample& sample);
+
+  const config::QueueConfig config_;
+  const std::string id_;
+  const config::Duration interval_;
+  const config::Duration query_timeout_;
+  const config::Duration max_backoff_;
+
+  // Learned from the catalog on the first run and again after a schema-shaped failure.
+  std::optional<QueueSql> sql_;
+  QueueSet queues_;
+  std::optional<std::string> watermark_;  // completions are counted up to here
+  DeleteCounter deletes_;
+  QueueSet::Clock::time_point next_discovery_{};
+};
+
+ProbeList make_queue_probes(const config::Config& config);
+
+}  // namespace qw::probes::queue

@@ -1,0 +1,172 @@
+#include "probes/postgres_queue/queue_sql.hpp"
+
+#include <fmt/format.h>
+
+#include "probes/pg/sql_text.hpp"
+
+namespace qw::probes::queue {
+
+namespace {
+
+using pg::quote_ident;
+
+// Assigns $N placeholders to fixed values, after the statement's runtime parameters.
+class ParamList {
+ public:
+  explicit ParamList(Statement& st, int runtime) : st_(st) { st_.runtime_params = runtime; }
+  std::string add(std::string value) {
+    st_.fixed_params.push_back(std::move(value));
+    return "$" + std::to_string(st_.runtime_params + static_cast<int>(st_.fixed_params.size()));
+  }
+
+ private:
+  Statement& st_;
+};
+
+enum class Kind { ready, running, completed, failed };
+
+// The SQL boolean selecting one state: `state = ANY($n)` (value list bound as an array) or the
+// configured expression, parenthesised.
+std::string state_predicate(const config::QueueConfig& q, Kind kind, ParamList& params) {
+  const auto& s = q.state;
+  if (s.column) {
+    const std::vector<std::string>* values = nullptr;
+    switch (kind) {
+      case Kind::ready: values = &s.ready; break;
+      case Kind::running: values = &s.running; break;
+      case Kind::completed: values = &s.completed; break;
+      case Kind::failed: values = &s.failed; break;
+    }
+    if (values->empty()) return "false";
+    // Without a cast the array parameter takes the column's own type (text, varchar, enum).
+    return fmt::format("{} = ANY({})", quote_ident(*s.column), params.add(pg::array_literal(*values)));
+  }
+  switch (kind) {
+    case Kind::ready: return "(" + s.ready_when + ")";
+    case Kind::running: return "(" + s.running_when + ")";
+    case Kind::completed: return "(" + s.completed_when + ")";
+    case Kind::failed: return "(" + s.failed_when + ")";
+  }
+  return "false";
+}
+
+// "now" in the same kind as the timestamp columns: naive UTC columns compare with naive UTC.
+std::string db_now(const config::QueueConfig& q) {
+  return q.timestamps.kind == config::TimestampKind::timestamp_utc ? "(now() AT TIME ZONE 'UTC')"
+                                                                   : "now()";
+}
+
+std::string age_of_oldest(const std::string& now, const std::string& column,
+                          const std::string& from_where) {
+  return fmt::format("(SELECT EXTRACT(EPOCH FROM {} - min({}))::float8 FROM {})", now,
+                     quote_ident(column), from_where);
+}
+
+}  // namespace
+
+QueueSql build_queue_sql(const config::QueueConfig& q, const ColumnTypes& types) {
+  QueueSql out;
+  const std::string table = pg::quote_qualified(q.schema, q.table);
+  const std::string now = db_now(q);
+  const auto& ts = q.timestamps;
+
+  // --- snapshot: one round trip for every queue of the source ---------------------------
+  {
+    ParamList p(out.snapshot, 1);
+    const std::string cap = p.add(std::to_string(q.count_cap));
+    const std::string per_queue =
+        q.queue_column ? fmt::format("{} = q.name::{} AND ", quote_ident(*q.queue_column),
+                                     types.queue)
+                       : std::string();
+    std::string ready = per_queue + state_predicate(q, Kind::ready, p);
+    // A job scheduled for later is not waiting yet; its wait starts at run_at.
+    if (ts.run_at) ready += fmt::format(" AND {} <= {}", quote_ident(*ts.run_at), now);
+    const std::string running = per_queue + state_predicate(q, Kind::running, p);
+    const std::string from_ready = table + " WHERE " + ready;
+    const std::string from_running = table + " WHERE " + running;
+
+    const auto ready_since = ts.run_at ? ts.run_at : ts.enqueued;
+    const std::string null_age = "NULL::float8";
+    out.snapshot.sql = fmt::format(
+        "SELECT q.name,\n"
+        "  (SELECT count(*) FROM (SELECT 1 FROM {} LIMIT {}) capped) AS ready,\n"
+        "  {} AS ready_age,\n"
+        "  (SELECT count(*) FROM (SELECT 1 FROM {} LIMIT {}) capped) AS running,\n"
+        "  {} AS running_age,\n"
+        "  {} AS heartbeat_age\n"
+        "FROM unnest($1::text[]) AS q(name)",
+        from_ready, cap, ready_since ? age_of_oldest(now, *ready_since, from_ready) : null_age,
+        from_running, cap, ts.started ? age_of_oldest(now, *ts.started, from_running) : null_age,
+        ts.heartbeat ? age_of_oldest(now, *ts.heartbeat, from_running) : null_age);
+  }
+
+  // --- watermark: the upper bound of rows old enough to have committed --------------------
+  {
+    const std::string& type = types.finished;
+    out.watermark.runtime_params = 1;
+    out.watermark.sql = fmt::format(
+        "SELECT ({} - make_interval(secs => $1::float8 / 1000))::{}::text", now, type);
+  }
+
+  // --- completions since the last watermark -----------------------------------------------
+  {
+    const bool kept = q.completed_rows == config::CompletedRows::kept;
+    const std::string queue_expr =
+        q.queue_column ? quote_ident(*q.queue_column) + "::text" : "NULL::text";
+    ParamList p(out.completions, 2);
+    const std::string completed = state_predicate(q, Kind::completed, p);
+    const std::string failed = state_predicate(q, Kind::failed, p);
+    const auto finished = ts.finished;
+    const auto failed_at = ts.failed ? ts.failed : ts.finished;
+    auto window = [&](const std::string& column, const std::string& type) {
+      return fmt::format("{0} > $1::{1} AND {0} <= $2::{1}", quote_ident(column), type);
+    };
+    std::vector<std::string> parts;
+    if (kept && finished && (!ts.failed || *ts.failed == *finished)) {
+      // One range scan on the finished timestamp counts both outcomes.
+      parts.push_back(fmt::format(
+          "SELECT {0} AS queue, count(*) FILTER (WHERE {1}) AS completed, "
+          "count(*) FILTER (WHERE {2}) AS failed FROM {3} WHERE {4} AND ({1} OR {2}) GROUP BY 1",
+          queue_expr, completed, failed, table, window(*finished, types.finished)));
+    } else {
+      if (kept && finished)
+        parts.push_back(fmt::format(
+            "SELECT {0} AS queue, count(*) AS completed, 0::bigint AS failed FROM {1} "
+            "WHERE {2} AND {3} GROUP BY 1",
+            queue_expr, table, window(*finished, types.finished), completed));
+      if (failed_at && failed != "false")
+        parts.push_back(fmt::format(
+            "SELECT {0} AS queue, 0::bigint AS completed, count(*) AS failed FROM {1} "
+            "WHERE {2} AND {3} GROUP BY 1",
+            queue_expr, table, window(*failed_at, types.failed), failed));
+    }
+    out.counts_completions = !parts.empty();
+    for (std::size_t i = 0; i < parts.size(); ++i)
+      out.completions.sql += (i ? "\nUNION ALL\n" : "") + parts[i];
+  }
+
+  // --- discovery: skip scan over the ready and running partial indexes -------------------
+  if (q.queue_column) {
+    ParamList p(out.discovery, 0);
+    const std::string col = quote_ident(*q.queue_column);
+    auto skip_scan = [&](Kind kind) {
+      const std::string pred = state_predicate(q, kind, p);
+      return fmt::format(
+          "(WITH RECURSIVE v AS (\n"
+          "  (SELECT {0} AS name FROM {1} WHERE {2} ORDER BY {0} LIMIT 1)\n"
+          "  UNION ALL\n"
+          "  SELECT (SELECT {0} FROM {1} WHERE {2} AND {0} > v.name ORDER BY {0} LIMIT 1)\n"
+          "  FROM v WHERE v.name IS NOT NULL)\n"
+          " SELECT name::text FROM v WHERE name IS NOT NULL LIMIT {3})",
+          col, table, pred, kMaxDiscoveredQueues);
+    };
+    out.discovery.sql = skip_scan(Kind::ready) + "\nUNION\n" + skip_scan(Kind::running);
+  }
+
+  // --- deletes: the table's own counter, for tables that delete finished rows -------------
+  out.deletes.runtime_params = 1;
+  out.deletes.sql = "SELECT pg_stat_get_tuples_deleted(to_regclass($1))::bigint";
+  return out;
+}
+
+}  // namespace qw::probes::queue

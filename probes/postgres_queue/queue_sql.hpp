@@ -1,0 +1,51 @@
+#pragma once
+// The SQL the postgres_queue probe runs, built once per source from its mapping. Pure: no I/O,
+// unit-tested on its text. Identifiers are quoted; every value (state lists, queue names,
+// bounds, caps) is a bound parameter. Each query is shaped for an index (docs/indexes.md):
+// counts stop at count_cap, ages come from min() over an index, completions scan only the rows
+// finished since the last round.
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace qw::probes::queue {
+
+// Types of the mapped columns as the catalog names them (format_type), used to cast bound
+// parameters to the column's own type so comparisons stay indexable (enums, varchar, ...).
+struct ColumnTypes {
+  std::string queue = "text";
+  std::string finished = "timestamp with time zone";
+  std::string failed = "timestamp with time zone";
+};
+
+// A statement whose first `runtime_params` parameters are supplied per run, followed by
+// `fixed_params` that never change for this source.
+struct Statement {
+  std::string sql;
+  int runtime_params = 0;
+  std::vector<std::string> fixed_params;
+};
+
+struct QueueSql {
+  // $1 = queue names (text[] literal). One row per queue: name, ready, ready_age, running,
+  // running_age, heartbeat_age (ages in seconds, NULL when nothing / not mapped).
+  Statement snapshot;
+  // $1 = settle delay in milliseconds. One row: the new watermark (upper bound) as text.
+  Statement watermark;
+  // $1 = lower bound (exclusive), $2 = upper bound (inclusive), both watermark texts.
+  // Rows: queue, completed, failed. Empty for deleted mode without failure stamps.
+  Statement completions;
+  // No runtime parameter. Distinct queue values among ready and running rows, by skip scan.
+  Statement discovery;
+  // $1 = table name. One row: the table's cumulative deleted-tuple count.
+  Statement deletes;
+  bool counts_completions = true;  // completions has something to count
+};
+
+QueueSql build_queue_sql(const config::QueueConfig& q, const ColumnTypes& types);
+
+// The upper bound of queue values discovery returns: bounds its cost on a runaway table.
+inline constexpr int kMaxDiscoveredQueues = 10000;
+
+}  // namespace qw::probes::queue
