@@ -75,7 +75,9 @@ MapReader::MapReader(Context& ctx, const Value& value,
   }
   is_mapping_ = true;
   for (auto it = value.node.begin(); it != value.node.end(); ++it) {
-    const YAML::Node& key = it->first;
+    // Copies: the iterator hands out a temporary pair, so references into it would dangle.
+    const YAML::Node key = it->first;
+    const YAML::Node node = it->second;
     const SourceMark key_mark = mark_of(key.Mark());
     if (!key.IsScalar()) {
       ctx.error(path_, key_mark, fmt::format("keys must be plain words, got {}", describe(key)));
@@ -108,8 +110,8 @@ MapReader::MapReader(Context& ctx, const Value& value,
     }
     if (duplicate) continue;
     // An empty value's own mark points past the line; the key's position is where to look.
-    const SourceMark value_mark = it->second.IsNull() ? key_mark : mark_of(it->second.Mark());
-    entries_.push_back(Entry{name, Value{it->second, path, value_mark}});
+    const SourceMark value_mark = node.IsNull() ? key_mark : mark_of(node.Mark());
+    entries_.push_back(Entry{name, Value{node, path, value_mark}});
   }
 }
 
