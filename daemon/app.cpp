@@ -5,10 +5,10 @@
 #include <iostream>
 #include <optional>
 
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "config/loader.hpp"
 #include "daemon/http_server.hpp"
@@ -16,6 +16,7 @@
 #include "daemon/metrics_exporter.hpp"
 #include "daemon/runtime.hpp"
 #include "daemon/systemd_notify.hpp"
+#include "daemon/transition_log.hpp"
 #include "probes/pg/conninfo.hpp"
 #include "queuewatch/version.hpp"
 
@@ -49,12 +50,13 @@ class Daemon {
       : path_(std::move(path)),
         config_(std::move(config)),
         exporter_(config_),
+        sink_({&exporter_, &transitions_}),
         observer_(exporter_),
         signals_(io_, SIGINT, SIGTERM, SIGHUP),
         watchdog_timer_(io_) {}
 
   int run() {
-    runtime_ = std::make_unique<Runtime>(io_, config_, exporter_, observer_);
+    runtime_ = std::make_unique<Runtime>(io_, config_, sink_, observer_);
     http_ = std::make_unique<HttpServer>(
         io_, config_.http,
         HttpHandlers{[this] { return exporter_.text(); },
@@ -100,7 +102,7 @@ class Daemon {
       config_.http = http;
       runtime_->stop(kStopGrace);
       exporter_.reconfigure(config_);
-      runtime_ = std::make_unique<Runtime>(io_, config_, exporter_, observer_);
+      runtime_ = std::make_unique<Runtime>(io_, config_, sink_, observer_);
       runtime_->start();
       log_targets(config_);
     }
@@ -145,6 +147,8 @@ class Daemon {
   config::Config config_;
   boost::asio::io_context io_;
   MetricsExporter exporter_;
+  TransitionLogger transitions_;
+  FanoutSink sink_;
   ExporterObserver observer_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer watchdog_timer_;

@@ -37,10 +37,14 @@ CliParse parse_cli(const std::vector<std::string>& args) {
   const std::string& cmd = args[0];
   if (cmd == "--help" || cmd == "-h" || cmd == "help") return just(Command::help);
   if (cmd == "--version" || cmd == "-V" || cmd == "version") return just(Command::version);
-  if (cmd == "run") o.command = Command::run;
-  else if (cmd == "check-config") o.command = Command::check_config;
-  else if (cmd == "once") o.command = Command::once;
-  else return {std::nullopt, "unknown command '" + cmd + "'"};
+  if (cmd == "run")
+    o.command = Command::run;
+  else if (cmd == "check-config")
+    o.command = Command::check_config;
+  else if (cmd == "once")
+    o.command = Command::once;
+  else
+    return {std::nullopt, "unknown command '" + cmd + "'"};
 
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -56,11 +60,13 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       o.log_level = *lvl;
     } else if (auto f = value("--format")) {
       if (o.command != Command::once) return {std::nullopt, "--format is only for `once`"};
-      if (*f == "table") o.format = OutputFormat::table;
-      else if (*f == "json") o.format = OutputFormat::json;
-      else return {std::nullopt, "--format must be table or json, not '" + *f + "'"};
-    } else if (o.command == Command::check_config && !a.starts_with("-") &&
-               o.config_path.empty()) {
+      if (*f == "table")
+        o.format = OutputFormat::table;
+      else if (*f == "json")
+        o.format = OutputFormat::json;
+      else
+        return {std::nullopt, "--format must be table or json, not '" + *f + "'"};
+    } else if (o.command == Command::check_config && !a.starts_with("-") && o.config_path.empty()) {
       o.config_path = a;
     } else {
       return {std::nullopt, "unexpected argument '" + a + "'"};

@@ -15,11 +15,18 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   switch (parsed.options->command) {
-    case Command::help: std::cout << usage_text(); return kExitOk;
-    case Command::version: std::cout << "queuewatch " << qw::kVersion << "\n"; return kExitOk;
-    case Command::check_config: return check_config(*parsed.options);
-    case Command::run: return run_daemon(*parsed.options);
-    case Command::once: return run_once(*parsed.options);
+    case Command::help:
+      std::cout << usage_text();
+      return kExitOk;
+    case Command::version:
+      std::cout << "queuewatch " << qw::kVersion << "\n";
+      return kExitOk;
+    case Command::check_config:
+      return check_config(*parsed.options);
+    case Command::run:
+      return run_daemon(*parsed.options);
+    case Command::once:
+      return run_once(*parsed.options);
   }
   return kExitUsage;
 }

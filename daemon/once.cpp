@@ -4,9 +4,9 @@
 #include <mutex>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include "config/loader.hpp"
 #include "daemon/app.hpp"
@@ -43,7 +43,8 @@ void print_table(const std::vector<probes::Sample>& samples, const config::Confi
       std::cout << fmt::format(
           "{:<20} {:<26} {:<5} {:<22} {:>9} {:<8} {}\n", h->target,
           t ? probes::pg::describe_endpoint(t->dsn) : "?", h->up ? "yes" : "NO",
-          h->up ? (h->in_recovery.value_or(false) ? "(standby)" : "") : probes::to_string(h->reason),
+          h->up ? (h->in_recovery.value_or(false) ? "(standby)" : "")
+                : probes::to_string(h->reason),
           h->query_seconds ? fmt::format("{:.1f}ms", *h->query_seconds * 1000) : "-",
           h->server_version, h->detail);
     }
@@ -60,9 +61,8 @@ void print_table(const std::vector<probes::Sample>& samples, const config::Confi
         continue;
       }
       for (const auto& x : q->queues)
-        std::cout << fmt::format("{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10}  ok\n",
-                                 q->source, x.queue,
-                                 fmt::format("{}{}", x.ready, x.ready_capped ? "+" : ""),
+        std::cout << fmt::format("{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10}  ok\n", q->source,
+                                 x.queue, fmt::format("{}{}", x.ready, x.ready_capped ? "+" : ""),
                                  age(x.oldest_ready_age_seconds),
                                  fmt::format("{}{}", x.running, x.running_capped ? "+" : ""),
                                  age(x.oldest_running_age_seconds),

@@ -19,7 +19,9 @@ class ExporterObserver : public SchedulerObserver {
   void on_run(const probes::Probe& p, double seconds, probes::FailureReason reason) override {
     exporter_.observe_probe_run(p.kind(), p.target(), seconds, reason);
   }
-  void on_overrun(const probes::Probe& p) override { exporter_.count_overrun(p.kind(), p.target()); }
+  void on_overrun(const probes::Probe& p) override {
+    exporter_.count_overrun(p.kind(), p.target());
+  }
   void on_backoff_skip(const probes::Probe& p) override {
     exporter_.count_backoff_skip(p.kind(), p.target());
   }

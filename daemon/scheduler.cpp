@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <random>
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 namespace qw::daemon {
 
@@ -13,8 +13,8 @@ using Clock = std::chrono::steady_clock;
 struct Scheduler::Slot {
   std::unique_ptr<probes::Probe> probe;
   boost::asio::steady_timer timer;
-  bool running = false;          // touched only on the event loop
-  int overload_failures = 0;     // consecutive query_timeout / too_many_connections
+  bool running = false;       // touched only on the event loop
+  int overload_failures = 0;  // consecutive query_timeout / too_many_connections
   Clock::time_point backoff_until{};
   std::atomic<bool> ran_once_flag{false};
 
@@ -42,7 +42,9 @@ Scheduler::Scheduler(boost::asio::io_context& io, probes::ProbeList probes,
   for (auto& p : probes) slots_.push_back(std::make_unique<Slot>(io_, std::move(p)));
 }
 
-Scheduler::~Scheduler() { stop(std::chrono::milliseconds(1500)); }
+Scheduler::~Scheduler() {
+  stop(std::chrono::milliseconds(1500));
+}
 
 void Scheduler::start() {
   // Spread the first runs over up to a second: a quick first picture, without a burst.
@@ -101,9 +103,9 @@ void Scheduler::finished(Slot& slot, probes::FailureReason reason, double second
   observer_.on_run(*slot.probe, seconds, reason);
   if (is_overload(reason)) {
     ++slot.overload_failures;
-    const auto delay = backoff_delay(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                         slot.probe->interval()),
-                                     slot.probe->max_backoff(), slot.overload_failures);
+    const auto delay =
+        backoff_delay(std::chrono::duration_cast<std::chrono::milliseconds>(slot.probe->interval()),
+                      slot.probe->max_backoff(), slot.overload_failures);
     slot.backoff_until = Clock::now() + delay;
     spdlog::warn("{}: {}; backing off, next run in {} ms", slot.probe->id(),
                  probes::describe(reason), delay.count());

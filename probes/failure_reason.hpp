@@ -24,12 +24,12 @@ enum class FailureReason {
 };
 
 inline constexpr std::array kAllFailureReasons = {
-    FailureReason::connection_refused, FailureReason::dns,
-    FailureReason::connect_timeout,    FailureReason::auth_failed,
+    FailureReason::connection_refused,   FailureReason::dns,
+    FailureReason::connect_timeout,      FailureReason::auth_failed,
     FailureReason::too_many_connections, FailureReason::read_only,
-    FailureReason::in_recovery,        FailureReason::query_timeout,
-    FailureReason::undefined_table,    FailureReason::undefined_column,
-    FailureReason::permission_denied,  FailureReason::other,
+    FailureReason::in_recovery,          FailureReason::query_timeout,
+    FailureReason::undefined_table,      FailureReason::undefined_column,
+    FailureReason::permission_denied,    FailureReason::other,
 };
 
 // The snake_case label value, e.g. "connection_refused".

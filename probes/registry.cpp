@@ -13,7 +13,9 @@ constexpr ProbeKind kKinds[] = {
 };
 }  // namespace
 
-std::span<const ProbeKind> probe_kinds() { return kKinds; }
+std::span<const ProbeKind> probe_kinds() {
+  return kKinds;
+}
 
 ProbeList make_all_probes(const config::Config& config) {
   ProbeList out;

@@ -24,13 +24,13 @@ struct TargetHealthSample {
 };
 
 struct QueueSample {
-  std::string queue;                            // queue column value, or the source name
-  std::int64_t ready = 0;                       // waiting and runnable now (the backlog)
-  bool ready_capped = false;                    // ready hit count_cap: the true value is higher
+  std::string queue;          // queue column value, or the source name
+  std::int64_t ready = 0;     // waiting and runnable now (the backlog)
+  bool ready_capped = false;  // ready hit count_cap: the true value is higher
   std::int64_t running = 0;
   bool running_capped = false;
-  std::optional<double> oldest_ready_age_seconds;    // none when nothing waits
-  std::optional<double> oldest_running_age_seconds;  // none when nothing runs
+  std::optional<double> oldest_ready_age_seconds;      // none when nothing waits
+  std::optional<double> oldest_running_age_seconds;    // none when nothing runs
   std::optional<double> oldest_heartbeat_age_seconds;  // among running jobs, when mapped
   std::uint64_t completed_delta = 0;  // completions counted this round (added to a counter)
   std::uint64_t failed_delta = 0;

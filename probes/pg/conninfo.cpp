@@ -1,8 +1,9 @@
 #include "probes/pg/conninfo.hpp"
 
+#include "config/password_file.hpp"
+
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <stdexcept>
 
 #include <libpq-fe.h>
@@ -41,12 +42,9 @@ std::string quote_conninfo_value(const std::string& value) {
 }
 
 std::string read_password(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read password_file " + path);
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-  return line;
+  auto result = config::read_password_file(path);
+  if (!result.ok()) throw std::runtime_error(result.error);
+  return result.password;
 }
 
 }  // namespace

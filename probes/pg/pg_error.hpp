@@ -14,8 +14,7 @@ namespace qw::probes::pg {
 // A classified failure. Probes throw it, the scheduler and samples carry reason + detail.
 class PgError : public std::runtime_error {
  public:
-  PgError(FailureReason reason, std::string detail)
-      : std::runtime_error(detail), reason_(reason) {}
+  PgError(FailureReason reason, std::string detail) : std::runtime_error(detail), reason_(reason) {}
   FailureReason reason() const { return reason_; }
 
  private:

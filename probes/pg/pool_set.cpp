@@ -10,9 +10,13 @@ PoolSet::PoolSet(const config::Config& config) {
     pools_.emplace(t.name, std::make_unique<TargetPool>(t, watchdog_, backoff));
 }
 
-PoolSet::~PoolSet() { close_all(); }
+PoolSet::~PoolSet() {
+  close_all();
+}
 
-TargetPool& PoolSet::get(const std::string& target) { return *pools_.at(target); }
+TargetPool& PoolSet::get(const std::string& target) {
+  return *pools_.at(target);
+}
 
 void PoolSet::close_all() {
   for (auto& [name, pool] : pools_) pool->close();

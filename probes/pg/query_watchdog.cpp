@@ -84,8 +84,10 @@ void QueryWatchdog::loop() {
       }
       if (!e.cancelled && now >= e.deadline) cancel_locked(e);
       if (e.cancelled && !e.severed && now >= e.deadline + grace_) sever_locked(e);
-      if (!e.cancelled) next_wake = std::min(next_wake, e.deadline);
-      else if (!e.severed) next_wake = std::min(next_wake, e.deadline + grace_);
+      if (!e.cancelled)
+        next_wake = std::min(next_wake, e.deadline);
+      else if (!e.severed)
+        next_wake = std::min(next_wake, e.deadline + grace_);
     }
     if (next_wake == Clock::time_point::max())
       wake_.wait(lock);

@@ -14,7 +14,6 @@
 
 #include <pqxx/connection>
 
-
 namespace qw::probes::pg {
 
 class QueryWatchdog {

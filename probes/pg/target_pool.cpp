@@ -29,7 +29,9 @@ constexpr const char* kSessionSetup =
 TargetPool::TargetPool(config::TargetConfig target, QueryWatchdog& watchdog, BackoffPolicy backoff)
     : target_(std::move(target)), watchdog_(watchdog), backoff_(backoff) {}
 
-TargetPool::~TargetPool() { close(); }
+TargetPool::~TargetPool() {
+  close();
+}
 
 void TargetPool::close() {
   std::lock_guard lock(mutex_);
@@ -50,8 +52,8 @@ void TargetPool::schedule_retry_locked(const PgError& failure) {
                       std::pow(2.0, std::min(consecutive_failures_ - 1, 20));
   const double capped = std::min(base, static_cast<double>(backoff_.max.count()));
   std::uniform_real_distribution<double> jitter(1.0 - backoff_.jitter, 1.0 + backoff_.jitter);
-  next_connect_at_ = Clock::now() + std::chrono::milliseconds(
-                                        static_cast<long long>(capped * jitter(rng_)));
+  next_connect_at_ =
+      Clock::now() + std::chrono::milliseconds(static_cast<long long>(capped * jitter(rng_)));
   last_failure_ = failure;
 }
 
@@ -91,15 +93,13 @@ TargetPool::Slot TargetPool::acquire(std::chrono::milliseconds wait) {
     }
     if (open_ < target_.max_connections) break;
     if (released_.wait_until(lock, give_up) == std::cv_status::timeout && idle_.empty())
-      throw PoolBusy(fmt::format("all {} connections to {} are busy", target_.max_connections,
-                                 target_.name));
+      throw PoolBusy(
+          fmt::format("all {} connections to {} are busy", target_.max_connections, target_.name));
   }
   if (last_failure_ && Clock::now() < next_connect_at_) {
-    const auto wait_s =
-        std::chrono::duration<double>(next_connect_at_ - Clock::now()).count();
-    throw PgError(last_failure_->reason(),
-                  fmt::format("{} (next connection attempt in {:.1f}s)", last_failure_->what(),
-                              wait_s));
+    const auto wait_s = std::chrono::duration<double>(next_connect_at_ - Clock::now()).count();
+    throw PgError(last_failure_->reason(), fmt::format("{} (next connection attempt in {:.1f}s)",
+                                                       last_failure_->what(), wait_s));
   }
   ++open_;
   lock.unlock();

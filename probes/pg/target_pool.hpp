@@ -19,7 +19,6 @@
 
 #include <pqxx/connection>
 
-
 namespace qw::probes::pg {
 
 // Every connection busy for longer than the caller would wait: not a database failure.

@@ -48,18 +48,18 @@ void QueueProbe::inspect_schema(pqxx::connection& conn) {
   pqxx::read_transaction tx(conn);
   const auto rel = tx.exec_params1("SELECT to_regclass($1)::oid", table);
   if (rel[0].is_null())
-    throw pg::PgError(FailureReason::undefined_table,
-                      fmt::format("table {} does not exist (or is not visible to this role)",
-                                  shown));
+    throw pg::PgError(
+        FailureReason::undefined_table,
+        fmt::format("table {} does not exist (or is not visible to this role)", shown));
   const auto oid = rel[0].as<std::string>();
   if (!tx.exec_params1("SELECT has_table_privilege($1::oid, 'SELECT')", oid)[0].as<bool>())
     throw pg::PgError(FailureReason::permission_denied,
                       fmt::format("permission denied: no SELECT privilege on table {}", shown));
   std::map<std::string, std::string> columns;
-  for (const auto& row : tx.exec_params(
-           "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute "
-           "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped",
-           oid))
+  for (const auto& row :
+       tx.exec_params("SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute "
+                      "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped",
+                      oid))
     columns[row[0].as<std::string>()] = row[1].as<std::string>();
 
   const auto& ts = config_.timestamps;
@@ -71,9 +71,9 @@ void QueueProbe::inspect_schema(pqxx::connection& conn) {
   };
   auto require = [&](const char* key, const std::string& column) {
     if (!columns.contains(column))
-      throw pg::PgError(FailureReason::undefined_column,
-                        fmt::format("column \"{}\" ({}) does not exist in table {}", column, key,
-                                    shown));
+      throw pg::PgError(
+          FailureReason::undefined_column,
+          fmt::format("column \"{}\" ({}) does not exist in table {}", column, key, shown));
   };
   require("id_column", config_.id_column);
   for (const auto& [key, column] : mapped)
@@ -82,8 +82,10 @@ void QueueProbe::inspect_schema(pqxx::connection& conn) {
   ColumnTypes types;
   if (config_.queue_column) types.queue = columns[*config_.queue_column];
   if (ts.finished) types.finished = columns[*ts.finished];
-  if (ts.failed) types.failed = columns[*ts.failed];
-  else types.failed = types.finished;
+  if (ts.failed)
+    types.failed = columns[*ts.failed];
+  else
+    types.failed = types.finished;
   sql_ = build_queue_sql(config_, types);
 }
 
@@ -102,13 +104,11 @@ void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> finished;
   std::optional<std::string> new_watermark;
   if (sql_->counts_completions) {
-    new_watermark =
-        exec(tx, sql_->watermark, {std::to_string(config_.settle_delay.count())})[0][0]
-            .as<std::string>();
+    new_watermark = exec(tx, sql_->watermark, {std::to_string(config_.settle_delay.count())})[0][0]
+                        .as<std::string>();
     if (watermark_) {
       for (const auto& row : exec(tx, sql_->completions, {*watermark_, *new_watermark})) {
-        const std::string queue =
-            config_.queue_column ? row[0].as<std::string>("") : config_.name;
+        const std::string queue = config_.queue_column ? row[0].as<std::string>("") : config_.name;
         auto& [completed, failed] = finished[queue];
         completed += row[1].as<std::uint64_t>();
         failed += row[2].as<std::uint64_t>();
@@ -119,9 +119,9 @@ void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
   std::optional<std::int64_t> deletes_total;
   const bool deleted_mode = config_.completed_rows == config::CompletedRows::deleted;
   if (deleted_mode)
-    deletes_total = exec(tx, sql_->deletes, {pg::quote_qualified(config_.schema, config_.table)})
-                        [0][0]
-                            .as<std::int64_t>(0);
+    deletes_total =
+        exec(tx, sql_->deletes, {pg::quote_qualified(config_.schema, config_.table)})[0][0]
+            .as<std::int64_t>(0);
 
   const auto names = queues_.current(now);
   const auto rows = exec(tx, sql_->snapshot, {pg::array_literal(names)});

@@ -14,7 +14,6 @@
 
 #include <pqxx/connection>
 
-
 namespace qw::probes::queue {
 
 class QueueProbe : public Probe {

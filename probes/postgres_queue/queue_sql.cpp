@@ -32,20 +32,33 @@ std::string state_predicate(const config::QueueConfig& q, Kind kind, ParamList& 
   if (s.column) {
     const std::vector<std::string>* values = nullptr;
     switch (kind) {
-      case Kind::ready: values = &s.ready; break;
-      case Kind::running: values = &s.running; break;
-      case Kind::completed: values = &s.completed; break;
-      case Kind::failed: values = &s.failed; break;
+      case Kind::ready:
+        values = &s.ready;
+        break;
+      case Kind::running:
+        values = &s.running;
+        break;
+      case Kind::completed:
+        values = &s.completed;
+        break;
+      case Kind::failed:
+        values = &s.failed;
+        break;
     }
     if (values->empty()) return "false";
     // Without a cast the array parameter takes the column's own type (text, varchar, enum).
-    return fmt::format("{} = ANY({})", quote_ident(*s.column), params.add(pg::array_literal(*values)));
+    return fmt::format("{} = ANY({})", quote_ident(*s.column),
+                       params.add(pg::array_literal(*values)));
   }
   switch (kind) {
-    case Kind::ready: return "(" + s.ready_when + ")";
-    case Kind::running: return "(" + s.running_when + ")";
-    case Kind::completed: return "(" + s.completed_when + ")";
-    case Kind::failed: return "(" + s.failed_when + ")";
+    case Kind::ready:
+      return "(" + s.ready_when + ")";
+    case Kind::running:
+      return "(" + s.running_when + ")";
+    case Kind::completed:
+      return "(" + s.completed_when + ")";
+    case Kind::failed:
+      return "(" + s.failed_when + ")";
   }
   return "false";
 }
@@ -75,9 +88,9 @@ QueueSql build_queue_sql(const config::QueueConfig& q, const ColumnTypes& types)
     ParamList p(out.snapshot, 1);
     const std::string cap = p.add(std::to_string(q.count_cap));
     const std::string per_queue =
-        q.queue_column ? fmt::format("{} = q.name::{} AND ", quote_ident(*q.queue_column),
-                                     types.queue)
-                       : std::string();
+        q.queue_column
+            ? fmt::format("{} = q.name::{} AND ", quote_ident(*q.queue_column), types.queue)
+            : std::string();
     std::string ready = per_queue + state_predicate(q, Kind::ready, p);
     // A job scheduled for later is not waiting yet; its wait starts at run_at.
     if (ts.run_at) ready += fmt::format(" AND {} <= {}", quote_ident(*ts.run_at), now);
@@ -104,8 +117,8 @@ QueueSql build_queue_sql(const config::QueueConfig& q, const ColumnTypes& types)
   {
     const std::string& type = types.finished;
     out.watermark.runtime_params = 1;
-    out.watermark.sql = fmt::format(
-        "SELECT ({} - make_interval(secs => $1::float8 / 1000))::{}::text", now, type);
+    out.watermark.sql =
+        fmt::format("SELECT ({} - make_interval(secs => $1::float8 / 1000))::{}::text", now, type);
   }
 
   // --- completions since the last watermark -----------------------------------------------
@@ -130,15 +143,15 @@ QueueSql build_queue_sql(const config::QueueConfig& q, const ColumnTypes& types)
           queue_expr, completed, failed, table, window(*finished, types.finished)));
     } else {
       if (kept && finished)
-        parts.push_back(fmt::format(
-            "SELECT {0} AS queue, count(*) AS completed, 0::bigint AS failed FROM {1} "
-            "WHERE {2} AND {3} GROUP BY 1",
-            queue_expr, table, window(*finished, types.finished), completed));
+        parts.push_back(
+            fmt::format("SELECT {0} AS queue, count(*) AS completed, 0::bigint AS failed FROM {1} "
+                        "WHERE {2} AND {3} GROUP BY 1",
+                        queue_expr, table, window(*finished, types.finished), completed));
       if (failed_at && failed != "false")
-        parts.push_back(fmt::format(
-            "SELECT {0} AS queue, 0::bigint AS completed, count(*) AS failed FROM {1} "
-            "WHERE {2} AND {3} GROUP BY 1",
-            queue_expr, table, window(*failed_at, types.failed), failed));
+        parts.push_back(
+            fmt::format("SELECT {0} AS queue, 0::bigint AS completed, count(*) AS failed FROM {1} "
+                        "WHERE {2} AND {3} GROUP BY 1",
+                        queue_expr, table, window(*failed_at, types.failed), failed));
     }
     out.counts_completions = !parts.empty();
     for (std::size_t i = 0; i < parts.size(); ++i)

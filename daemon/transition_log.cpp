@@ -1,0 +1,33 @@
+#include "daemon/transition_log.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace qw::daemon {
+
+void TransitionLogger::publish(const probes::Sample& sample) {
+  std::string key, what, detail;
+  probes::FailureReason reason = probes::FailureReason::none;
+  if (const auto* h = std::get_if<probes::TargetHealthSample>(&sample)) {
+    key = "target/" + h->target;
+    what = "target " + h->target;
+    reason = h->up ? probes::FailureReason::none : h->reason;
+    detail = h->detail;
+  } else if (const auto* q = std::get_if<probes::QueueProbeSample>(&sample)) {
+    key = "source/" + q->source;
+    what = "queue source " + q->source + " (target " + q->target + ")";
+    reason = q->ok ? probes::FailureReason::none : q->reason;
+    detail = q->detail;
+  }
+  std::lock_guard lock(mutex_);
+  const auto it = last_.find(key);
+  const bool first = it == last_.end();
+  const auto before = first ? probes::FailureReason::none : it->second;
+  last_[key] = reason;
+  if (reason == before) return;
+  if (reason == probes::FailureReason::none)
+    spdlog::info("{} recovered", what);
+  else
+    spdlog::error("{} failing: {} ({})", what, probes::describe(reason), detail);
+}
+
+}  // namespace qw::daemon

@@ -1,0 +1,135 @@
+// The queue probe's SQL text: identifiers quoted, values only ever bound, shapes as documented.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "probes/postgres_queue/queue_sql.hpp"
+
+namespace qw::probes::queue {
+namespace {
+
+config::QueueConfig multi_queue() {
+  config::QueueConfig q;
+  q.name = "jobs";
+  q.target = "db";
+  q.schema = "public";
+  q.table = "jobs";
+  q.queue_column = "queue";
+  q.state.column = "state";
+  q.state.ready = {"available"};
+  q.state.running = {"running"};
+  q.state.completed = {"completed"};
+  q.state.failed = {"failed", "discarded"};
+  q.timestamps.enqueued = "created_at";
+  q.timestamps.run_at = "scheduled_at";
+  q.timestamps.started = "attempted_at";
+  q.timestamps.finished = "finalized_at";
+  q.timestamps.heartbeat = "heartbeat_at";
+  return q;
+}
+
+bool has(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+TEST(QueueSql, QuotesEveryIdentifier) {
+  auto q = multi_queue();
+  q.schema = "My Schema";
+  q.table = "jobs\"; DROP TABLE victim; --";
+  q.queue_column = "que\"ue";
+  const auto sql = build_queue_sql(q, {});
+  EXPECT_TRUE(has(sql.snapshot.sql, R"("My Schema"."jobs""; DROP TABLE victim; --")"))
+      << sql.snapshot.sql;
+  EXPECT_TRUE(has(sql.snapshot.sql, R"("que""ue" = q.name::text)"));
+  EXPECT_FALSE(has(sql.snapshot.sql, "jobs\"; DROP"));  // never unquoted
+}
+
+TEST(QueueSql, StateValuesAreBoundNeverSpliced) {
+  auto q = multi_queue();
+  q.state.ready = {"'; DROP TABLE x; --"};
+  const auto sql = build_queue_sql(q, {});
+  for (const auto* st : {&sql.snapshot, &sql.completions, &sql.discovery}) {
+    EXPECT_FALSE(has(st->sql, "DROP TABLE")) << st->sql;
+  }
+  ASSERT_FALSE(sql.snapshot.fixed_params.empty());
+  EXPECT_TRUE(std::any_of(sql.snapshot.fixed_params.begin(), sql.snapshot.fixed_params.end(),
+                          [](const std::string& p) { return has(p, "DROP TABLE x"); }));
+}
+
+TEST(QueueSql, SnapshotCapsCountsAndFiltersScheduledJobs) {
+  auto q = multi_queue();
+  q.count_cap = 5000;
+  const auto sql = build_queue_sql(q, {});
+  EXPECT_EQ(sql.snapshot.runtime_params, 1);
+  EXPECT_EQ(sql.snapshot.fixed_params.front(), "5000");
+  EXPECT_TRUE(has(sql.snapshot.sql, "LIMIT $2"));
+  EXPECT_TRUE(has(sql.snapshot.sql, R"("scheduled_at" <= now())"));
+  // The oldest ready job is measured from when it became runnable.
+  EXPECT_TRUE(has(sql.snapshot.sql, R"(min("scheduled_at"))"));
+  EXPECT_TRUE(has(sql.snapshot.sql, R"(min("heartbeat_at"))"));
+}
+
+TEST(QueueSql, NaiveUtcTimestampsCompareWithUtcNow) {
+  auto q = multi_queue();
+  q.timestamps.kind = config::TimestampKind::timestamp_utc;
+  const auto sql =
+      build_queue_sql(q, {"text", "timestamp without time zone", "timestamp without time zone"});
+  EXPECT_TRUE(has(sql.snapshot.sql, "(now() AT TIME ZONE 'UTC')"));
+  EXPECT_TRUE(has(sql.watermark.sql, "::timestamp without time zone::text"));
+  EXPECT_TRUE(has(sql.completions.sql, "$1::timestamp without time zone"));
+}
+
+TEST(QueueSql, OneRangeScanCountsBothOutcomesWhenTheyShareAColumn) {
+  const auto sql = build_queue_sql(multi_queue(), {});
+  EXPECT_TRUE(sql.counts_completions);
+  EXPECT_FALSE(has(sql.completions.sql, "UNION ALL"));
+  EXPECT_TRUE(has(sql.completions.sql, R"("finalized_at" > $1)"));
+  EXPECT_TRUE(has(sql.completions.sql, R"("finalized_at" <= $2)"));
+}
+
+TEST(QueueSql, SeparateFailureColumnGetsItsOwnScan) {
+  auto q = multi_queue();
+  q.timestamps.failed = "discarded_at";
+  const auto sql = build_queue_sql(q, {});
+  EXPECT_TRUE(has(sql.completions.sql, "UNION ALL"));
+  EXPECT_TRUE(has(sql.completions.sql, R"("discarded_at" > $1)"));
+}
+
+TEST(QueueSql, DeletedModeWithoutFailureStampsCountsNothingByTimestamp) {
+  auto q = multi_queue();
+  q.completed_rows = config::CompletedRows::deleted;
+  q.timestamps.finished.reset();
+  q.state.completed.clear();
+  const auto sql = build_queue_sql(q, {});
+  EXPECT_FALSE(sql.counts_completions);
+  EXPECT_TRUE(has(sql.deletes.sql, "pg_stat_get_tuples_deleted"));
+}
+
+TEST(QueueSql, ExpressionMappingIsParenthesised) {
+  auto q = multi_queue();
+  q.state = {};
+  q.state.ready_when = "finished_at IS NULL AND performed_at IS NULL";
+  q.state.running_when = "performed_at IS NOT NULL AND finished_at IS NULL";
+  q.state.completed_when = "finished_at IS NOT NULL AND error IS NULL";
+  q.state.failed_when = "finished_at IS NOT NULL AND error IS NOT NULL";
+  const auto sql = build_queue_sql(q, {});
+  EXPECT_TRUE(has(sql.snapshot.sql, "(finished_at IS NULL AND performed_at IS NULL)"));
+  EXPECT_TRUE(sql.snapshot.fixed_params.size() == 1);  // only the cap: no value lists
+}
+
+TEST(QueueSql, DiscoveryOnlyForMultiQueueTables) {
+  auto q = multi_queue();
+  EXPECT_TRUE(has(build_queue_sql(q, {}).discovery.sql, "WITH RECURSIVE"));
+  q.queue_column.reset();
+  EXPECT_TRUE(build_queue_sql(q, {}).discovery.sql.empty());
+}
+
+TEST(QueueSql, QueueParameterIsCastToTheColumnType) {
+  const auto sql = build_queue_sql(
+      multi_queue(),
+      {"character varying(64)", "timestamp with time zone", "timestamp with time zone"});
+  EXPECT_TRUE(has(sql.snapshot.sql, R"("queue" = q.name::character varying(64))"));
+}
+
+}  // namespace
+}  // namespace qw::probes::queue
