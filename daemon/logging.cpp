@@ -116,13 +116,16 @@ std::string redact_conninfo(std::string_view s) {
     copy_spaces();
     if (i >= n) break;
     const std::size_t key_begin = i;
+    const std::size_t out_before_key = out.size();
     while (i < n && !is_space(s[i]) && s[i] != '=') ++i;
     const std::string_view key = s.substr(key_begin, i - key_begin);
     out.append(key);
     copy_spaces();
     if (i >= n || s[i] != '=') {
-      // Not something libpq would accept; what follows could be anything, so hide it.
-      if (i < n) out.append(kMask);
+      // Not something libpq would accept: a "key" without "=" may well be a pasted password,
+      // so hide it and everything after it.
+      out.resize(out_before_key);
+      out.append(kMask);
       break;
     }
     out.push_back(s[i++]);
@@ -160,7 +163,7 @@ void setup_logging(std::string_view level) {
     // Colours only when stderr is a terminal (the sink checks).
     logger = std::make_shared<spdlog::logger>(
         "queuewatch", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%-5l%$ %v");
+    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%-7l%$ %v");
   }
   logger->set_formatter(std::move(formatter));
   logger->set_level(parsed);

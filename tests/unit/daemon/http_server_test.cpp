@@ -1,0 +1,304 @@
+// The HTTP server from the outside: real loopback sockets, the event loop on its own thread.
+#include "daemon/http_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+
+#include "http_test_client.hpp"
+#include "queuewatch/version.hpp"
+
+namespace qw::daemon {
+namespace {
+
+using testing::HttpResponse;
+using testing::TestConnection;
+using namespace std::chrono_literals;
+
+constexpr const char* kMetricsText = "# HELP up Whether up.\n# TYPE up gauge\nup 1\n";
+
+std::string get(std::string_view path, std::string_view method = "GET") {
+  return std::string(method) + " " + std::string(path) + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void start(config::HttpConfig config = {}) {
+    config.listen = "127.0.0.1:0";
+    server_ = std::make_unique<HttpServer>(
+        io_, config,
+        HttpHandlers{[] { return std::string(kMetricsText); }, [this] { return ready_.load(); }});
+    server_->start();
+    loop_ = std::thread([this] { io_.run(); });
+  }
+
+  void TearDown() override {
+    if (server_) server_->stop();
+    work_.reset();
+    io_.stop();
+    if (loop_.joinable()) loop_.join();
+  }
+
+  std::optional<HttpResponse> request(std::string_view raw, bool head = false) {
+    TestConnection conn(server_->port());
+    EXPECT_TRUE(conn.send(raw));
+    return conn.read_response(head);
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
+      boost::asio::make_work_guard(io_);
+  std::atomic<bool> ready_{true};
+  std::unique_ptr<HttpServer> server_;
+  std::thread loop_;
+};
+
+TEST_F(HttpServerTest, ServesMetricsWithPrometheusContentType) {
+  start();
+  const auto res = request(get("/metrics"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(res->header("server"), std::string("queuewatch/") + qw::kVersion);
+  EXPECT_EQ(res->body, kMetricsText);
+}
+
+TEST_F(HttpServerTest, IgnoresQueryStringWhenRouting) {
+  start();
+  const auto res = request(get("/metrics?format=text&x=1"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, kMetricsText);
+}
+
+TEST_F(HttpServerTest, HeadAnnouncesLengthButSendsNoBody) {
+  start();
+  TestConnection conn(server_->port());
+  ASSERT_TRUE(conn.send(get("/metrics", "HEAD")));
+  const auto head = conn.read_response(/*head=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->header("content-length"), std::to_string(std::string(kMetricsText).size()));
+  // Had the server sent a body, it would be read here as the next status line.
+  ASSERT_TRUE(conn.send(get("/-/healthy")));
+  const auto next = conn.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+  EXPECT_EQ(next->body, "OK\n");
+}
+
+TEST_F(HttpServerTest, UnknownPathIs404) {
+  start();
+  const auto res = request(get("/metricsx"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+}
+
+TEST_F(HttpServerTest, WrongMethodIs405WithAllow) {
+  start();
+  const auto res =
+      request("POST /metrics HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\nhi");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->header("allow"), "GET, HEAD");
+}
+
+TEST_F(HttpServerTest, HealthyAlwaysReadyOnlyWhenReady) {
+  ready_ = false;
+  start();
+  auto healthy = request(get("/-/healthy"));
+  ASSERT_TRUE(healthy);
+  EXPECT_EQ(healthy->status, 200);
+  EXPECT_EQ(healthy->body, "OK\n");
+
+  auto not_ready = request(get("/-/ready"));
+  ASSERT_TRUE(not_ready);
+  EXPECT_EQ(not_ready->status, 503);
+
+  ready_ = true;
+  auto is_ready = request(get("/-/ready"));
+  ASSERT_TRUE(is_ready);
+  EXPECT_EQ(is_ready->status, 200);
+}
+
+TEST_F(HttpServerTest, IndexLinksToMetrics) {
+  start();
+  const auto res = request(get("/"));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_NE(res->header("content-type").find("text/html"), std::string::npos);
+  EXPECT_NE(res->body.find("href=\"/metrics\""), std::string::npos);
+}
+
+TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  start();
+  TestConnection conn(server_->port());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(conn.send(get("/metrics")));
+    const auto res = conn.read_response();
+    ASSERT_TRUE(res) << "request " << i;
+    EXPECT_EQ(res->status, 200);
+    EXPECT_EQ(res->body, kMetricsText);
+  }
+}
+
+TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
+  start();
+  TestConnection conn(server_->port());
+  ASSERT_TRUE(conn.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  const auto res = conn.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_TRUE(conn.wait_closed());
+}
+
+TEST_F(HttpServerTest, OversizedHeaderIsRejectedAndConnectionClosed) {
+  config::HttpConfig config;
+  config.max_request_bytes = 1024;
+  start(config);
+  TestConnection conn(server_->port());
+  ASSERT_TRUE(conn.send("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(2000, 'a') +
+                        "\r\n\r\n"));
+  const auto res = conn.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 431);
+  EXPECT_TRUE(conn.wait_closed());
+}
+
+TEST_F(HttpServerTest, OversizedBodyIsRejectedAndConnectionClosed) {
+  config::HttpConfig config;
+  config.max_request_bytes = 1024;
+  start(config);
+  TestConnection conn(server_->port());
+  ASSERT_TRUE(conn.send("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n"));
+  conn.send(std::string(5000, 'b'));  // may fail once the server has closed; that is fine
+  const auto res = conn.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  EXPECT_TRUE(conn.wait_closed());
+}
+
+TEST_F(HttpServerTest, MalformedRequestIs400) {
+  start();
+  const auto res = request("GARBAGE\r\n\r\n");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+}
+
+TEST_F(HttpServerTest, StalledHalfRequestIsDisconnectedAfterRequestTimeout) {
+  config::HttpConfig config;
+  config.request_timeout = 300ms;
+  start(config);
+  TestConnection conn(server_->port());
+  ASSERT_TRUE(conn.send("GET /metrics HTTP/1.1\r\nHost: x\r\n"));
+  std::string received;
+  EXPECT_TRUE(conn.wait_closed(20s, &received)) << "a stalled client kept its connection";
+  EXPECT_EQ(received, "");
+}
+
+TEST_F(HttpServerTest, TricklingClientIsDisconnectedAfterRequestTimeout) {
+  // The deadline covers the whole request, so sending a byte now and then does not extend it.
+  config::HttpConfig config;
+  config.request_timeout = 300ms;
+  start(config);
+  TestConnection conn(server_->port());
+  const std::string request = "GET /metrics HTTP/1.1\r\nX-Slow: " + std::string(400, 's');
+  bool closed = false;
+  for (char c : request) {
+    if (!conn.send(std::string_view(&c, 1)) || conn.wait_closed(50ms)) {
+      closed = true;
+      break;
+    }
+  }
+  EXPECT_TRUE(closed) << "a trickling client was served for " << request.size() * 50 << "ms";
+}
+
+TEST_F(HttpServerTest, ConnectionsBeyondMaxAreRefusedNotQueued) {
+  config::HttpConfig config;
+  config.max_connections = 2;
+  config.request_timeout = 30s;
+  start(config);
+
+  // Two held connections, each proven to be a session by one served request.
+  std::vector<std::unique_ptr<TestConnection>> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(std::make_unique<TestConnection>(server_->port()));
+    ASSERT_TRUE(held.back()->send(get("/metrics")));
+    ASSERT_TRUE(held.back()->read_response());
+  }
+
+  for (int i = 0; i < 5; ++i) {
+    TestConnection extra(server_->port());
+    extra.send(get("/metrics"));
+    std::string received;
+    ASSERT_TRUE(extra.wait_closed(10s, &received)) << "extra connection " << i << " was kept";
+    if (!received.empty()) {
+      EXPECT_TRUE(received.starts_with("HTTP/1.1 503")) << received;
+    }
+  }
+
+  // The held ones still work.
+  ASSERT_TRUE(held[1]->send(get("/metrics")));
+  const auto still = held[1]->read_response();
+  ASSERT_TRUE(still);
+  EXPECT_EQ(still->status, 200);
+
+  // Once one leaves, a newcomer is served. The server notices the close asynchronously.
+  held[0]->close();
+  bool served = false;
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (!served && std::chrono::steady_clock::now() < until) {
+    TestConnection next(server_->port());
+    next.send(get("/metrics"));
+    const auto res = next.read_response(false, 2s);
+    served = res && res->status == 200;
+  }
+  EXPECT_TRUE(served);
+}
+
+TEST_F(HttpServerTest, StopClosesOpenConnections) {
+  start();
+  TestConnection conn(server_->port());
+  ASSERT_TRUE(conn.send(get("/metrics")));
+  ASSERT_TRUE(conn.read_response());
+  server_->stop();
+  EXPECT_TRUE(conn.wait_closed());
+}
+
+TEST(HttpServerListen, BusyPortFailsWithAClearMessage) {
+  boost::asio::io_context io;
+  config::HttpConfig config;
+  config.listen = "127.0.0.1:0";
+  HttpServer first(io, config, {});
+  config.listen = "127.0.0.1:" + std::to_string(first.port());
+  try {
+    HttpServer second(io, config, {});
+    FAIL() << "bound a port that is in use";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "cannot listen on " + config.listen + ": Address already in use");
+  }
+}
+
+TEST(HttpServerListen, MalformedAddressFailsWithAClearMessage) {
+  boost::asio::io_context io;
+  config::HttpConfig config;
+  config.listen = "9187";
+  try {
+    HttpServer server(io, config, {});
+    FAIL() << "accepted a listen address without a port";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot listen on 9187"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace qw::daemon

@@ -1,0 +1,120 @@
+#include "daemon/logging.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+namespace qw::daemon {
+namespace {
+
+TEST(RedactDsn, MasksConninfoPassword) {
+  EXPECT_EQ(redact_dsn("host=db password=secret user=app"), "host=db password=*** user=app");
+  EXPECT_EQ(redact_dsn("password=secret"), "password=***");
+  EXPECT_EQ(redact_dsn("host=db  password = secret\tdbname=x"),
+            "host=db  password = ***\tdbname=x");
+}
+
+TEST(RedactDsn, MasksQuotedConninfoPasswordWithEscapes) {
+  EXPECT_EQ(redact_dsn(R"(host=db password='se cr\'et x' user=app)"),
+            "host=db password=*** user=app");
+  EXPECT_EQ(redact_dsn(R"(password=a\ b user=app)"), "password=*** user=app");
+  // Unterminated: everything after is the password as far as we can tell.
+  EXPECT_EQ(redact_dsn("user=app password='oops user=x"), "user=app password=***");
+}
+
+TEST(RedactDsn, KeepsOtherValuesAndLookalikeKeys) {
+  EXPECT_EQ(redact_dsn("host=db user=password dbname='my db'"),
+            "host=db user=password dbname='my db'");
+  EXPECT_EQ(redact_dsn("passfile=/etc/pgpass host=db"), "passfile=/etc/pgpass host=db");
+  EXPECT_EQ(redact_dsn(""), "");
+}
+
+TEST(RedactDsn, MasksMalformedRemainder) {
+  EXPECT_EQ(redact_dsn("host=db secret-without-key"), "host=db ***");
+}
+
+TEST(RedactDsn, MasksUriPassword) {
+  EXPECT_EQ(redact_dsn("postgresql://user:secret@host/db"), "postgresql://user:***@host/db");
+  EXPECT_EQ(redact_dsn("postgres://user:s%40cret@h1:5432,h2:5433/db?sslmode=require"),
+            "postgres://user:***@h1:5432,h2:5433/db?sslmode=require");
+  EXPECT_EQ(redact_dsn("postgresql://user:secret@host"), "postgresql://user:***@host");
+}
+
+TEST(RedactDsn, MasksUriPasswordParameter) {
+  EXPECT_EQ(redact_dsn("postgresql://host/db?user=app&password=secret&sslmode=verify-full"),
+            "postgresql://host/db?user=app&password=***&sslmode=verify-full");
+  EXPECT_EQ(redact_dsn("postgresql:///db?password=secret"), "postgresql:///db?password=***");
+}
+
+TEST(RedactDsn, LeavesUrisWithoutPasswordAlone) {
+  EXPECT_EQ(redact_dsn("postgresql://user@host:5432/db"), "postgresql://user@host:5432/db");
+  EXPECT_EQ(redact_dsn("postgresql://host/db?user=a:b@c"), "postgresql://host/db?user=a:b@c");
+}
+
+TEST(SetupLogging, RejectsUnknownLevel) {
+  EXPECT_THROW(setup_logging("verbose"), std::invalid_argument);
+}
+
+// Runs `body` with stderr redirected to a file and returns what it wrote.
+template <typename F>
+std::string capture_stderr(F body) {
+  const auto path =
+      std::filesystem::temp_directory_path() / ("qw_log_" + std::to_string(::getpid()) + ".txt");
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ::dup2(fd, 2);
+  ::close(fd);
+  body();
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::stringstream content;
+  content << std::ifstream(path).rdbuf();
+  std::filesystem::remove(path);
+  return content.str();
+}
+
+TEST(SetupLogging, UnderJournaldPrefixesPriorityWithoutTimestamp) {
+  ::setenv("JOURNAL_STREAM", "8:12345", 1);
+  const auto out = capture_stderr([] {
+    setup_logging("debug");
+    spdlog::error("e {}", 1);
+    spdlog::warn("w");
+    spdlog::info("i");
+    spdlog::debug("d");
+    spdlog::trace("not at debug level");
+    spdlog::default_logger()->flush();
+  });
+  ::unsetenv("JOURNAL_STREAM");
+  EXPECT_EQ(out, "<3>e 1\n<4>w\n<6>i\n<7>d\n");
+}
+
+TEST(SetupLogging, ForHumansHasTimestampsAndLevels) {
+  ::unsetenv("JOURNAL_STREAM");
+  const auto out = capture_stderr([] {
+    setup_logging("info");
+    spdlog::warn("disk is fine");
+    spdlog::debug("hidden");
+    spdlog::default_logger()->flush();
+  });
+  EXPECT_TRUE(std::regex_match(
+      out,
+      std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:?\d\d warning disk is fine\n)")))
+      << out;
+}
+
+}  // namespace
+}  // namespace qw::daemon
