@@ -240,7 +240,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted) return close();
     if (ec == beast::error::timeout) {
       // tcp_stream has already closed the socket; there is nobody left to answer.
-      spdlog::debug("http: closed a connection that did not send a whole request within {}ms",
+      spdlog::debug("http: closed a connection idle or mid-request for {}ms (http.request_timeout)",
                     state_->config.request_timeout.count());
       return;
     }

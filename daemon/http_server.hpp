@@ -20,6 +20,8 @@ struct HttpHandlers {
   std::function<bool()> ready;
 };
 
+// The io_context must outlive the server (the usual Asio rule): stop() and the destructor hand
+// their work to it.
 class HttpServer {
  public:
   // Binds and listens at once, so a bad address or a taken port fails at startup with a clear

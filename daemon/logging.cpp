@@ -1,6 +1,10 @@
 #include "daemon/logging.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
@@ -54,6 +58,21 @@ spdlog::level::level_enum parse_level(std::string_view name) {
   throw std::invalid_argument(fmt::format(
       "unknown log level \"{}\" (expected trace, debug, info, warn, error, critical or off)",
       name));
+}
+
+// systemd sets JOURNAL_STREAM to "<device>:<inode>" of the stream it connected stderr to. A
+// child whose stderr was redirected (a shell pipe, `2>file`) inherits the variable but not the
+// stream, so the variable alone is not proof: compare it with what stderr really is.
+bool stderr_is_journal() {
+  const char* value = std::getenv("JOURNAL_STREAM");
+  if (value == nullptr) return false;
+  unsigned long long device = 0;
+  unsigned long long inode = 0;
+  if (std::sscanf(value, "%llu:%llu", &device, &inode) != 2) return false;
+  struct stat st {};
+  if (::fstat(STDERR_FILENO, &st) != 0) return false;
+  return static_cast<unsigned long long>(st.st_dev) == device &&
+         static_cast<unsigned long long>(st.st_ino) == inode;
 }
 
 bool is_space(char c) {
@@ -151,7 +170,7 @@ std::string redact_conninfo(std::string_view s) {
 
 void setup_logging(std::string_view level) {
   const auto parsed = parse_level(level);
-  const bool journald = std::getenv("JOURNAL_STREAM") != nullptr;
+  const bool journald = stderr_is_journal();
 
   std::shared_ptr<spdlog::logger> logger;
   auto formatter = std::make_unique<spdlog::pattern_formatter>();

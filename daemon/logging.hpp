@@ -7,7 +7,8 @@ namespace qw::daemon {
 
 // Points spdlog's default logger at stderr at the given level ("trace", "debug", "info",
 // "warn", "error", "critical", "off"); throws std::invalid_argument on anything else.
-// Under systemd (JOURNAL_STREAM set) each line starts with its sd-daemon priority ("<4>") and
+// When stderr is the journal (JOURNAL_STREAM names it) each line starts with its sd-daemon
+// priority ("<4>") and
 // carries no timestamp or colour: journald adds its own and records the priority, so
 // `journalctl -p warning` works. Elsewhere the format is for humans, with timestamps.
 void setup_logging(std::string_view level);

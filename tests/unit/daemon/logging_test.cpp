@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -67,9 +68,10 @@ TEST(SetupLogging, RejectsUnknownLevel) {
   EXPECT_THROW(setup_logging("verbose"), std::invalid_argument);
 }
 
-// Runs `body` with stderr redirected to a file and returns what it wrote.
+// Runs `body` with stderr redirected to a file and returns what it wrote. With `as_journal`,
+// JOURNAL_STREAM names that file the way systemd names the journal's stream.
 template <typename F>
-std::string capture_stderr(F body) {
+std::string capture_stderr(bool as_journal, F body) {
   const auto path =
       std::filesystem::temp_directory_path() / ("qw_log_" + std::to_string(::getpid()) + ".txt");
   std::fflush(stderr);
@@ -77,34 +79,48 @@ std::string capture_stderr(F body) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   ::dup2(fd, 2);
   ::close(fd);
+  struct stat st {};
+  ::fstat(2, &st);
+  if (as_journal) {
+    const auto stream = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+    ::setenv("JOURNAL_STREAM", stream.c_str(), 1);
+  }
   body();
   std::fflush(stderr);
   ::dup2(saved, 2);
   ::close(saved);
+  ::unsetenv("JOURNAL_STREAM");
   std::stringstream content;
   content << std::ifstream(path).rdbuf();
   std::filesystem::remove(path);
   return content.str();
 }
 
+void log_four_levels() {
+  setup_logging("debug");
+  spdlog::error("e {}", 1);
+  spdlog::warn("w");
+  spdlog::info("i");
+  spdlog::debug("d");
+  spdlog::trace("not at debug level");
+  spdlog::default_logger()->flush();
+}
+
 TEST(SetupLogging, UnderJournaldPrefixesPriorityWithoutTimestamp) {
-  ::setenv("JOURNAL_STREAM", "8:12345", 1);
-  const auto out = capture_stderr([] {
-    setup_logging("debug");
-    spdlog::error("e {}", 1);
-    spdlog::warn("w");
-    spdlog::info("i");
-    spdlog::debug("d");
-    spdlog::trace("not at debug level");
-    spdlog::default_logger()->flush();
-  });
-  ::unsetenv("JOURNAL_STREAM");
+  const auto out = capture_stderr(/*as_journal=*/true, log_four_levels);
   EXPECT_EQ(out, "<3>e 1\n<4>w\n<6>i\n<7>d\n");
 }
 
+TEST(SetupLogging, InheritedJournalStreamOfAnotherStreamIsIgnored) {
+  // Like a child of a systemd service whose stderr was redirected: the variable is stale.
+  ::setenv("JOURNAL_STREAM", "8:12345", 1);
+  const auto out = capture_stderr(/*as_journal=*/false, log_four_levels);
+  EXPECT_EQ(out.find("<4>"), std::string::npos) << out;
+  EXPECT_NE(out.find("warning w\n"), std::string::npos) << out;
+}
+
 TEST(SetupLogging, ForHumansHasTimestampsAndLevels) {
-  ::unsetenv("JOURNAL_STREAM");
-  const auto out = capture_stderr([] {
+  const auto out = capture_stderr(/*as_journal=*/false, [] {
     setup_logging("info");
     spdlog::warn("disk is fine");
     spdlog::debug("hidden");
