@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "config/alerting_config.hpp"
+#include "config/rules_config.hpp"
+
 namespace qw::config {
 
 using Duration = std::chrono::milliseconds;
@@ -102,6 +105,8 @@ struct Config {
   std::string log_level = "info";
   std::vector<TargetConfig> targets;
   std::vector<QueueConfig> queues;
+  RulesConfig rules;        // issue 3: thresholds
+  AlertingConfig alerting;  // issue 3: routing, receivers
 
   const TargetConfig* find_target(const std::string& name) const {
     for (const auto& t : targets)

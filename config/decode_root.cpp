@@ -8,8 +8,8 @@
 namespace qw::config::detail {
 namespace {
 
-constexpr std::string_view kRootKeys[] = {"http",   "state_dir", "log_level",
-                                          "probes", "targets",   "queues"};
+constexpr std::string_view kRootKeys[] = {"http",    "state_dir", "log_level", "probes",
+                                          "targets", "queues",    "rules",     "alerting"};
 constexpr std::string_view kHttpKeys[] = {"listen", "request_timeout", "max_connections",
                                           "max_request_bytes"};
 constexpr std::string_view kProbesKeys[] = {"postgres_health", "postgres_queue"};
@@ -54,6 +54,8 @@ void decode_root(Context& ctx, const Value& root, Config& out) {
   if (auto v = map.get("probes")) decode_probes(ctx, *v, out.probes);
   if (auto v = map.require("targets")) decode_targets(ctx, *v, out.targets);
   if (auto v = map.get("queues")) decode_queues(ctx, *v, out.targets, out.queues);
+  if (auto v = map.get("rules")) decode_rules(ctx, *v, out.rules);
+  if (auto v = map.get("alerting")) decode_alerting(ctx, *v, out.alerting);
 }
 
 void decode_http(Context& ctx, const Value& value, HttpConfig& out) {

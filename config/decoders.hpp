@@ -19,6 +19,9 @@ void decode_queues(Context& ctx, const Value& value, const std::vector<TargetCon
 void decode_state(Context& ctx, const Value& value, CompletedRows completed_rows,
                   StateMapping& out);
 void decode_timestamps(Context& ctx, const Value& value, TimestampMapping& out);
+// Issue 3 sections (decode_rules.cpp, decode_alerting.cpp).
+void decode_rules(Context& ctx, const Value& value, RulesConfig& out);
+void decode_alerting(Context& ctx, const Value& value, AlertingConfig& out);
 
 // The first element named `name`, for duplicate checks; nullptr if none.
 template <typename T>

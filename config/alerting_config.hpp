@@ -1,0 +1,74 @@
+#pragma once
+// Alerting (issue 3): routing, inhibition, receivers, heartbeat. Plain data; decode_alerting.cpp
+// reads it, alerts/ acts on it. Secrets are referenced (env or file), never inlined in logs.
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qw::config {
+
+using Duration = std::chrono::milliseconds;
+
+// Alertmanager-style matcher: label, operator (=, !=, =~, !~), value (regex fully anchored).
+struct LabelMatcher {
+  std::string label;
+  enum class Op { equal, not_equal, regex, not_regex } op = Op::equal;
+  std::string value;
+};
+
+struct InhibitRule {
+  std::vector<LabelMatcher> source_matchers;
+  std::vector<LabelMatcher> target_matchers;
+  std::vector<std::string> equal;  // labels that must match between source and target
+};
+
+struct Route {
+  std::vector<LabelMatcher> matchers;  // empty: matches every alert
+  std::string receiver;
+  bool continue_matching = false;      // Alertmanager's `continue`
+  std::optional<Duration> repeat_interval;  // reminder while firing; default from the root
+};
+
+// A secret given as `X_file: path` or `X_env: NAME`, or (discouraged) inline; resolved at load.
+struct Secret {
+  std::string value;         // never log this
+  std::string source;        // "file /path" or "env NAME", for messages
+};
+
+enum class ReceiverKind { webhook, alertmanager, pagerduty, slack, log };
+
+struct ReceiverConfig {
+  std::string name;
+  ReceiverKind kind = ReceiverKind::log;
+  Secret url;                       // webhook, alertmanager (base URL), slack, pagerduty (events URL)
+  std::optional<Secret> routing_key;  // pagerduty
+  Duration timeout{10000};          // one HTTP attempt
+  bool tls_verify = true;           // certificates are verified unless explicitly off
+  std::optional<std::string> ca_file;
+  Duration max_backoff{300000};     // retry delay ceiling
+  Duration resend_interval{60000};  // alertmanager: re-post firing alerts (keeps endsAt ahead)
+};
+
+struct HeartbeatConfig {
+  std::optional<Secret> url;        // dead-man's switch (healthchecks.io style), pinged every interval
+  Duration interval{60000};
+  bool watchdog_alert = false;      // an always-firing "Watchdog" alert through the routes
+};
+
+struct AlertingConfig {
+  std::map<std::string, std::string> external_labels;  // added to every alert
+  Duration repeat_interval{4 * 3600000};  // default reminder interval while firing
+  std::vector<Route> routes;              // first match wins unless `continue`
+  std::string default_receiver;           // when no route matches; empty = drop with a log line
+  std::vector<ReceiverConfig> receivers;
+  // When empty, the built-in rule applies: database_unavailable holds back the queue alerts of
+  // the same target (equal: [target]).
+  std::vector<InhibitRule> inhibit_rules;
+  bool builtin_inhibit_rules = true;
+  HeartbeatConfig heartbeat;
+  std::string external_url;  // generatorURL base in payloads
+};
+
+}  // namespace qw::config

@@ -1,0 +1,69 @@
+#pragma once
+// What the rules see: probe samples reduced to plain values with a timestamp from the injected
+// clock. The daemon converts probes::Sample into these; backtest builds them from a CSV. Rules
+// never read the wall clock and never do I/O: the same code runs live and in backtest.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qw::rules {
+
+// Wall-clock time as a value (the baseline is about hours of the week, so it must be real time,
+// passed in, never read).
+using Time = std::chrono::sys_time<std::chrono::milliseconds>;
+using Labels = std::map<std::string, std::string>;
+
+struct QueueKey {
+  std::string target;
+  std::string source;
+  std::string queue;
+  auto operator<=>(const QueueKey&) const = default;
+};
+
+// One probe round for one queue.
+struct QueueTick {
+  QueueKey key;
+  std::string region;
+  Time at;
+  bool measured = true;   // false: the probe failed (cannot measure); the values are unset
+  std::string error;      // reason and detail when !measured, e.g. "undefined_table: ..."
+  std::int64_t ready = 0;
+  std::optional<double> oldest_ready_age_seconds;
+  std::int64_t running = 0;
+  std::optional<double> oldest_running_age_seconds;
+  std::optional<double> oldest_heartbeat_age_seconds;
+  bool completions_known = true;  // deleted-mode multi-queue tables: per-queue counts unknown
+  double completed = 0;           // completions counted this round (a delta, not a total)
+  double failed = 0;
+  // Jobs over the stuck thresholds this round (computed by the probe with the rule's values).
+  std::int64_t stuck = 0;
+  std::vector<std::string> stuck_job_ids;  // up to 10, oldest first
+};
+
+// One health round for one target.
+struct TargetTick {
+  std::string target;
+  std::string region;
+  std::string endpoint;  // "10.0.0.5:5432", for the page's words
+  Time at;
+  bool up = true;
+  std::string reason;  // "connection_refused", ... when !up
+  std::string detail;  // the server's or libpq's words
+};
+
+// A rule's verdict at one evaluation: this condition holds now, with this value. The alert
+// lifecycle (pending, firing, resolved) is alerts/' business, not the rule's.
+struct ActiveCondition {
+  std::string alertname;     // "no_throughput", ...
+  std::string severity;      // "critical" | "warning" | "info"
+  Labels labels;             // alertname, severity, target, queue, source, region + user labels
+  std::map<std::string, std::string> annotations;  // summary, description, runbook_url, ...
+  double value = 0;          // the number that tripped it (silence seconds, ratio, count, ...)
+  std::chrono::milliseconds for_duration{0};
+  std::chrono::milliseconds keep_firing_for{0};
+};
+
+}  // namespace qw::rules
