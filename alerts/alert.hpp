@@ -27,11 +27,18 @@ struct Alert {
   Annotations annotations;
   AlertState state = AlertState::inactive;
   double value = 0;
-  Time active_at{};                  // when the condition became active (pending started)
-  std::optional<Time> fired_at;      // when it became firing
-  std::optional<Time> resolved_at;   // when it stopped firing
-  std::optional<Time> last_active;   // last evaluation with the condition active (keep_firing_for)
+  Time active_at{};                 // when the condition became active (pending started)
+  std::optional<Time> fired_at;     // when it became firing
+  std::optional<Time> resolved_at;  // when it stopped firing
+  std::optional<Time> last_active;  // last evaluation with the condition active (keep_firing_for)
+  // The rule's timing as of the last active evaluation: kept with the alert because a firing
+  // alert whose condition has cleared still needs its keep_firing_for, and a restart needs both.
+  std::chrono::milliseconds for_duration{0};
+  std::chrono::milliseconds keep_firing_for{0};
 };
+
+// Words for logs, metrics and the state file ("inactive", "pending", "firing").
+const char* to_string(AlertState state);
 
 // What one evaluation changed, for logs, metrics, backtest output and notifications.
 struct Transition {

@@ -1,0 +1,50 @@
+#pragma once
+// The alert core in one object, as the daemon and backtest drive it: every evaluation takes the
+// rules' active conditions and the time, and returns what changed and what to notify. It owns
+// the AlertBook (lifecycle), the Inhibitor, and the NotificationPlanner (routing, repeats,
+// resolved). Pure: the caller hands notifications to the outbox, exports metrics from alerts()
+// and inhibited(), and saves state() after each step that notified.
+#include <set>
+#include <string>
+#include <vector>
+
+#include "alerts/alert_book.hpp"
+#include "alerts/alert_state_store.hpp"
+#include "alerts/inhibitor.hpp"
+#include "alerts/notification_planner.hpp"
+#include "config/alerting_config.hpp"
+
+namespace qw::alerts {
+
+struct EngineStep {
+  std::vector<Transition> transitions;
+  std::vector<Notification> notifications;
+  std::set<std::string> inhibited;  // fingerprints of firing alerts held back now
+};
+
+// The always-firing Watchdog alert (heartbeat.watchdog_alert): proves end to end that the whole
+// pipeline, down to the receiver, is alive; its absence downstream is the page.
+rules::ActiveCondition watchdog_condition();
+
+class AlertEngine {
+ public:
+  // Throws std::regex_error only for a matcher regex the loader would have rejected.
+  explicit AlertEngine(const config::AlertingConfig& config);
+
+  // A reload: new routes, inhibit rules and labels; alerts and delivery records are kept.
+  void reconfigure(const config::AlertingConfig& config);
+
+  EngineStep evaluate(Time now, const std::vector<rules::ActiveCondition>& active);
+
+  std::vector<Alert> alerts() const { return book_.alerts(); }
+  PersistedState state() const;
+  void restore(const PersistedState& state);
+
+ private:
+  AlertBook book_;
+  Inhibitor inhibitor_;
+  NotificationPlanner planner_;
+  bool watchdog_ = false;
+};
+
+}  // namespace qw::alerts

@@ -1,0 +1,76 @@
+#include "alerts/inhibitor.hpp"
+
+namespace qw::alerts {
+namespace {
+
+std::string label_or_empty(const Labels& labels, const std::string& name) {
+  const auto it = labels.find(name);
+  return it == labels.end() ? std::string() : it->second;
+}
+
+bool equal_labels(const Labels& a, const Labels& b, const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    if (label_or_empty(a, name) != label_or_empty(b, name)) return false;
+  }
+  return true;
+}
+
+bool inhibited_by(const CompiledInhibitRule& rule, const Alert& target,
+                  const std::vector<const Alert*>& firing) {
+  if (!match_all(rule.target, target.labels)) return false;
+  // Alertmanager's guard against mutual inhibition: when the target also matches the source
+  // side, sources that also match the target side cannot inhibit it (else two such alerts would
+  // silence each other and nobody would be paged).
+  const bool two_sided = match_all(rule.source, target.labels);
+  for (const Alert* source : firing) {
+    if (source->fingerprint == target.fingerprint) continue;  // never inhibits itself
+    if (!match_all(rule.source, source->labels)) continue;
+    if (two_sided && match_all(rule.target, source->labels)) continue;
+    if (equal_labels(source->labels, target.labels, rule.equal)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+config::InhibitRule builtin_inhibit_rule() {
+  using Op = config::LabelMatcher::Op;
+  config::InhibitRule rule;
+  rule.source_matchers = {{"alertname", Op::equal, "database_unavailable"}};
+  rule.target_matchers = {
+      {"alertname", Op::regex,
+       "no_throughput|below_baseline|stuck_in_progress|queue_latency|failure_ratio|"
+       "cannot_measure"}};
+  rule.equal = {"target"};
+  return rule;
+}
+
+Inhibitor Inhibitor::from_config(const config::AlertingConfig& config) {
+  std::vector<config::InhibitRule> specs = config.inhibit_rules;
+  if (config.builtin_inhibit_rules) specs.push_back(builtin_inhibit_rule());
+  std::vector<CompiledInhibitRule> rules;
+  for (const config::InhibitRule& spec : specs) {
+    rules.push_back(CompiledInhibitRule{compile_matchers(spec.source_matchers),
+                                        compile_matchers(spec.target_matchers), spec.equal});
+  }
+  return Inhibitor(std::move(rules));
+}
+
+std::set<std::string> Inhibitor::inhibited(const std::vector<Alert>& alerts) const {
+  std::vector<const Alert*> firing;
+  for (const Alert& a : alerts) {
+    if (a.state == AlertState::firing) firing.push_back(&a);
+  }
+  std::set<std::string> out;
+  for (const Alert* target : firing) {
+    for (const CompiledInhibitRule& rule : rules_) {
+      if (inhibited_by(rule, *target, firing)) {
+        out.insert(target->fingerprint);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace qw::alerts

@@ -1,0 +1,44 @@
+#pragma once
+// Inhibition with Alertmanager's semantics: a firing alert is held back (not notified) while
+// some OTHER firing alert matches an inhibit rule's source matchers, it matches the rule's target
+// matchers, and both carry the same values for every `equal` label (a label missing on both
+// sides counts as equal, as in Alertmanager). Only firing alerts inhibit: a pending
+// database_unavailable must not silence a queue that is really stuck.
+//
+// The built-in rule (alerting.builtin_inhibit_rules, on by default): when the database is down,
+// the queue alerts of that target are consequences, not news. One page names the cause.
+#include <set>
+#include <string>
+#include <vector>
+
+#include "alerts/alert.hpp"
+#include "alerts/matcher.hpp"
+#include "config/alerting_config.hpp"
+
+namespace qw::alerts {
+
+struct CompiledInhibitRule {
+  std::vector<Matcher> source;
+  std::vector<Matcher> target;
+  std::vector<std::string> equal;
+};
+
+// database_unavailable inhibits no_throughput, below_baseline, stuck_in_progress, queue_latency,
+// failure_ratio and cannot_measure, equal: [target].
+config::InhibitRule builtin_inhibit_rule();
+
+class Inhibitor {
+ public:
+  Inhibitor() = default;
+  explicit Inhibitor(std::vector<CompiledInhibitRule> rules) : rules_(std::move(rules)) {}
+  // The configured rules, plus the built-in one when builtin_inhibit_rules is set.
+  static Inhibitor from_config(const config::AlertingConfig& config);
+
+  // Fingerprints of the firing alerts that are inhibited now.
+  std::set<std::string> inhibited(const std::vector<Alert>& alerts) const;
+
+ private:
+  std::vector<CompiledInhibitRule> rules_;
+};
+
+}  // namespace qw::alerts
