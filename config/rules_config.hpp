@@ -1,8 +1,9 @@
 #pragma once
 // Rule thresholds (issue 3). Plain data: decode_rules.cpp reads it, rules/ evaluates with it.
-// Every rule has defaults; `overrides` replace fields for queues matched by exact name or glob,
-// in order, the last match winning per field. A reload swaps this struct without losing the
-// rules' history.
+// Every rule has built-in defaults, which the `rules.defaults` section changes for all queues;
+// `overrides` then change fields for queues matched by exact name or glob, in file order, the
+// last match winning per field. A reload swaps this struct without losing the rules' history.
+// docs/rules.md explains every default.
 #include <chrono>
 #include <map>
 #include <optional>
@@ -20,52 +21,64 @@ struct RuleCommon {
   bool enabled = true;
   Duration for_duration{0};     // pending this long before firing (Prometheus `for`)
   Duration keep_firing_for{0};  // stays firing this long after the condition clears
-  std::optional<Severity> severity;           // unset: the rule's own default
+  Severity severity = Severity::warning;
   std::map<std::string, std::string> labels;  // added to the alert's labels (routing)
-  // Templates; {{ $labels.queue }}, {{ $value }} and the like. Empty: the rule's default text.
+  // Templates: {{ $labels.NAME }} and {{ $value }}. Empty: the rule's own text.
   std::string summary, description, runbook_url;
 };
 
+// A rule's own lifecycle defaults (designated initializers would have to name every field).
+inline RuleCommon rule_common(Duration for_duration, Severity severity) {
+  RuleCommon c;
+  c.for_duration = for_duration;
+  c.severity = severity;
+  return c;
+}
+
 struct NoThroughputRule {
-  RuleCommon common;                 // default severity critical, for 0s
-  Duration grace{60000};             // ready work older than this counts as waiting
-  Duration min_silence{60000};       // never declare a stall on less silence than this
+  RuleCommon common = rule_common(Duration{0}, Severity::critical);
+  Duration grace{60000};              // ready work older than this counts as waiting
+  Duration min_silence{60000};        // never declare a stall on less silence than this
   double implausible_expected = 9.2;  // expected completions in the silence: Poisson P(0) < 1e-4
 };
 
 struct BelowBaselineRule {
-  RuleCommon common;  // default severity warning, for 30m
+  RuleCommon common = rule_common(Duration{1800000}, Severity::warning);
   Duration window{3600000};
-  double ratio = 0.5;          // fire when observed < ratio * expected over the window
-  double min_expected = 50;    // no judgement on a window expected to see fewer jobs
+  // Fire when observed < ratio * expected over the window. 0.6, not 0.5: a queue at half its
+  // usual volume for half an hour is worth a warning (docs/rules.md, dataset results).
+  double ratio = 0.6;
+  double min_expected = 50;          // no judgement on a window expected to see fewer jobs
   double warmup_floor_per_hour = 0;  // static expectation while history is too short (0 = none)
 };
 
 struct StuckInProgressRule {
-  RuleCommon common;                    // default severity critical
-  Duration running_for{1800000};        // a job running longer than this is stuck
-  Duration heartbeat_timeout{300000};   // ... or one whose heartbeat is older (when mapped)
+  RuleCommon common = rule_common(Duration{0}, Severity::critical);
+  Duration running_for{1800000};       // a job running longer than this is stuck
+  Duration heartbeat_timeout{300000};  // ... or one whose heartbeat is older (when mapped)
 };
 
 struct QueueLatencyRule {
-  RuleCommon common;  // default severity warning, for 5m
+  RuleCommon common = rule_common(Duration{300000}, Severity::warning);
   Duration max_age{600000};  // oldest ready job older than this
 };
 
 struct FailureRatioRule {
-  RuleCommon common;  // default severity warning, for 5m
+  RuleCommon common = rule_common(Duration{300000}, Severity::warning);
   Duration window{900000};
-  double max_ratio = 0.1;   // failed / (completed + failed)
-  double min_volume = 20;   // completed + failed in the window, below which no judgement
+  double max_ratio = 0.1;  // failed / (completed + failed)
+  double min_volume = 20;  // completed + failed in the window, below which no judgement
 };
 
 struct DatabaseUnavailableRule {
-  RuleCommon common;  // default severity critical, for 15s
+  RuleCommon common = rule_common(Duration{15000}, Severity::critical);
 };
 
 struct CannotMeasureRule {
-  RuleCommon common;             // default severity warning, for 1m
-  std::optional<Duration> stale_after;  // no fresh sample for this long; default 3x interval
+  RuleCommon common = rule_common(Duration{60000}, Severity::warning);
+  // No fresh sample for this long. Unset: 3x the queue's observed probe interval (at least 3x
+  // the evaluation interval), so one late round is not an alert.
+  std::optional<Duration> stale_after;
 };
 
 struct QueueRules {
@@ -77,23 +90,69 @@ struct QueueRules {
   CannotMeasureRule cannot_measure;
 };
 
-// One `overrides` entry: which queues, and the YAML of the fields it replaces. The fields are
-// applied by rules/thresholds.cpp on top of the defaults; kept as a decoded partial copy.
+// A partial QueueRules: only what one `defaults` or `overrides` entry sets. Applying patches in
+// order, each set field replacing the one before, is the whole override mechanism.
+template <typename T>
+using Set = std::optional<T>;
+
+struct RuleCommonPatch {
+  Set<bool> enabled;
+  Set<Duration> for_duration, keep_firing_for;
+  Set<Severity> severity;
+  std::map<std::string, std::string> labels;  // merged key by key, later entries win
+  Set<std::string> summary, description, runbook_url;
+};
+
+struct QueueRulesPatch {
+  struct {
+    RuleCommonPatch common;
+    Set<Duration> grace, min_silence;
+    Set<double> implausible_expected;
+  } no_throughput;
+  struct {
+    RuleCommonPatch common;
+    Set<Duration> window;
+    Set<double> ratio, min_expected, warmup_floor_per_hour;
+  } below_baseline;
+  struct {
+    RuleCommonPatch common;
+    Set<Duration> running_for, heartbeat_timeout;
+  } stuck_in_progress;
+  struct {
+    RuleCommonPatch common;
+    Set<Duration> max_age;
+  } queue_latency;
+  struct {
+    RuleCommonPatch common;
+    Set<Duration> window;
+    Set<double> max_ratio, min_volume;
+  } failure_ratio;
+  struct {
+    RuleCommonPatch common;
+    Set<Duration> stale_after;
+  } cannot_measure;
+};
+
+// One `overrides` entry: which queues, and the fields it replaces.
 struct RuleOverride {
   std::vector<std::string> queues;   // exact names or globs (*, ?, [..]) over the queue name
   std::vector<std::string> sources;  // optional: also restrict by source name (globs)
-  // Only the fields set in the file are applied; `set_fields` lists their paths
-  // ("no_throughput.min_silence"), `values` holds them decoded.
-  QueueRules values;
-  std::vector<std::string> set_fields;
+  QueueRulesPatch patch;
 };
 
 struct RulesConfig {
-  std::string timezone = "UTC";  // IANA name; the baseline's hour-of-week is local to it
+  std::string timezone = "UTC";        // IANA name; the baseline's hour-of-week is local to it
   Duration evaluation_interval{5000};  // how often rules run over the latest samples
-  QueueRules defaults;
+  QueueRules defaults;                 // built-in defaults with `rules.defaults` applied
   DatabaseUnavailableRule database_unavailable;
   std::vector<RuleOverride> overrides;
 };
+
+// Applies the fields `patch` sets onto `rules` (defined in decode_rules.cpp: the loader applies
+// `rules.defaults` with it, rules/thresholds.cpp each matching override).
+void apply_patch(const QueueRulesPatch& patch, QueueRules& rules);
+
+// The longest window any rule may look back over: rules keep per-minute history this long.
+inline constexpr Duration kMaxRuleWindow{6 * 3600 * 1000};
 
 }  // namespace qw::config

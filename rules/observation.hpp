@@ -28,8 +28,8 @@ struct QueueTick {
   QueueKey key;
   std::string region;
   Time at;
-  bool measured = true;   // false: the probe failed (cannot measure); the values are unset
-  std::string error;      // reason and detail when !measured, e.g. "undefined_table: ..."
+  bool measured = true;  // false: the probe failed (cannot measure); the values are unset
+  std::string error;     // reason and detail when !measured, e.g. "undefined_table: ..."
   std::int64_t ready = 0;
   std::optional<double> oldest_ready_age_seconds;
   std::int64_t running = 0;
@@ -57,11 +57,11 @@ struct TargetTick {
 // A rule's verdict at one evaluation: this condition holds now, with this value. The alert
 // lifecycle (pending, firing, resolved) is alerts/' business, not the rule's.
 struct ActiveCondition {
-  std::string alertname;     // "no_throughput", ...
-  std::string severity;      // "critical" | "warning" | "info"
-  Labels labels;             // alertname, severity, target, queue, source, region + user labels
+  std::string alertname;  // "no_throughput", ...
+  std::string severity;   // "critical" | "warning" | "info"
+  Labels labels;          // alertname, severity, target, queue, source, region + user labels
   std::map<std::string, std::string> annotations;  // summary, description, runbook_url, ...
-  double value = 0;          // the number that tripped it (silence seconds, ratio, count, ...)
+  double value = 0;  // the number that tripped it (silence seconds, ratio, count, ...)
   std::chrono::milliseconds for_duration{0};
   std::chrono::milliseconds keep_firing_for{0};
 };

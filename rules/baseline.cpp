@@ -1,0 +1,83 @@
+#include "rules/baseline.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace qw::rules {
+namespace {
+
+double median(std::vector<double>& v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Rates of the hours `step` apart before `local_hour`, up to `count` of them.
+std::vector<double> phase_values(const HourRing& hours, std::int64_t local_hour, int step,
+                                 int count) {
+  std::vector<double> values;
+  for (int k = 1; k <= count; ++k) {
+    const HourSlot* s = hours.read(local_hour - static_cast<std::int64_t>(k) * step);
+    if (s == nullptr || s->excluded || s->measured_s < kMinMeasuredPerHour) continue;
+    values.push_back(s->count / s->measured_s);
+  }
+  return values;
+}
+
+}  // namespace
+
+std::optional<BaselineRate> baseline_rate(const HourRing& hours, std::int64_t local_hour,
+                                          double warmup_floor_per_hour) {
+  std::vector<double> weekly = phase_values(hours, local_hour, 168, kHourSlots / 168);
+  if (static_cast<int>(weekly.size()) >= kMinPhaseValues) {
+    return BaselineRate{median(weekly), BaselineSource::weekly};
+  }
+  std::vector<double> daily = phase_values(hours, local_hour, 24, 7);
+  if (static_cast<int>(daily.size()) >= kMinPhaseValues) {
+    double rate = median(daily);
+    // One or two same-weekday values can only lower the daily expectation: a quiet Saturday
+    // after five busy weekdays is the weekly pattern, not an outage.
+    if (!weekly.empty()) rate = std::min(rate, *std::max_element(weekly.begin(), weekly.end()));
+    return BaselineRate{rate, BaselineSource::daily};
+  }
+  if (warmup_floor_per_hour > 0) {
+    return BaselineRate{warmup_floor_per_hour / 3600.0, BaselineSource::warmup};
+  }
+  return std::nullopt;
+}
+
+namespace {
+std::optional<BaselineRate> cached_rate(const HourRing& hours, std::int64_t local_hour,
+                                        double floor, BaselineCache& cache) {
+  for (const auto& e : cache.entries)
+    if (e.hour == local_hour && e.floor == floor) return e.rate;
+  auto& slot = cache.entries[cache.next];
+  cache.next = (cache.next + 1) % 4;
+  slot.hour = local_hour;
+  slot.floor = floor;
+  slot.rate = baseline_rate(hours, local_hour, floor);
+  return slot.rate;
+}
+}  // namespace
+
+Expected expected_between(const HourRing& hours, const Timezone& tz, std::int64_t from_s,
+                          std::int64_t to_s, double warmup_floor_per_hour, BaselineCache& cache) {
+  Expected e;
+  for (std::int64_t t = from_s; t < to_s;) {
+    const std::int32_t offset = tz.offset_at(t);
+    const std::int64_t local = t + offset;
+    const std::int64_t local_hour = local_hour_index(tz, t);
+    std::int64_t next = t + (local_hour + 1) * 3600 - local;
+    if (auto change = tz.next_transition_after(t)) next = std::min(next, *change);
+    next = std::min(next, to_s);
+    if (auto rate = cached_rate(hours, local_hour, warmup_floor_per_hour, cache)) {
+      e.count += rate->per_second * static_cast<double>(next - t);
+    } else {
+      e.complete = false;
+    }
+    t = next;
+  }
+  return e;
+}
+
+}  // namespace qw::rules

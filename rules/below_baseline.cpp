@@ -1,0 +1,48 @@
+// below_baseline: over the window, completions fall below `ratio` of what the seasonal baseline
+// expects. Judged only on a window expected to see at least `min_expected` jobs (a ratio of
+// tiny numbers is noise), and only over its measured part: a probe outage is cannot_measure's
+// business, so the expectation is scaled to the seconds actually measured.
+#include <fmt/format.h>
+
+#include "rules/condition.hpp"
+#include "rules/queue_rules.hpp"
+
+namespace qw::rules {
+
+std::optional<ActiveCondition> eval_below_baseline(const QueueState& q, const RuleContext& ctx) {
+  const config::BelowBaselineRule& rule = q.rules.below_baseline;
+  if (!rule.common.enabled || !q.last_measured || !q.last_measured->completions_known) {
+    return std::nullopt;
+  }
+  const std::int64_t now_s = epoch_seconds(ctx.now);
+  const std::int64_t window_s =
+      std::chrono::duration_cast<std::chrono::seconds>(rule.window).count();
+  const WindowSums seen = q.history.window(now_s, window_s);
+  // Less than half the window measured: too little to compare (and cannot_measure is firing).
+  if (seen.measured_s < 0.5 * static_cast<double>(window_s)) return std::nullopt;
+  const Expected base = expected_between(q.history.hours(), ctx.tz, now_s - window_s, now_s,
+                                         rule.warmup_floor_per_hour, q.baseline_cache);
+  if (!base.complete) return std::nullopt;
+  const double expected = base.count * seen.measured_s / static_cast<double>(window_s);
+  if (expected < rule.min_expected || expected <= 0) return std::nullopt;
+  const double ratio = seen.completed / expected;
+  if (ratio >= rule.ratio) return std::nullopt;
+
+  ConditionText text;
+  text.summary = fmt::format("{}/{}: {} jobs completed in the last {}, {}% of the usual {}",
+                             q.key.source, q.key.queue, format_number(seen.completed),
+                             format_seconds(static_cast<double>(window_s)),
+                             format_number(std::round(ratio * 100)), format_number(expected));
+  text.description = fmt::format(
+      "Queue {} (source {}, target {}) completed {} jobs in the {} to {}; its seasonal baseline "
+      "for these hours expects {}. The alert holds below {}% of the baseline (with at least {} "
+      "expected).",
+      q.key.queue, q.key.source, q.key.target, format_number(seen.completed),
+      format_seconds(static_cast<double>(window_s)), format_time(ctx.now), format_number(expected),
+      format_number(rule.ratio * 100), format_number(rule.min_expected));
+  text.extra["observed"] = format_number(seen.completed);
+  text.extra["expected"] = format_number(expected);
+  return make_condition("below_baseline", rule.common, queue_labels(q), ratio, std::move(text));
+}
+
+}  // namespace qw::rules

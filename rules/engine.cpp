@@ -1,0 +1,120 @@
+#include "rules/engine.hpp"
+
+namespace qw::rules {
+
+Engine::Engine(config::RulesConfig config, Timezone tz)
+    : config_(std::move(config)), tz_(std::move(tz)) {}
+
+void Engine::reconfigure(config::RulesConfig config, Timezone tz) {
+  config_ = std::move(config);
+  tz_ = std::move(tz);
+  for (auto& [key, q] : queues_) {
+    q.rules = resolve(config_, key.source, key.queue);
+    q.baseline_cache.clear();  // the warm-up floor may have changed
+  }
+}
+
+QueueState& Engine::state_for(const QueueKey& key) {
+  auto it = queues_.find(key);
+  if (it != queues_.end()) return it->second;
+  QueueState& q = queues_[key];
+  q.key = key;
+  q.rules = resolve(config_, key.source, key.queue);
+  return q;
+}
+
+const QueueState* Engine::queue(const QueueKey& key) const {
+  const auto it = queues_.find(key);
+  return it == queues_.end() ? nullptr : &it->second;
+}
+
+void Engine::ingest(const QueueTick& tick) {
+  QueueState& q = state_for(tick.key);
+  if (q.last && tick.at < q.last->at) return;
+  if (q.last) q.last_gap = tick.at - q.last->at;
+  q.region = tick.region;
+  if (tick.measured) {
+    const Time from = q.last_measured ? q.last_measured->at : tick.at;
+    const std::int64_t at_s = epoch_seconds(tick.at);
+    if (tick.completions_known) {
+      q.history.record(tz_, epoch_seconds(from), at_s, tick.completed, tick.failed);
+    }
+    if (!q.first_measured_at) q.first_measured_at = tick.at;
+    if (!q.last_completion_at) q.last_completion_at = tick.at;
+    if (tick.completions_known && tick.completed > 0) {
+      q.last_completion_at = tick.at;
+      // The rate a later silence is judged against: the last hour's, over its measured part
+      // (at least five minutes of it, or the rate is a guess).
+      const WindowSums hour = q.history.window(at_s, 3600);
+      q.rate_before_silence = hour.measured_s >= 300 ? hour.completed / hour.measured_s : 0;
+    }
+    if (const std::int64_t h = at_s / 3600; h != q.dispersion_hour) {
+      q.history.refresh_dispersion(at_s);
+      q.dispersion_hour = h;
+    }
+    q.last_measured = tick;
+  }
+  q.last = tick;
+}
+
+void Engine::ingest(const TargetTick& tick) {
+  TargetState& t = targets_[tick.target];
+  if (!tick.up && (t.last.up || !t.down_since)) t.down_since = tick.at;
+  if (tick.up) t.down_since.reset();
+  t.last = tick;
+}
+
+std::vector<ActiveCondition> Engine::evaluate(Time now) {
+  std::vector<ActiveCondition> out;
+  const RuleContext ctx{tz_, now, config_.evaluation_interval};
+  for (const auto& [name, t] : targets_) {
+    if (auto c = eval_database_unavailable(t, config_.database_unavailable, now)) {
+      out.push_back(std::move(*c));
+    }
+  }
+  for (auto& [key, q] : queues_) {
+    if (auto c = eval_no_throughput(q, ctx)) {
+      // A stall is not a normal hour: later baselines must not learn it.
+      q.history.exclude(tz_, epoch_seconds(*q.last_completion_at), epoch_seconds(now));
+      q.baseline_cache.clear();
+      out.push_back(std::move(*c));
+    }
+    if (auto c = eval_below_baseline(q, ctx)) {
+      const auto window =
+          std::chrono::duration_cast<std::chrono::seconds>(q.rules.below_baseline.window);
+      q.history.exclude(tz_, epoch_seconds(now) - window.count(), epoch_seconds(now));
+      q.baseline_cache.clear();
+      out.push_back(std::move(*c));
+    }
+    if (auto c = eval_stuck_in_progress(q, ctx)) out.push_back(std::move(*c));
+    if (auto c = eval_queue_latency(q, ctx)) out.push_back(std::move(*c));
+    if (auto c = eval_failure_ratio(q, ctx)) out.push_back(std::move(*c));
+    if (auto c = eval_cannot_measure(q, ctx)) out.push_back(std::move(*c));
+  }
+  return out;
+}
+
+void Engine::warm_start(const QueueKey& key, std::span<const HourlyCount> hours) {
+  QueueState& q = state_for(key);
+  for (const HourlyCount& h : hours) {
+    // The hour's middle decides its local hour, so half-hour zones land in one slot.
+    const std::int64_t mid = epoch_seconds(h.hour_start) + 1800;
+    HourSlot* slot = q.history.hours().write(local_hour_index(tz_, mid));
+    if (slot == nullptr || slot->measured_s >= kMinMeasuredPerHour) continue;
+    slot->count = static_cast<float>(h.completed);
+    slot->measured_s = 3600;
+  }
+  q.baseline_cache.clear();
+}
+
+void Engine::restore_hours(const QueueKey& key, const HourRing& hours) {
+  QueueState& q = state_for(key);
+  q.history.hours() = hours;
+  q.baseline_cache.clear();
+}
+
+void Engine::forget(const QueueKey& key) {
+  queues_.erase(key);
+}
+
+}  // namespace qw::rules

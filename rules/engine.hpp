@@ -1,0 +1,60 @@
+#pragma once
+// The rules engine: every queue's and target's state, fed probe rounds, asked at each
+// evaluation which conditions hold. Pure (no I/O, no clock): the daemon and backtest drive it
+// with the same calls, so a backtest verdict is the daemon's verdict.
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "config/rules_config.hpp"
+#include "rules/observation.hpp"
+#include "rules/queue_rules.hpp"
+#include "rules/queue_state.hpp"
+#include "rules/timezone.hpp"
+
+namespace qw::rules {
+
+// One hour of a queue's past, from its own table (kept completed rows), for warm_start.
+struct HourlyCount {
+  Time hour_start;  // UTC, on the hour
+  double completed = 0;
+};
+
+class Engine {
+ public:
+  Engine(config::RulesConfig config, Timezone tz);
+
+  // A reload: new thresholds for every queue, history kept. (A changed timezone re-reads the
+  // kept hours in the new zone's phases; the baseline relearns within weeks.)
+  void reconfigure(config::RulesConfig config, Timezone tz);
+
+  // Rounds older than the queue's latest are ignored (a late delivery must not rewind state).
+  void ingest(const QueueTick& tick);
+  void ingest(const TargetTick& tick);
+
+  // The conditions holding at `now`, in a stable order (queue key, then rule).
+  std::vector<ActiveCondition> evaluate(Time now);
+
+  // Seeds the hourly history from the table's own past; hours already measured are kept.
+  void warm_start(const QueueKey& key, std::span<const HourlyCount> hours);
+  // Replaces a queue's hourly history (restored from the state directory).
+  void restore_hours(const QueueKey& key, const HourRing& hours);
+  // Drops a queue (its source left the config, or the queue disappeared from the table).
+  void forget(const QueueKey& key);
+
+  const std::map<QueueKey, QueueState>& queues() const { return queues_; }
+  const QueueState* queue(const QueueKey& key) const;
+  const config::RulesConfig& config() const { return config_; }
+  const Timezone& timezone() const { return tz_; }
+
+ private:
+  QueueState& state_for(const QueueKey& key);
+
+  config::RulesConfig config_;
+  Timezone tz_;
+  std::map<QueueKey, QueueState> queues_;
+  std::map<std::string, TargetState> targets_;
+};
+
+}  // namespace qw::rules

@@ -1,0 +1,73 @@
+#pragma once
+// One queue's recent past, in bounded memory: per-minute completions and failures for the last
+// six hours (the rules' windows), and per-local-hour totals for five weeks (the seasonal
+// baseline). About 9 KB per queue, so 10,000 queues fit in under 100 MB.
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace qw::rules {
+
+inline constexpr std::int64_t kMinuteSlots = 360;    // 6 h: config::kMaxRuleWindow
+inline constexpr std::int64_t kHourSlots = 5 * 168;  // 5 weeks of hour-of-week phases
+
+struct MinuteSlot {
+  float completed = 0;
+  float failed = 0;
+  std::uint8_t measured_s = 0;  // seconds of this minute covered by successful probe rounds
+};
+
+struct HourSlot {
+  float count = 0;               // completions
+  std::uint16_t measured_s = 0;  // seconds covered; up to 7200 (a fall-back hour counts twice)
+  bool excluded = false;         // below_baseline or no_throughput held: not a normal hour
+  bool operator==(const HourSlot&) const = default;
+};
+
+struct WindowSums {
+  double completed = 0;
+  double failed = 0;
+  double measured_s = 0;
+};
+
+// Slots addressed by an ever-increasing index (minutes since the epoch, or local hours);
+// advancing past old slots clears them. Writes older than the ring are dropped.
+template <typename Slot, std::int64_t N>
+class Ring {
+ public:
+  Ring() : slots_(static_cast<std::size_t>(N)) {}
+  std::int64_t newest() const { return newest_; }
+  bool empty() const { return newest_ == kNone; }
+
+  Slot* write(std::int64_t index) {
+    if (newest_ == kNone || index > newest_) advance(index);
+    if (index <= newest_ - N) return nullptr;
+    return &slots_[pos(index)];
+  }
+  const Slot* read(std::int64_t index) const {
+    if (newest_ == kNone || index > newest_ || index <= newest_ - N) return nullptr;
+    return &slots_[pos(index)];
+  }
+
+ private:
+  static constexpr std::int64_t kNone = INT64_MIN / 2;
+  static std::size_t pos(std::int64_t index) {
+    return static_cast<std::size_t>(((index % N) + N) % N);
+  }
+  void advance(std::int64_t index) {
+    const std::int64_t from =
+        newest_ == kNone ? index - N + 1 : std::max(newest_ + 1, index - N + 1);
+    for (std::int64_t i = from; i <= index; ++i) slots_[pos(i)] = Slot{};
+    newest_ = index;
+  }
+  std::vector<Slot> slots_;
+  std::int64_t newest_ = kNone;
+};
+
+using MinuteRing = Ring<MinuteSlot, kMinuteSlots>;
+using HourRing = Ring<HourSlot, kHourSlots>;
+
+// Sums over the minutes (from, to], minute indexes since the epoch.
+WindowSums sum_minutes(const MinuteRing& ring, std::int64_t from_minute, std::int64_t to_minute);
+
+}  // namespace qw::rules

@@ -1,0 +1,79 @@
+// no_throughput: nothing completes while work is waiting.
+//
+// Silence is measured time since the last round that saw a completion. Whether it is a stall
+// depends on the rate: a silence is implausible once the completions expected in it reach
+// `implausible_expected` (9.2: Poisson P(0) = e^-9.2 < 1e-4). Two independent reasons to expect
+// completions, either one suffices:
+//  A. work is waiting (ready jobs older than `grace`) and the queue's own recent rate, over the
+//     hour before the silence began, predicts that many in the time the work has waited;
+//  B. the seasonal baseline predicts that many over the silence, even with nothing visible
+//     waiting. Baselines come from traffic that may arrive in bursts; a Poisson threshold
+//     would call every gap between bursts a stall, so B's threshold is multiplied by the
+//     queue's index of dispersion (about the burst size).
+// An idle queue at night has neither: nothing waits, and its baseline is near zero.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "rules/condition.hpp"
+#include "rules/queue_rules.hpp"
+
+namespace qw::rules {
+
+std::optional<ActiveCondition> eval_no_throughput(const QueueState& q, const RuleContext& ctx) {
+  const config::NoThroughputRule& rule = q.rules.no_throughput;
+  if (!rule.common.enabled || !q.last_measured || !q.last_completion_at) return std::nullopt;
+  const QueueTick& t = *q.last_measured;
+  // Deleted-mode tables with several queues report no per-queue completions: nothing to judge.
+  if (!t.completions_known) return std::nullopt;
+
+  const double silence = seconds_between(*q.last_completion_at, t.at);
+  const double min_silence = std::chrono::duration<double>(rule.min_silence).count();
+  if (silence < min_silence) return std::nullopt;
+
+  const double grace = std::chrono::duration<double>(rule.grace).count();
+  const bool waiting =
+      t.ready > 0 && (!t.oldest_ready_age_seconds || *t.oldest_ready_age_seconds > grace);
+  const double waited =
+      t.oldest_ready_age_seconds ? std::min(silence, *t.oldest_ready_age_seconds) : silence;
+  const double expected_recent = waiting ? q.rate_before_silence * waited : 0;
+
+  // The warm-up floor is a guess for below_baseline's sake; a stall needs learned evidence.
+  const Expected seasonal =
+      expected_between(q.history.hours(), ctx.tz, epoch_seconds(*q.last_completion_at),
+                       epoch_seconds(t.at), 0, q.baseline_cache);
+  const double dispersion = q.history.dispersion();
+  const double seasonal_needed = rule.implausible_expected * dispersion;
+
+  const bool by_recent = expected_recent >= rule.implausible_expected;
+  const bool by_seasonal = seasonal.count >= seasonal_needed;
+  if (!by_recent && !by_seasonal) return std::nullopt;
+
+  ConditionText text;
+  text.summary = fmt::format("{}/{}: no job completed for {} ({} ready)", q.key.source, q.key.queue,
+                             format_seconds(silence), t.ready);
+  std::string why;
+  if (by_recent) {
+    why = fmt::format(
+        "{} jobs are ready, the oldest waiting {} (grace {}). Before the silence the queue "
+        "completed {}/min, so {} completions were expected while the work waited; {} make "
+        "zero implausible.",
+        t.ready, format_seconds(t.oldest_ready_age_seconds.value_or(silence)),
+        format_seconds(grace), format_number(q.rate_before_silence * 60),
+        format_number(expected_recent), format_number(rule.implausible_expected));
+  } else {
+    why = fmt::format(
+        "The seasonal baseline expects {} completions in that time at this hour; with this "
+        "queue's burstiness (dispersion {}) {} make zero implausible.",
+        format_number(seasonal.count), format_number(dispersion), format_number(seasonal_needed));
+  }
+  text.description = fmt::format(
+      "Queue {} (source {}, target {}) completed nothing since {} ({} of measured silence, "
+      "minimum {}). {}",
+      q.key.queue, q.key.source, q.key.target, format_time(*q.last_completion_at),
+      format_seconds(silence), format_seconds(min_silence), why);
+  text.extra["silence_seconds"] = format_number(silence);
+  return make_condition("no_throughput", rule.common, queue_labels(q), silence, std::move(text));
+}
+
+}  // namespace qw::rules

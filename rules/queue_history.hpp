@@ -1,0 +1,40 @@
+#pragma once
+// Records probe rounds into one queue's minute and hour rings, and answers the questions the
+// rules ask of the past: sums over a window, and how bursty the queue is.
+#include <cstdint>
+
+#include "rules/history.hpp"
+#include "rules/timezone.hpp"
+
+namespace qw::rules {
+
+class QueueHistory {
+ public:
+  // One measured round covering (from_s, to_s], seconds since the epoch. Its completions and
+  // failures are spread evenly over the span: a round after a probe outage counts the outage's
+  // jobs too (counts are incremental), and spreading keeps hourly totals honest.
+  void record(const Timezone& tz, std::int64_t from_s, std::int64_t to_s, double completed,
+              double failed);
+  // Marks the local hours overlapping [from_s, to_s] as not normal: later baselines skip them.
+  void exclude(const Timezone& tz, std::int64_t from_s, std::int64_t to_s);
+
+  // Sums over the whole minutes in (now - window, now].
+  WindowSums window(std::int64_t now_s, std::int64_t window_s) const;
+
+  // Index of dispersion (variance / mean) of 5-minute completion counts over the minute ring,
+  // from successive differences so a daily ramp does not count as burstiness. 1 for a Poisson
+  // stream, about the burst size for a queue fed in bursts. Recomputed once per hour.
+  double dispersion() const { return dispersion_; }
+  void refresh_dispersion(std::int64_t now_s);
+
+  const HourRing& hours() const { return hours_; }
+  HourRing& hours() { return hours_; }
+  const MinuteRing& minutes() const { return minutes_; }
+
+ private:
+  MinuteRing minutes_;
+  HourRing hours_;
+  double dispersion_ = 1;
+};
+
+}  // namespace qw::rules

@@ -1,0 +1,36 @@
+#pragma once
+// Everything the engine keeps about one queue between evaluations. The rule functions read it;
+// only the engine writes it.
+#include <chrono>
+#include <optional>
+
+#include "rules/baseline.hpp"
+#include "rules/observation.hpp"
+#include "rules/queue_history.hpp"
+#include "rules/thresholds.hpp"
+
+namespace qw::rules {
+
+struct QueueState {
+  QueueKey key;
+  std::string region;
+  ResolvedQueueRules rules;
+  std::optional<QueueTick> last;           // the latest round, measured or not
+  std::optional<QueueTick> last_measured;  // the latest successful round
+  std::optional<Time> first_measured_at;
+  // The latest measured round that saw a completion; the silence starts there. Before any,
+  // the first measured round (a queue that never completed anything is silent since then).
+  std::optional<Time> last_completion_at;
+  std::chrono::milliseconds last_gap{0};  // between the last two rounds: the probe interval
+  // Completions per second over the hour before last_completion_at: the recent rate a stall
+  // is measured against.
+  double rate_before_silence = 0;
+  QueueHistory history;
+  mutable BaselineCache baseline_cache;
+  std::int64_t dispersion_hour = INT64_MIN;  // hour of the last dispersion refresh
+};
+
+// The labels of every condition about this queue.
+Labels queue_labels(const QueueState& q);
+
+}  // namespace qw::rules
