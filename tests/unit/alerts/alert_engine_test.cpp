@@ -1,0 +1,173 @@
+// What gets notified to whom, evaluation by evaluation: the book, inhibition and the planner
+// together, as the daemon drives them.
+#include "alerts/alert_engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "alert_test_support.hpp"
+
+namespace qw::alerts::test {
+namespace {
+
+using Op = config::LabelMatcher::Op;
+
+config::AlertingConfig one_receiver() {
+  config::AlertingConfig c;
+  c.receivers = {receiver("pager")};
+  c.default_receiver = "pager";
+  c.repeat_interval = 1h;
+  return c;
+}
+
+std::vector<std::string> kinds(const std::vector<Notification>& ns) {
+  std::vector<std::string> out;
+  for (const Notification& n : ns) {
+    out.push_back(std::string(to_string(n.kind)) + " " + n.labels.at("alertname") + " " +
+                  n.labels.at("target") + " -> " + n.receiver);
+  }
+  std::sort(out.begin(), out.end());  // the planner's order follows fingerprints
+  return out;
+}
+
+using Strings = std::vector<std::string>;
+
+TEST(AlertEngine, FiringIsNotifiedOnceThenRemindedAtTheRepeatInterval) {
+  AlertEngine engine(one_receiver());
+  const auto c = condition("no_throughput", "a", "q");
+  const EngineStep first = engine.evaluate(at(0s), {c});
+  EXPECT_EQ(kinds(first.notifications), Strings{"firing no_throughput a -> pager"});
+  const Notification& n = first.notifications[0];
+  EXPECT_EQ(n.starts_at, at(0s));
+  EXPECT_FALSE(n.ends_at.has_value());
+  EXPECT_EQ(n.annotations.at("summary"), "no_throughput on a");
+  EXPECT_TRUE(engine.evaluate(at(30min), {c}).notifications.empty());
+  EXPECT_TRUE(engine.evaluate(at(59min), {c}).notifications.empty());
+  EXPECT_EQ(kinds(engine.evaluate(at(60min), {c}).notifications),
+            Strings{"repeat no_throughput a -> pager"});
+  EXPECT_TRUE(engine.evaluate(at(90min), {c}).notifications.empty());
+  EXPECT_EQ(kinds(engine.evaluate(at(120min), {c}).notifications),
+            Strings{"repeat no_throughput a -> pager"});
+}
+
+TEST(AlertEngine, ResolvedIsNotifiedOnce) {
+  AlertEngine engine(one_receiver());
+  const auto c = condition("no_throughput", "a", "q");
+  engine.evaluate(at(0s), {c});
+  const EngineStep resolved = engine.evaluate(at(10s), {});
+  EXPECT_EQ(kinds(resolved.notifications), Strings{"resolved no_throughput a -> pager"});
+  EXPECT_EQ(resolved.notifications[0].ends_at, at(10s));
+  EXPECT_EQ(resolved.notifications[0].starts_at, at(0s));
+  EXPECT_TRUE(engine.evaluate(at(20s), {}).notifications.empty());
+  EXPECT_TRUE(engine.evaluate(at(2h), {}).notifications.empty());
+}
+
+TEST(AlertEngine, PendingThatClearsNeverNotifies) {
+  AlertEngine engine(one_receiver());
+  const auto c = condition("queue_latency", "a", "q", 5min);
+  EXPECT_TRUE(engine.evaluate(at(0s), {c}).notifications.empty());
+  EXPECT_TRUE(engine.evaluate(at(1min), {c}).notifications.empty());
+  EXPECT_TRUE(engine.evaluate(at(2min), {}).notifications.empty());
+  EXPECT_TRUE(engine.evaluate(at(3min), {}).notifications.empty());
+}
+
+TEST(AlertEngine, ANewIncidentPagesAgain) {
+  AlertEngine engine(one_receiver());
+  const auto c = condition("no_throughput", "a", "q");
+  engine.evaluate(at(0s), {c});
+  engine.evaluate(at(10s), {});
+  const EngineStep again = engine.evaluate(at(20s), {c});
+  EXPECT_EQ(kinds(again.notifications), Strings{"firing no_throughput a -> pager"});
+  EXPECT_EQ(again.notifications[0].starts_at, at(20s));
+}
+
+TEST(AlertEngine, DatabaseDownPagesOnceWithTheQueueAlertsInhibited) {
+  AlertEngine engine(one_receiver());
+  const std::vector<rules::ActiveCondition> down = {
+      condition("database_unavailable", "a"), condition("no_throughput", "a", "q1"),
+      condition("cannot_measure", "a", "q2"), condition("no_throughput", "b", "q1")};
+  const EngineStep step = engine.evaluate(at(0s), down);
+  EXPECT_EQ(kinds(step.notifications),
+            (Strings{"firing database_unavailable a -> pager", "firing no_throughput b -> pager"}))
+      << "nothing for a's queues: the database being down is the news";
+  EXPECT_EQ(step.inhibited.size(), 2u);
+  EXPECT_TRUE(engine.evaluate(at(10s), down).notifications.empty());
+}
+
+TEST(AlertEngine, InhibitedAlertIsNotifiedWhenTheInhibitionEnds) {
+  AlertEngine engine(one_receiver());
+  const auto db = condition("database_unavailable", "a");
+  const auto queue = condition("no_throughput", "a", "q");
+  EXPECT_EQ(kinds(engine.evaluate(at(0s), {db, queue}).notifications),
+            Strings{"firing database_unavailable a -> pager"});
+  // The database is back but the queue is still stalled: now it is news.
+  EXPECT_EQ(
+      kinds(engine.evaluate(at(10s), {queue}).notifications),
+      (Strings{"firing no_throughput a -> pager", "resolved database_unavailable a -> pager"}));
+}
+
+TEST(AlertEngine, InhibitedAlertThatResolvesIsNeverMentioned) {
+  AlertEngine engine(one_receiver());
+  const auto db = condition("database_unavailable", "a");
+  const auto queue = condition("no_throughput", "a", "q");
+  engine.evaluate(at(0s), {db, queue});
+  EXPECT_EQ(kinds(engine.evaluate(at(10s), {}).notifications),
+            Strings{"resolved database_unavailable a -> pager"});
+}
+
+TEST(AlertEngine, ResolvedGoesOnlyToReceiversToldItWasFiring) {
+  config::AlertingConfig c = one_receiver();
+  c.receivers.push_back(receiver("slack"));
+  c.routes.push_back({{{"queue", Op::equal, "q"}}, "slack", false, std::nullopt});
+  AlertEngine engine(c);
+  const auto queue = condition("no_throughput", "a", "q");
+  EXPECT_EQ(kinds(engine.evaluate(at(0s), {queue}).notifications),
+            Strings{"firing no_throughput a -> slack"});
+  EXPECT_EQ(kinds(engine.evaluate(at(10s), {}).notifications),
+            Strings{"resolved no_throughput a -> slack"});
+}
+
+TEST(AlertEngine, NotificationIdsAreUnique) {
+  config::AlertingConfig c = one_receiver();
+  c.receivers.push_back(receiver("audit"));
+  c.routes.push_back({{}, "audit", true, std::nullopt});
+  c.routes.push_back({{}, "pager", false, std::nullopt});
+  AlertEngine engine(c);
+  std::set<std::string> ids;
+  std::size_t total = 0;
+  const auto cond = condition("no_throughput", "a", "q");
+  for (auto step : {engine.evaluate(at(0s), {cond}), engine.evaluate(at(1h), {cond}),
+                    engine.evaluate(at(2h), {})}) {
+    for (const Notification& n : step.notifications) {
+      ids.insert(n.id);
+      ++total;
+    }
+  }
+  EXPECT_EQ(total, 6u);  // firing, repeat, resolved to each of two receivers
+  EXPECT_EQ(ids.size(), total);
+}
+
+TEST(AlertEngine, WatchdogAlwaysFires) {
+  config::AlertingConfig c = one_receiver();
+  c.heartbeat.watchdog_alert = true;
+  c.external_labels = {{"cluster", "eu1"}};
+  AlertEngine engine(c);
+  const EngineStep step = engine.evaluate(at(0s), {});
+  ASSERT_EQ(step.notifications.size(), 1u);
+  const Notification& n = step.notifications[0];
+  EXPECT_EQ(n.labels.at("alertname"), "Watchdog");
+  EXPECT_EQ(n.labels.at("severity"), "none");
+  EXPECT_EQ(n.labels.at("cluster"), "eu1");
+  EXPECT_TRUE(engine.evaluate(at(30min), {}).notifications.empty());
+  EXPECT_EQ(engine.evaluate(at(1h), {}).notifications.size(), 1u);  // its reminder
+}
+
+TEST(AlertEngine, NoReceiversMeansNoNotifications) {
+  AlertEngine engine(config::AlertingConfig{});
+  EXPECT_TRUE(
+      engine.evaluate(at(0s), {condition("no_throughput", "a", "q")}).notifications.empty());
+}
+
+}  // namespace
+}  // namespace qw::alerts::test

@@ -1,0 +1,99 @@
+// Inhibition with Alertmanager's semantics, through the built-in rule and configured ones.
+#include "alerts/inhibitor.hpp"
+
+#include <gtest/gtest.h>
+
+#include "alert_test_support.hpp"
+#include "alerts/alert_book.hpp"
+
+namespace qw::alerts::test {
+namespace {
+
+using Op = config::LabelMatcher::Op;
+
+config::AlertingConfig builtin_only() {
+  config::AlertingConfig c;
+  c.builtin_inhibit_rules = true;
+  return c;
+}
+
+std::string fp(const std::vector<Alert>& alerts, const std::string& name, const std::string& t) {
+  const Alert* a = find_alert(alerts, name, t);
+  return a == nullptr ? "(missing)" : a->fingerprint;
+}
+
+TEST(Inhibitor, DatabaseDownOnAInhibitsAsQueueAlertsOnly) {
+  AlertBook book;
+  book.evaluate(at(0s),
+                {condition("database_unavailable", "a"), condition("no_throughput", "a", "q"),
+                 condition("no_throughput", "b", "q")});
+  const std::vector<Alert> alerts = book.alerts();
+  const std::set<std::string> inhibited = Inhibitor::from_config(builtin_only()).inhibited(alerts);
+  EXPECT_EQ(inhibited, std::set<std::string>{fp(alerts, "no_throughput", "a")});
+}
+
+TEST(Inhibitor, PendingSourceDoesNotInhibit) {
+  AlertBook book;
+  book.evaluate(at(0s), {condition("database_unavailable", "a", "", 15s),
+                         condition("no_throughput", "a", "q")});
+  const std::vector<Alert> alerts = book.alerts();
+  ASSERT_EQ(find_alert(alerts, "database_unavailable", "a")->state, AlertState::pending);
+  EXPECT_TRUE(Inhibitor::from_config(builtin_only()).inhibited(alerts).empty());
+}
+
+TEST(Inhibitor, BuiltinRuleCanBeTurnedOff) {
+  AlertBook book;
+  book.evaluate(at(0s),
+                {condition("database_unavailable", "a"), condition("no_throughput", "a", "q")});
+  config::AlertingConfig c;
+  c.builtin_inhibit_rules = false;
+  EXPECT_TRUE(Inhibitor::from_config(c).inhibited(book.alerts()).empty());
+}
+
+TEST(Inhibitor, ConfiguredRuleWithEqualLabels) {
+  config::AlertingConfig c;
+  c.builtin_inhibit_rules = false;
+  c.inhibit_rules.push_back({{{"severity", Op::equal, "critical"}},
+                             {{"severity", Op::equal, "warning"}},
+                             {"target", "queue"}});
+  AlertBook book;
+  auto critical = condition("stuck_in_progress", "a", "q1");
+  critical.severity = "critical";
+  book.evaluate(at(0s), {critical, condition("queue_latency", "a", "q1"),
+                         condition("queue_latency", "a", "q2")});
+  const std::vector<Alert> alerts = book.alerts();
+  const std::set<std::string> inhibited = Inhibitor::from_config(c).inhibited(alerts);
+  ASSERT_EQ(inhibited.size(), 1u);
+  const Alert* q1 = nullptr;
+  for (const Alert& a : alerts) {
+    if (a.labels.at("alertname") == "queue_latency" && a.labels.at("queue") == "q1") q1 = &a;
+  }
+  ASSERT_NE(q1, nullptr);
+  EXPECT_TRUE(inhibited.contains(q1->fingerprint));
+}
+
+TEST(Inhibitor, AnAlertNeverInhibitsItselfNorDoTwoSidedMatchesSilenceEachOther) {
+  config::AlertingConfig c;
+  c.builtin_inhibit_rules = false;
+  // Source and target sides both match every no_throughput alert.
+  c.inhibit_rules.push_back({{{"alertname", Op::equal, "no_throughput"}},
+                             {{"alertname", Op::equal, "no_throughput"}},
+                             {"target"}});
+  AlertBook book;
+  book.evaluate(at(0s), {condition("no_throughput", "a", "q1")});
+  EXPECT_TRUE(Inhibitor::from_config(c).inhibited(book.alerts()).empty());
+  book.evaluate(at(1s),
+                {condition("no_throughput", "a", "q1"), condition("no_throughput", "a", "q2")});
+  EXPECT_TRUE(Inhibitor::from_config(c).inhibited(book.alerts()).empty());
+}
+
+TEST(Inhibitor, ResolvedSourceNoLongerInhibits) {
+  AlertBook book;
+  book.evaluate(at(0s),
+                {condition("database_unavailable", "a"), condition("no_throughput", "a", "q")});
+  book.evaluate(at(5s), {condition("no_throughput", "a", "q")});  // database back
+  EXPECT_TRUE(Inhibitor::from_config(builtin_only()).inhibited(book.alerts()).empty());
+}
+
+}  // namespace
+}  // namespace qw::alerts::test
