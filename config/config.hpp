@@ -21,7 +21,7 @@ struct SourceMark {
 };
 
 struct HttpConfig {
-  std::string listen = "127.0.0.1:9187";  // host:port; 9187 is postgres_exporter's, so we shift.
+  std::string listen = "127.0.0.1:9188";  // host:port; 9187 is postgres_exporter's, so next door.
   Duration request_timeout{5000};         // a slow client cannot hold a connection longer
   std::size_t max_connections = 64;       // concurrent HTTP connections; more are refused
   std::size_t max_request_bytes = 8192;   // header + body; /metrics never needs a body

@@ -17,7 +17,7 @@ TEST_F(ConfigTest, MinimalConfigLoadsWithDefaults) {
   EXPECT_EQ(r.config.targets[0].name, "primary");
   EXPECT_EQ(r.config.targets[0].mark.line, 2);
   EXPECT_EQ(r.config.targets[0].expect, ExpectedRole::any);
-  EXPECT_EQ(r.config.http.listen, "127.0.0.1:9187");
+  EXPECT_EQ(r.config.http.listen, "127.0.0.1:9188");
   EXPECT_EQ(r.config.probes.queue.interval, Duration{15000});
 }
 
