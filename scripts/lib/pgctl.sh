@@ -7,6 +7,7 @@
 # start creates the cluster in DIR on first use; cleanup stops it and deletes DIR.
 # Exit status 0 on success, non-zero (with PostgreSQL's log on stderr) on failure.
 set -euo pipefail
+# shellcheck source=scripts/lib/pg.sh
 source "$(dirname "${BASH_SOURCE[0]}")/pg.sh"
 
 usage() {
