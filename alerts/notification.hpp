@@ -18,8 +18,8 @@ enum class NotificationKind {
 };
 
 struct Notification {
-  std::string id;           // unique per notification (outbox key); receivers dedupe by fingerprint
-  std::string receiver;     // receiver name from config
+  std::string id;        // unique per notification (outbox key); receivers dedupe by fingerprint
+  std::string receiver;  // receiver name from config
   NotificationKind kind = NotificationKind::firing;
   std::string fingerprint;  // alert identity; PagerDuty dedup_key
   Labels labels;
@@ -27,7 +27,7 @@ struct Notification {
   Time starts_at{};
   std::optional<Time> ends_at;  // set when resolved (Alertmanager endsAt)
   double value = 0;
-  Time created_at{};            // when it was decided; the outbox reports its age
+  Time created_at{};  // when it was decided; the outbox reports its age
 };
 
 // Where the alert core hands notifications. The implementation (the outbox) must have made them
