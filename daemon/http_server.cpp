@@ -411,7 +411,7 @@ void HttpServer::start() {
   asio::dispatch(state_->io, [state = state_] {
     if (state->started || state->stopped) return;
     state->started = true;
-    spdlog::info("http: listening on {} (port {})", state->config.listen, state->port);
+    spdlog::debug("http: listening on {} (port {})", state->config.listen, state->port);
     state->accept_next();
   });
 }
