@@ -251,8 +251,19 @@ std::string fmt_ms(double ms) {
 
 }  // namespace
 
+int run(const Options& opt);
+
 int main(int argc, char** argv) {
   const Options opt = parse(argc, argv);
+  try {
+    return run(opt);
+  } catch (const std::exception& e) {
+    std::cerr << "probe_round_bench: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int run(const Options& opt) {
   spdlog::set_level(spdlog::level::warn);
   const cfg::Config config = make_config(opt);
   const cfg::QueueConfig& source = config.queues.front();
