@@ -54,7 +54,9 @@ void QueueHistory::exclude(const Timezone& tz, std::int64_t from_s, std::int64_t
 }
 
 WindowSums QueueHistory::window(std::int64_t now_s, std::int64_t window_s) const {
-  const std::int64_t to = floor_div(now_s, 60);
+  // The minutes up to and including the one holding the instant before `now`: for a `now` on a
+  // minute boundary, exactly the window's minutes, so counts line up with expected_between.
+  const std::int64_t to = floor_div(now_s - 1, 60);
   return sum_minutes(minutes_, to - window_s / 60, to);
 }
 
@@ -79,11 +81,12 @@ void QueueHistory::refresh_dispersion(std::int64_t now_s) {
     previous = s.completed;
   }
   const double mean = blocks > 0 ? sum / blocks : 0;
-  if (pairs < 6 || mean < 1e-9) {
-    dispersion_ = 1;
-    return;
-  }
-  dispersion_ = std::clamp(sq_diff / (2.0 * pairs) / mean, 1.0, 1000.0);
+  // Six quiet hours say nothing about burst size: keep what earlier hours taught.
+  if (pairs < 6 || mean < 1e-9) return;
+  const double now_estimate = std::clamp(sq_diff / (2.0 * pairs) / mean, 1.0, 1000.0);
+  // A queue is as bursty as it has recently been: a calm stretch lowers the estimate slowly
+  // (about a tenth per hour), so one quiet afternoon does not make the next gap look like a stall.
+  dispersion_ = std::max(now_estimate, 1.0 + (dispersion_ - 1.0) * 0.9);
 }
 
 }  // namespace qw::rules

@@ -23,7 +23,8 @@ class QueueHistory {
 
   // Index of dispersion (variance / mean) of 5-minute completion counts over the minute ring,
   // from successive differences so a daily ramp does not count as burstiness. 1 for a Poisson
-  // stream, about the burst size for a queue fed in bursts. Recomputed once per hour.
+  // stream, about the burst size for a queue fed in bursts. Recomputed once per hour; decays
+  // slowly rather than resetting, since bursts are a property of the queue.
   double dispersion() const { return dispersion_; }
   void refresh_dispersion(std::int64_t now_s);
 

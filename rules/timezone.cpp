@@ -116,8 +116,8 @@ std::int64_t local_hour_index(const Timezone& tz, std::int64_t utc_seconds) {
 }
 
 int hour_of_week(std::int64_t local_hour) {
-  // 1970-01-01 was a Thursday: Monday 00:00 is 72 hours later.
-  const std::int64_t h = ((local_hour - 72) % 168 + 168) % 168;
+  // 1970-01-01 was a Thursday: the first Monday 00:00 is 96 hours later.
+  const std::int64_t h = ((local_hour - 96) % 168 + 168) % 168;
   return static_cast<int>(h);
 }
 

@@ -1,0 +1,136 @@
+// below_baseline and the seasonal baseline on a fake clock.
+#include "rules/baseline.hpp"
+#include "rules_test_support.hpp"
+
+namespace qw::rules {
+namespace {
+
+using namespace test;
+
+const Time kStart = at_utc(2024, 5, 6);  // Monday
+
+double daily_wave(Time t) {  // 0.2/s at night to 1/s mid-day
+  const double h = hour_utc(t);
+  return h >= 8 && h < 20 ? 1.0 : 0.2;
+}
+
+TEST(BelowBaseline, NormalTrafficDoesNotAlert) {
+  Driver d({}, Timezone(), kStart, 60s, 3);
+  d.feed(std::chrono::hours{24 * 21}, daily_wave);
+  EXPECT_FALSE(d.run_until("below_baseline", std::chrono::hours{48}, daily_wave));
+}
+
+TEST(BelowBaseline, DropToAThirdFiresWithinTheWindow) {
+  Driver d({}, Timezone(), kStart, 60s, 3);
+  d.feed(std::chrono::hours{24 * 21 + 10}, daily_wave);
+  const Time drop = d.now;
+  const auto fired = d.run_until("below_baseline", 2h, [](Time t) { return daily_wave(t) * 0.3; });
+  ASSERT_TRUE(fired);
+  EXPECT_LE(seconds_between(drop, *fired), 45 * 60);  // the 1 h window is mostly the drop
+}
+
+TEST(BelowBaseline, NoJudgementBelowMinimumExpectedVolume) {
+  config::RulesConfig cfg;
+  cfg.defaults.below_baseline.min_expected = 1e6;
+  Driver d(cfg, Timezone(), kStart, 60s, 3);
+  d.feed(std::chrono::hours{24 * 21 + 10}, daily_wave);
+  EXPECT_FALSE(d.run_until("below_baseline", 3h, [](Time) { return 0.0; }));
+}
+
+TEST(BelowBaseline, WarmupFloorJudgesANewQueue) {
+  config::RulesConfig cfg;
+  cfg.defaults.below_baseline.warmup_floor_per_hour = 600;
+  Driver d(cfg, Timezone(), kStart, 60s);
+  d.feed(1h, [](Time) { return 0.5; });  // 1800/h, no history yet: the floor applies
+  EXPECT_FALSE(d.run_until("below_baseline", 1h, [](Time) { return 0.5; }));
+  EXPECT_TRUE(d.run_until("below_baseline", 2h, [](Time) { return 0.05; }));  // 180/h
+}
+
+TEST(Baseline, MedianOfThreeSameWeekPhasesElseDailyElseFloor) {
+  HourRing ring;
+  const std::int64_t now = 10000;
+  ring.write(now);
+  auto put = [&](std::int64_t h, float count) {
+    HourSlot* s = ring.write(h);
+    s->count = count;
+    s->measured_s = 3600;
+  };
+  EXPECT_FALSE(baseline_rate(ring, now, 0));
+  EXPECT_EQ(baseline_rate(ring, now, 360)->source, BaselineSource::warmup);
+  put(now - 24, 100);
+  put(now - 48, 200);
+  put(now - 72, 300);
+  auto daily = baseline_rate(ring, now, 0);
+  ASSERT_TRUE(daily);
+  EXPECT_EQ(daily->source, BaselineSource::daily);
+  EXPECT_NEAR(daily->per_second * 3600, 200, 1e-3);
+  put(now - 168, 1000);
+  put(now - 336, 1200);
+  put(now - 504, 5000);  // an outlier week: the median ignores it
+  auto weekly = baseline_rate(ring, now, 0);
+  EXPECT_EQ(weekly->source, BaselineSource::weekly);
+  EXPECT_NEAR(weekly->per_second * 3600, 1200, 1e-3);
+}
+
+TEST(Baseline, ExcludedHoursAreLeftOut) {
+  HourRing ring;
+  const std::int64_t now = 10000;
+  ring.write(now);
+  for (int k = 1; k <= 7; ++k) {
+    HourSlot* s = ring.write(now - 24 * k);
+    s->measured_s = 3600;
+    s->count = k <= 4 ? 0 : 100;  // four days of an outage...
+    s->excluded = k <= 4;         // ...while below_baseline fired
+  }
+  EXPECT_NEAR(baseline_rate(ring, now, 0)->per_second * 3600, 100, 1e-3);
+  for (int k = 1; k <= 4; ++k) ring.write(now - 24 * k)->excluded = false;
+  EXPECT_NEAR(baseline_rate(ring, now, 0)->per_second * 3600, 0, 1e-3);  // it would learn it
+}
+
+TEST(BelowBaseline, FiringHoursAreExcludedFromLaterBaselines) {
+  Driver d({}, Timezone(), kStart, 60s, 3);
+  d.feed(std::chrono::hours{24 * 21 + 10}, daily_wave);
+  ASSERT_TRUE(d.run_until("below_baseline", 2h, [](Time) { return 0.1; }));
+  d.run_until("never", 3h, [](Time) { return 0.1; });
+  const QueueState* q = d.engine.queue(d.key);
+  const std::int64_t hour = local_hour_index(Timezone(), epoch_seconds(d.now)) - 1;
+  ASSERT_NE(q->history.hours().read(hour), nullptr);
+  EXPECT_TRUE(q->history.hours().read(hour)->excluded);
+  EXPECT_FALSE(q->history.hours().read(hour - 24)->excluded);
+}
+
+// Traffic that follows Berlin office hours: 09:00-17:00 local, across a DST change.
+double berlin_office(Time t, const Timezone& berlin) {
+  const std::int64_t local = local_hour_index(berlin, epoch_seconds(t));
+  const int how = hour_of_week(local);
+  const int hour = how % 24;
+  return how < 5 * 24 && hour >= 9 && hour < 17 ? 1.0 : 0.05;
+}
+
+int below_baseline_alerts_across(Time start, const Timezone& rules_zone) {
+  const Timezone berlin = zone("Europe/Berlin");
+  auto rate = [&](Time t) { return berlin_office(t, berlin); };
+  Driver d({}, rules_zone, start, 60s, 5);
+  d.feed(std::chrono::hours{24 * 27}, rate);  // four weeks up to the Sunday of the change
+  int alerts = 0;
+  for (int i = 0; i < 60 * 24 * 4; ++i) {  // the change and the working days after it
+    alerts += find(d.step(d.draw(rate(d.now))), "below_baseline") ? 1 : 0;
+  }
+  return alerts;
+}
+
+TEST(BelowBaseline, SpringForwardKeepsTheLocalHourOfWeek) {
+  const Time start = at_utc(2024, 3, 3);  // DST starts 2024-03-31
+  EXPECT_EQ(below_baseline_alerts_across(start, zone("Europe/Berlin")), 0);
+  // The same traffic judged in UTC shifts by an hour after the change: the test can fail.
+  EXPECT_GT(below_baseline_alerts_across(start, Timezone()), 0);
+}
+
+TEST(BelowBaseline, FallBackKeepsTheLocalHourOfWeek) {
+  const Time start = at_utc(2024, 9, 29);  // DST ends 2024-10-27
+  EXPECT_EQ(below_baseline_alerts_across(start, zone("Europe/Berlin")), 0);
+  EXPECT_GT(below_baseline_alerts_across(start, Timezone()), 0);
+}
+
+}  // namespace
+}  // namespace qw::rules

@@ -1,0 +1,155 @@
+// no_throughput on a fake clock: the silence needed scales with the queue's rate, idle and
+// bursty queues stay quiet, unmeasured time is not silence.
+#include "rules_test_support.hpp"
+
+namespace qw::rules {
+namespace {
+
+using namespace test;
+
+const Time kStart = at_utc(2024, 5, 6);  // a Monday, 00:00 UTC
+
+TEST(NoThroughput, TenJobsPerSecondStallFiresAfterAboutAMinute) {
+  Driver d({}, Timezone(), kStart, 15s);
+  d.feed(1h, [](Time) { return 10.0; });
+  const Time stall = d.now;
+  std::optional<Time> fired;
+  for (int i = 0; i < 40 && !fired; ++i) {
+    const double age = seconds_between(stall, d.now + 15s) + 5;  // work waits since the stall
+    if (find(d.step(0, 500, age), "no_throughput")) fired = d.now;
+  }
+  ASSERT_TRUE(fired);
+  const double after = seconds_between(stall, *fired);
+  EXPECT_GE(after, 60);  // the 1 minute floor
+  EXPECT_LE(after, 90);
+}
+
+TEST(NoThroughput, OneJobPerMinuteStallFiresAfterNineToTenMinutes) {
+  Driver d({}, Timezone(), kStart, 15s);
+  for (int i = 1; i <= 4 * 120; ++i) d.step(i % 4 == 0 ? 1 : 0, 0, std::nullopt, false);
+  const Time stall = d.now;
+  std::optional<Time> fired;
+  for (int i = 0; i < 80 && !fired; ++i) {
+    const double age = seconds_between(stall, d.now + 15s) + 30;
+    if (find(d.step(0, 3, age), "no_throughput")) fired = d.now;
+  }
+  ASSERT_TRUE(fired);
+  const double minutes = seconds_between(stall, *fired) / 60;
+  EXPECT_GE(minutes, 9.0);  // 9.2 expected completions at 1/min
+  EXPECT_LE(minutes, 10.0);
+}
+
+TEST(NoThroughput, ReadyWorkYoungerThanGraceIsNotAStall) {
+  Driver d({}, Timezone(), kStart, 15s);
+  d.feed(1h, [](Time) { return 10.0; });
+  // An idle stretch, then one job arrives: its age, not the idle time, is how long work waited.
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(find(d.step(0, 0), "no_throughput"));
+  EXPECT_FALSE(find(d.step(0, 1, 10.0), "no_throughput"));
+}
+
+// Traffic 08:00-20:00 UTC only; a night with nothing ready must stay quiet for weeks of history.
+double office_hours(Time t) {
+  const double h = hour_utc(t);
+  return h >= 8 && h < 20 ? 1.0 : 0.0;
+}
+
+TEST(NoThroughput, IdleQueueAtNightDoesNotAlert) {
+  Driver d({}, Timezone(), kStart, 60s);
+  d.feed(std::chrono::hours{24 * 21 + 20}, office_hours);  // three weeks, then to 20:00
+  for (int i = 0; i < 11 * 60; ++i) {  // 20:00 to 07:00, nothing completes, nothing waits
+    const auto conditions = d.step(0, 0);
+    ASSERT_FALSE(find(conditions, "no_throughput")) << format_time(d.now);
+    ASSERT_FALSE(find(conditions, "below_baseline")) << format_time(d.now);
+  }
+}
+
+TEST(NoThroughput, BaselineMakesDaytimeSilenceImplausibleEvenWithNothingVisible) {
+  Driver d({}, Timezone(), kStart, 60s);
+  d.feed(std::chrono::hours{24 * 21 + 10}, office_hours);  // to 10:00 on a weekday
+  // A deleted-rows queue whose worker died: nothing completes, nothing visible waits.
+  const Time stall = d.now;
+  const auto fired = d.run_until("no_throughput", 30min, [](Time) { return 0.0; });
+  ASSERT_TRUE(fired);
+  EXPECT_LE(seconds_between(stall, *fired), 5 * 60);
+}
+
+TEST(NoThroughput, BurstyLowVolumeQueueDoesNotAlertBetweenBursts) {
+  Driver d({}, Timezone(), kStart, 60s, 7);
+  std::mt19937 rng(42);
+  std::bernoulli_distribution burst(1.0 / 60);  // about one burst an hour, at random
+  std::uniform_int_distribution<int> size(10, 30);
+  auto bursty = [&](bool evaluate) {
+    const bool b = burst(rng);
+    return d.step(b ? size(rng) : 0, 0, std::nullopt, evaluate);
+  };
+  for (int i = 0; i < 60 * 24 * 21; ++i) bursty(false);  // three weeks to learn from
+  int alerts = 0;
+  for (int i = 0; i < 60 * 24 * 7; ++i) alerts += find(bursty(true), "no_throughput") ? 1 : 0;
+  EXPECT_EQ(alerts, 0);
+}
+
+TEST(NoThroughput, UnmeasuredRoundsNeitherExtendNorResetSilence) {
+  Driver d({}, Timezone(), kStart, 15s);
+  d.feed(1h, [](Time) { return 10.0; });
+  d.step(0, 100, 20.0);  // silence starts; work waits
+  const QueueState* q = d.engine.queue(d.key);
+  ASSERT_NE(q, nullptr);
+  const Time last_completion = *q->last_completion_at;
+  // Ten minutes of failed probe rounds.
+  for (int i = 0; i < 40; ++i) {
+    d.now += 15s;
+    QueueTick t;
+    t.key = d.key;
+    t.at = d.now;
+    t.measured = false;
+    t.error = "undefined_table: relation \"jobs\" does not exist";
+    d.engine.ingest(t);
+    const auto c = d.engine.evaluate(d.now);
+    EXPECT_FALSE(find(c, "no_throughput"));
+    EXPECT_TRUE(find(c, "cannot_measure"));
+  }
+  EXPECT_EQ(*q->last_completion_at, last_completion);
+}
+
+TEST(NoThroughput, DeletedModeWithoutPerQueueCountsIsSkipped) {
+  Driver d({}, Timezone(), kStart, 15s);
+  for (int i = 0; i < 200; ++i) {
+    d.now += 15s;
+    QueueTick t;
+    t.key = d.key;
+    t.at = d.now;
+    t.completions_known = false;
+    t.ready = 1000;
+    t.oldest_ready_age_seconds = 30.0 + i * 15;
+    d.engine.ingest(t);
+    EXPECT_FALSE(find(d.engine.evaluate(d.now), "no_throughput"));
+  }
+}
+
+TEST(NoThroughput, ConditionNamesTheQueueAndTheNumbers) {
+  Driver d({}, Timezone(), kStart, 15s);
+  d.feed(1h, [](Time) { return 10.0; });
+  const Time stall = d.now;
+  const ActiveCondition* c = nullptr;
+  std::vector<ActiveCondition> conditions;
+  for (int i = 0; i < 20 && c == nullptr; ++i) {
+    conditions = d.step(0, 500, seconds_between(stall, d.now + 15s) + 5);
+    c = find(conditions, "no_throughput");
+  }
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->severity, "critical");
+  EXPECT_EQ(c->labels.at("queue"), "default");
+  EXPECT_EQ(c->labels.at("source"), "jobs");
+  EXPECT_EQ(c->labels.at("target"), "primary");
+  EXPECT_EQ(c->labels.at("region"), "eu");
+  EXPECT_EQ(c->labels.at("alertname"), "no_throughput");
+  EXPECT_NE(c->annotations.at("summary").find("500 ready"), std::string::npos)
+      << c->annotations.at("summary");
+  EXPECT_NE(c->annotations.at("description")
+                .find("500 jobs are ready, the oldest waiting 65s (grace 60s)"),
+            std::string::npos)
+      << c->annotations.at("description");
+}
+
+}  // namespace
+}  // namespace qw::rules
