@@ -3,7 +3,11 @@
 // rules' active conditions and the time, and returns what changed and what to notify. It owns
 // the AlertBook (lifecycle), the Inhibitor, and the NotificationPlanner (routing, repeats,
 // resolved). Pure: the caller hands notifications to the outbox, exports metrics from alerts()
-// and inhibited(), and saves state() after each step that notified.
+// and the step's inhibited set, and saves state() when the step needs_save().
+//
+// Order matters: enqueue the notifications (durably) first, then save the state. A crash in
+// between re-sends a notification after the restart (receivers dedupe by fingerprint); the other
+// order would lose it.
 #include <set>
 #include <string>
 #include <vector>
@@ -20,6 +24,10 @@ struct EngineStep {
   std::vector<Transition> transitions;
   std::vector<Notification> notifications;
   std::set<std::string> inhibited;  // fingerprints of firing alerts held back now
+
+  // Whether the state file must be rewritten: a transition or a notification changed what a
+  // restart needs to know. (A pending alert's new value does not.)
+  bool needs_save() const { return !transitions.empty() || !notifications.empty(); }
 };
 
 // The always-firing Watchdog alert (heartbeat.watchdog_alert): proves end to end that the whole

@@ -171,3 +171,60 @@ TEST(AlertEngine, NoReceiversMeansNoNotifications) {
 
 }  // namespace
 }  // namespace qw::alerts::test
+
+namespace qw::alerts::test {
+namespace {
+
+// The scenario with the rules' default `for`s: PostgreSQL stops, its queues cannot be
+// measured; then it comes back. One page that names the reason, then its resolution.
+TEST(AlertEngine, DatabaseOutageScenario) {
+  AlertEngine engine(one_receiver());
+  auto db = condition("database_unavailable", "a", "", 15s);
+  db.annotations["summary"] = "PostgreSQL {{ $labels.target }} is unavailable: connection_refused";
+  const auto q1 = condition("cannot_measure", "a", "q1", 1min);
+  const auto q2 = condition("cannot_measure", "a", "q2", 1min);
+  std::vector<Notification> sent;
+  auto run = [&](std::chrono::milliseconds t, const std::vector<rules::ActiveCondition>& active) {
+    EngineStep step = engine.evaluate(at(t), active);
+    sent.insert(sent.end(), step.notifications.begin(), step.notifications.end());
+    return step;
+  };
+  for (auto t = 0s; t <= 300s; t += 5s) run(t, {db, q1, q2});
+  ASSERT_EQ(sent.size(), 1u) << "exactly one page for the outage";
+  EXPECT_EQ(sent[0].kind, NotificationKind::firing);
+  EXPECT_EQ(sent[0].labels.at("alertname"), "database_unavailable");
+  EXPECT_EQ(sent[0].annotations.at("summary"), "PostgreSQL a is unavailable: connection_refused");
+  run(305s, {});
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[1].kind, NotificationKind::resolved);
+  EXPECT_EQ(sent[1].labels.at("alertname"), "database_unavailable");
+  for (auto t = 310s; t <= 400s; t += 5s) run(t, {});
+  EXPECT_EQ(sent.size(), 2u) << "the inhibited queue alerts were never news";
+}
+
+TEST(AlertEngine, NeedsSaveOnlyWhenARestartWouldCare) {
+  AlertEngine engine(one_receiver());
+  auto c = condition("queue_latency", "a", "q", 1min);
+  EXPECT_TRUE(engine.evaluate(at(0s), {c}).needs_save());  // pending: active_at must survive
+  c.value = 2;
+  EXPECT_FALSE(engine.evaluate(at(5s), {c}).needs_save());
+  EXPECT_TRUE(engine.evaluate(at(1min), {c}).needs_save());  // fired and notified
+  EXPECT_FALSE(engine.evaluate(at(2min), {c}).needs_save());
+}
+
+TEST(AlertEngine, ReloadKeepsStateAndDropsRemovedReceivers) {
+  config::AlertingConfig c = one_receiver();
+  c.receivers.push_back(receiver("slack"));
+  c.routes.push_back({{}, "slack", true, std::nullopt});
+  c.routes.push_back({{}, "pager", false, std::nullopt});
+  AlertEngine engine(c);
+  const auto cond = condition("no_throughput", "a", "q");
+  EXPECT_EQ(engine.evaluate(at(0s), {cond}).notifications.size(), 2u);  // slack and pager
+  engine.reconfigure(one_receiver());                                   // slack is gone
+  EXPECT_TRUE(engine.evaluate(at(5s), {cond}).notifications.empty()) << "no re-page on reload";
+  EXPECT_EQ(kinds(engine.evaluate(at(10s), {}).notifications),
+            Strings{"resolved no_throughput a -> pager"});
+}
+
+}  // namespace
+}  // namespace qw::alerts::test
