@@ -1,0 +1,47 @@
+#include "alerts/delivery_metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+namespace qw::alerts {
+
+DeliveryMetrics::DeliveryMetrics(prometheus::Registry& registry)
+    : notifications_(prometheus::BuildCounter()
+                         .Name("queuewatch_notifications_total")
+                         .Help("Notification delivery attempts by receiver and result (success, "
+                               "retry, failed: rejected by the receiver, dropped: outbox full).")
+                         .Register(registry)),
+      depth_(prometheus::BuildGauge()
+                 .Name("queuewatch_outbox_depth")
+                 .Help("Notifications in the durable outbox not yet delivered, by receiver.")
+                 .Register(registry)),
+      oldest_age_(prometheus::BuildGauge()
+                      .Name("queuewatch_outbox_oldest_age_seconds")
+                      .Help("Age of the oldest undelivered notification, by receiver (0 when "
+                            "none is pending).")
+                      .Register(registry)) {}
+
+void DeliveryMetrics::declare(const std::string& receiver) {
+  for (const char* result : {"success", "retry", "failed", "dropped"}) {
+    notifications_.Add({{"receiver", receiver}, {"result", result}});
+  }
+  depth_.Add({{"receiver", receiver}});
+  oldest_age_.Add({{"receiver", receiver}});
+}
+
+void DeliveryMetrics::count(const std::string& receiver, const char* result) {
+  notifications_.Add({{"receiver", receiver}, {"result", result}}).Increment();
+}
+
+void DeliveryMetrics::set_depth(const std::string& receiver, std::size_t depth) {
+  depth_.Add({{"receiver", receiver}}).Set(static_cast<double>(depth));
+}
+
+void DeliveryMetrics::set_oldest_age(const std::string& receiver,
+                                     std::chrono::duration<double> age) {
+  oldest_age_.Add({{"receiver", receiver}}).Set(age.count());
+}
+
+}  // namespace qw::alerts

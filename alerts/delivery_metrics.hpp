@@ -1,0 +1,37 @@
+#pragma once
+// Delivery metrics:
+//   queuewatch_notifications_total{receiver,result}   result: success, retry, failed, dropped
+//   queuewatch_outbox_depth{receiver}                 notifications not yet delivered
+//   queuewatch_outbox_oldest_age_seconds{receiver}    age of the oldest of them (0 when none)
+// Every series of a receiver exists from its start, at 0: `rate()` and alerts on
+// increase(...{result="failed"}) need the series before the first failure.
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Gauge;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace qw::alerts {
+
+class DeliveryMetrics {
+ public:
+  explicit DeliveryMetrics(prometheus::Registry& registry);
+
+  void declare(const std::string& receiver);
+  void count(const std::string& receiver, const char* result);
+  void set_depth(const std::string& receiver, std::size_t depth);
+  void set_oldest_age(const std::string& receiver, std::chrono::duration<double> age);
+
+ private:
+  prometheus::Family<prometheus::Counter>& notifications_;
+  prometheus::Family<prometheus::Gauge>& depth_;
+  prometheus::Family<prometheus::Gauge>& oldest_age_;
+};
+
+}  // namespace qw::alerts
