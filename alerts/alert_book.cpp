@@ -51,7 +51,8 @@ std::vector<Transition> AlertBook::evaluate(Time now,
       fresh.state = AlertState::pending;
       fresh.active_at = now;
       fresh.last_active = now;
-      it = alerts_.insert_or_assign(fresh.fingerprint, std::move(fresh)).first;
+      const std::string key = fresh.fingerprint;
+      it = alerts_.insert_or_assign(key, std::move(fresh)).first;
       Alert& a = it->second;
       if (now - a.active_at >= a.for_duration) {  // for: 0 fires in the same evaluation
         a.state = AlertState::firing;
@@ -81,13 +82,11 @@ std::vector<Transition> AlertBook::evaluate(Time now,
       continue;
     }
     switch (a.state) {
-      case AlertState::pending: {
-        const Alert gone = a;
+      case AlertState::pending:
+        a.state = AlertState::inactive;
+        transition(a, AlertState::pending);
         it = alerts_.erase(it);
-        out.push_back(Transition{now, gone.fingerprint, alertname_of(gone), AlertState::pending,
-                                 AlertState::inactive, gone.value});
         continue;
-      }
       case AlertState::firing: {
         const Time last = a.last_active.value_or(a.active_at);
         if (now - last >= a.keep_firing_for) {
@@ -98,7 +97,8 @@ std::vector<Transition> AlertBook::evaluate(Time now,
         break;
       }
       case AlertState::inactive:
-        if (a.resolved_at && now - *a.resolved_at >= options_.resolved_retention) {
+        // (An inactive alert without resolved_at can only come from a hand-edited state file.)
+        if (!a.resolved_at || now - *a.resolved_at >= options_.resolved_retention) {
           it = alerts_.erase(it);
           continue;
         }
