@@ -74,9 +74,19 @@ queues:
 
   std::vector<std::string> queues;
   for (int i = 0; i < 20; ++i) queues.push_back("queue_" + std::to_string(i));
-  std::string queue_array = "{";
-  for (std::size_t i = 0; i < queues.size(); ++i) queue_array += (i ? "," : "") + queues[i];
-  queue_array += "}";
+  auto array_of = [&](const std::function<std::string(std::size_t)>& value) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < queues.size(); ++i) out += (i ? "," : "") + value(i);
+    return out + "}";
+  };
+  // What QueueProbe::observe binds to the snapshot: the queue names and, where the statement
+  // takes them, per-queue stuck thresholds (seconds) and the per-queue count limit.
+  std::vector<std::string> snapshot_params = {array_of([&](std::size_t i) { return queues[i]; })};
+  if (sql.snapshot.runtime_params >= 3) {
+    snapshot_params.push_back(array_of([](std::size_t) { return std::string("300"); }));
+    snapshot_params.push_back(array_of([](std::size_t) { return std::string("60"); }));
+  }
+  if (sql.snapshot.runtime_params >= 4) snapshot_params.push_back("5000");
   // A completions window like a real round's: the last 15 seconds up to the settle delay.
   const auto lower = db.scalar<std::string>("SELECT (now() - interval '25 seconds')::text");
   const auto upper = db.scalar<std::string>("SELECT (now() - interval '10 seconds')::text");
@@ -84,7 +94,7 @@ queues:
   const std::vector<
       std::pair<std::string, std::pair<const probes::queue::Statement*, std::vector<std::string>>>>
       statements = {
-          {"snapshot", {&sql.snapshot, {queue_array}}},
+          {"snapshot", {&sql.snapshot, snapshot_params}},
           {"completions", {&sql.completions, {lower, upper}}},
           {"discovery", {&sql.discovery, {}}},
       };
