@@ -233,11 +233,9 @@ std::optional<Url> parse_url(const std::string& text) {
 std::string redact_url(const std::string& text) {
   const auto url = parse_url(text);
   if (!url) return "<invalid URL>";
-  std::string path = url->target.substr(0, url->target.find('?'));
-  // Keep the first segment ("/services", "/api", "/hooks"): enough to tell receivers apart.
-  const auto second = path.find('/', 1);
-  if (second != std::string::npos && second + 1 < path.size())
-    path = path.substr(0, second) + "/...";
+  // Any path may be a credential (Slack's /services/T/B/token, healthchecks.io's /<uuid>):
+  // only whether there is one is shown.
+  const std::string path = url->target == "/" ? "" : "/...";
   const std::string host =
       url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
   return fmt::format("{}://{}:{}{}", url->scheme, host, url->port, path);

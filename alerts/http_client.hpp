@@ -28,9 +28,9 @@ struct Url {
 // Parses http:// and https:// URLs; std::nullopt for anything else.
 std::optional<Url> parse_url(const std::string& url);
 
-// The URL as it may appear in a log line: scheme, host and port, and the path with every segment
-// after the first replaced by "..." — Slack and healthchecks.io put the token in the path, others
-// in the query or the userinfo, which are dropped entirely. "<invalid URL>" when it is not one.
+// The URL as it may appear in a log line: scheme, host and port, and "/..." for any path.
+// Slack and healthchecks.io put the token in the path, others in the query or the userinfo:
+// all are dropped. "<invalid URL>" when it is not one.
 std::string redact_url(const std::string& url);
 
 struct HttpRequest {
