@@ -1,0 +1,30 @@
+#include "alerts/alert_service.hpp"
+
+#include "alerts/alert_state_store.hpp"
+
+namespace qw::alerts {
+
+AlertService::AlertService(const config::AlertingConfig& config, std::string state_path,
+                           NotificationSink& sink, prometheus::Registry& registry)
+    : engine_(config), state_path_(std::move(state_path)), sink_(sink), metrics_(registry) {}
+
+std::string AlertService::restore() {
+  LoadedState loaded = load_state_file(state_path_);
+  engine_.restore(loaded.state);
+  return loaded.problem;
+}
+
+AlertService::Result AlertService::evaluate(Time now,
+                                            const std::vector<rules::ActiveCondition>& active) {
+  Result result;
+  result.step = engine_.evaluate(now, active);
+  if (!result.step.notifications.empty()) sink_.enqueue(result.step.notifications);
+  metrics_.update(engine_.alerts(), result.step.inhibited);
+  if (result.step.needs_save() || save_pending_) {
+    result.save_error = save_state_file(state_path_, engine_.state());
+    save_pending_ = !result.save_error.empty();
+  }
+  return result;
+}
+
+}  // namespace qw::alerts
