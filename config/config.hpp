@@ -92,7 +92,9 @@ struct QueueConfig {
   TimestampMapping timestamps;
   CompletedRows completed_rows = CompletedRows::kept;
   Duration settle_delay{10000};  // rows finished this recently may still commit: count them later
-  std::int64_t count_cap = 100000;        // ready/running counts stop here; cost stays bounded
+  // Rows the snapshot may count per round, shared by the source's queues (each counts up to
+  // count_cap / queues, at least 100): a backlog of millions costs what 50 000 does.
+  std::int64_t count_cap = 50000;
   std::optional<Duration> interval;       // overrides probes.queue.interval
   std::optional<Duration> query_timeout;  // overrides probes.queue.query_timeout
   SourceMark mark;

@@ -49,24 +49,24 @@ void print_table(const std::vector<probes::Sample>& samples, const config::Confi
           h->server_version, h->detail);
     }
   std::cout << "\n"
-            << fmt::format("{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10}  {}\n", "SOURCE",
+            << fmt::format("{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10} {:>6}  {}\n", "SOURCE",
                            "QUEUE", "READY", "READY_AGE", "RUNNING", "RUN_AGE", "HEARTBEAT",
-                           "STATUS");
+                           "STUCK", "STATUS");
   for (const auto& s : samples)
     if (const auto* q = std::get_if<probes::QueueProbeSample>(&s)) {
       if (!q->ok) {
-        std::cout << fmt::format("{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10}  {}: {}\n",
-                                 q->source, "-", "-", "-", "-", "-", "-",
+        std::cout << fmt::format("{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10} {:>6}  {}: {}\n",
+                                 q->source, "-", "-", "-", "-", "-", "-", "-",
                                  probes::to_string(q->reason), q->detail);
         continue;
       }
       for (const auto& x : q->queues)
-        std::cout << fmt::format("{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10}  ok\n", q->source,
-                                 x.queue, fmt::format("{}{}", x.ready, x.ready_capped ? "+" : ""),
-                                 age(x.oldest_ready_age_seconds),
-                                 fmt::format("{}{}", x.running, x.running_capped ? "+" : ""),
-                                 age(x.oldest_running_age_seconds),
-                                 age(x.oldest_heartbeat_age_seconds));
+        std::cout << fmt::format(
+            "{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10} {:>6}  ok\n", q->source, x.queue,
+            fmt::format("{}{}", x.ready, x.ready_capped ? "+" : ""),
+            age(x.oldest_ready_age_seconds),
+            fmt::format("{}{}", x.running, x.running_capped ? "+" : ""),
+            age(x.oldest_running_age_seconds), age(x.oldest_heartbeat_age_seconds), x.stuck);
     }
 }
 
@@ -99,7 +99,9 @@ void print_json(const std::vector<probes::Sample>& samples) {
             {"running", x.running},
             {"running_capped", x.running_capped},
             {"oldest_running_age_seconds", opt(x.oldest_running_age_seconds)},
-            {"oldest_heartbeat_age_seconds", opt(x.oldest_heartbeat_age_seconds)}});
+            {"oldest_heartbeat_age_seconds", opt(x.oldest_heartbeat_age_seconds)},
+            {"stuck", x.stuck},
+            {"stuck_job_ids", boost::json::value_from(x.stuck_job_ids)}});
       sources.push_back(boost::json::object{{"target", q->target},
                                             {"source", q->source},
                                             {"ok", q->ok},

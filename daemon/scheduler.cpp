@@ -82,6 +82,13 @@ void Scheduler::tick(Slot& slot) {
   boost::asio::post(workers_, [this, &slot] {
     const auto start = Clock::now();
     auto reason = probes::FailureReason::other;
+    if (stopping_) {
+      // Queued before a stop: running it now would only report "shutting down" as a failure.
+      std::lock_guard lock(in_flight_mutex_);
+      --in_flight_;
+      in_flight_cv_.notify_all();
+      return;
+    }
     try {
       probes::ProbeContext ctx{pools_.get(slot.probe->target())};
       reason = slot.probe->run(ctx, sink_);

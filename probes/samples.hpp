@@ -32,7 +32,11 @@ struct QueueSample {
   std::optional<double> oldest_ready_age_seconds;      // none when nothing waits
   std::optional<double> oldest_running_age_seconds;    // none when nothing runs
   std::optional<double> oldest_heartbeat_age_seconds;  // among running jobs, when mapped
-  std::uint64_t completed_delta = 0;  // completions counted this round (added to a counter)
+  // Running jobs over the queue's stuck thresholds (stuck_in_progress.running_for, or a
+  // heartbeat older than heartbeat_timeout), counted up to count_cap, and the oldest few ids.
+  std::int64_t stuck = 0;
+  std::vector<std::string> stuck_job_ids;  // at most kMaxStuckIds, oldest first
+  std::uint64_t completed_delta = 0;       // completions counted this round (added to a counter)
   std::uint64_t failed_delta = 0;
   bool completions_known = true;  // false in deleted mode for multi-queue tables (see README)
 };
@@ -47,6 +51,8 @@ struct QueueProbeSample {
   // Deleted mode: completions of the whole table this round, from its delete counter.
   std::optional<std::uint64_t> table_completed_delta;
 };
+
+inline constexpr int kMaxStuckIds = 10;
 
 using Sample = std::variant<TargetHealthSample, QueueProbeSample>;
 

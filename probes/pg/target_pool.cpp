@@ -1,5 +1,6 @@
 #include "probes/pg/target_pool.hpp"
 
+#include <poll.h>
 #include <algorithm>
 #include <cmath>
 #include <pqxx/pqxx>
@@ -23,6 +24,16 @@ constexpr const char* kSessionSetup =
     "SET default_transaction_read_only = on; SET lock_timeout = '1s'; "
     "SET idle_in_transaction_session_timeout = '60s'; SET plan_cache_mode = force_custom_plan; "
     "SET jit = off";
+
+// An idle connection has nothing to read; a readable socket means the server closed it (or
+// sent a FATAL before closing). Checking costs one poll() and spares a query on a dead socket,
+// whose error text would be vaguer than a fresh connect's, and which leaks inside libpqxx 6.4.
+bool looks_closed(const pqxx::connection& conn) {
+  const int fd = conn.sock();
+  if (fd < 0) return true;
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) != 0;
+}
 
 }  // namespace
 
@@ -86,10 +97,11 @@ TargetPool::Slot TargetPool::acquire(std::chrono::milliseconds wait) {
   const auto give_up = Clock::now() + wait;
   for (;;) {
     if (closed_) throw PgError(FailureReason::other, "queuewatch is shutting down");
-    if (!idle_.empty()) {
+    while (!idle_.empty()) {
       auto conn = std::move(idle_.back());
       idle_.pop_back();
-      return {std::move(conn), false, std::nullopt};
+      if (!looks_closed(*conn)) return {std::move(conn), false, std::nullopt};
+      --open_;  // the server hung up while it sat idle (restart, idle timeout): drop it
     }
     if (open_ < target_.max_connections) break;
     if (released_.wait_until(lock, give_up) == std::cv_status::timeout && idle_.empty())

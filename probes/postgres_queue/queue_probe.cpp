@@ -8,6 +8,7 @@
 #include "probes/pg/pg_error.hpp"
 #include "probes/pg/sql_text.hpp"
 #include "probes/pg/target_pool.hpp"
+#include "rules/thresholds.hpp"
 
 namespace qw::probes::queue {
 
@@ -26,6 +27,22 @@ pqxx::result exec(ReadOnlyTx& tx, const Statement& st, std::vector<std::string> 
   return tx.exec_params(st.sql, pqxx::prepare::make_dynamic_params(runtime));
 }
 
+std::string seconds_text(config::Duration d) {
+  return fmt::format("{:.3f}", std::chrono::duration<double>(d).count());
+}
+
+// The snapshot joins stuck job ids with the ASCII unit separator, which ids never contain.
+std::vector<std::string> split_ids(const std::string& joined) {
+  std::vector<std::string> ids;
+  std::size_t start = 0;
+  for (;;) {
+    const auto end = joined.find('\x1f', start);
+    ids.push_back(joined.substr(start, end - start));
+    if (end == std::string::npos) return ids;
+    start = end + 1;
+  }
+}
+
 std::optional<double> opt_double(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
   return std::max(0.0, f.as<double>());  // clock skew between writers must not give negatives
@@ -33,12 +50,14 @@ std::optional<double> opt_double(const pqxx::field& f) {
 
 }  // namespace
 
-QueueProbe::QueueProbe(const config::QueueConfig& queue, const config::ProbeSettings& defaults)
+QueueProbe::QueueProbe(const config::QueueConfig& queue, const config::ProbeSettings& defaults,
+                       const config::RulesConfig& rules)
     : config_(queue),
       id_(fmt::format("postgres_queue/{}/{}", queue.target, queue.name)),
       interval_(queue.interval.value_or(defaults.interval)),
       query_timeout_(queue.query_timeout.value_or(defaults.query_timeout)),
       max_backoff_(defaults.max_backoff),
+      rules_(rules),
       queues_(queue.queue_column ? queue.queue_names : std::vector<std::string>{queue.name},
               std::chrono::duration_cast<std::chrono::seconds>(kForgetAfter)) {}
 
@@ -124,7 +143,16 @@ void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
             .as<std::int64_t>(0);
 
   const auto names = queues_.current(now);
-  const auto rows = exec(tx, sql_->snapshot, {pg::array_literal(names)});
+  const std::int64_t limit = per_queue_count_limit(config_.count_cap, names.size());
+  std::vector<std::string> stuck_after, heartbeat_timeout;
+  for (const auto& name : names) {
+    const auto resolved = rules::resolve(rules_, config_.name, name).stuck_in_progress;
+    stuck_after.push_back(seconds_text(resolved.running_for));
+    heartbeat_timeout.push_back(seconds_text(resolved.heartbeat_timeout));
+  }
+  const auto rows = exec(tx, sql_->snapshot,
+                         {pg::array_literal(names), pg::array_literal(stuck_after),
+                          pg::array_literal(heartbeat_timeout), std::to_string(limit)});
   tx.commit();
 
   // The round succeeded: only now do the watermarks move, so a failed round loses nothing.
@@ -135,12 +163,14 @@ void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
     QueueSample q;
     q.queue = row[0].as<std::string>();
     q.ready = row[1].as<std::int64_t>();
-    q.ready_capped = q.ready >= config_.count_cap;
+    q.ready_capped = q.ready >= limit;
     q.oldest_ready_age_seconds = opt_double(row[2]);
     q.running = row[3].as<std::int64_t>();
-    q.running_capped = q.running >= config_.count_cap;
+    q.running_capped = q.running >= limit;
     q.oldest_running_age_seconds = opt_double(row[4]);
     q.oldest_heartbeat_age_seconds = opt_double(row[5]);
+    q.stuck = row[6].as<std::int64_t>();
+    if (!row[7].is_null()) q.stuck_job_ids = split_ids(row[7].as<std::string>());
     if (const auto it = finished.find(q.queue); it != finished.end()) {
       q.completed_delta = deleted_mode ? 0 : it->second.first;
       q.failed_delta = it->second.second;
@@ -187,7 +217,7 @@ FailureReason QueueProbe::run(ProbeContext& ctx, SampleSink& sink) {
 ProbeList make_queue_probes(const config::Config& config) {
   ProbeList out;
   for (const auto& q : config.queues)
-    out.push_back(std::make_unique<QueueProbe>(q, config.probes.queue));
+    out.push_back(std::make_unique<QueueProbe>(q, config.probes.queue, config.rules));
   return out;
 }
 

@@ -18,7 +18,9 @@ namespace qw::probes::queue {
 
 class QueueProbe : public Probe {
  public:
-  QueueProbe(const config::QueueConfig& queue, const config::ProbeSettings& defaults);
+  // `rules` gives each queue's stuck thresholds (stuck_in_progress), counted in the database.
+  QueueProbe(const config::QueueConfig& queue, const config::ProbeSettings& defaults,
+             const config::RulesConfig& rules);
 
   std::string_view kind() const override { return "postgres_queue"; }
   const std::string& id() const override { return id_; }
@@ -37,6 +39,7 @@ class QueueProbe : public Probe {
   const config::Duration interval_;
   const config::Duration query_timeout_;
   const config::Duration max_backoff_;
+  const config::RulesConfig rules_;
 
   // Learned from the catalog on the first run and again after a schema-shaped failure.
   std::optional<QueueSql> sql_;

@@ -1,8 +1,11 @@
 #include "probes/postgres_queue/queue_sql.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "probes/pg/sql_text.hpp"
+#include "probes/samples.hpp"
 
 namespace qw::probes::queue {
 
@@ -77,6 +80,11 @@ std::string age_of_oldest(const std::string& now, const std::string& column,
 
 }  // namespace
 
+std::int64_t per_queue_count_limit(std::int64_t count_cap, std::size_t queues) {
+  const auto n = static_cast<std::int64_t>(std::max<std::size_t>(1, queues));
+  return std::max(std::min(count_cap, kMinPerQueueCount), count_cap / n);
+}
+
 QueueSql build_queue_sql(const config::QueueConfig& q, const ColumnTypes& types) {
   QueueSql out;
   const std::string table = pg::quote_qualified(q.schema, q.table);
@@ -85,8 +93,8 @@ QueueSql build_queue_sql(const config::QueueConfig& q, const ColumnTypes& types)
 
   // --- snapshot: one round trip for every queue of the source ---------------------------
   {
-    ParamList p(out.snapshot, 1);
-    const std::string cap = p.add(std::to_string(q.count_cap));
+    ParamList p(out.snapshot, 4);
+    const std::string cap = "$4";  // per-queue share of the source's count budget
     const std::string per_queue =
         q.queue_column
             ? fmt::format("{} = q.name::{} AND ", quote_ident(*q.queue_column), types.queue)
@@ -100,17 +108,39 @@ QueueSql build_queue_sql(const config::QueueConfig& q, const ColumnTypes& types)
 
     const auto ready_since = ts.run_at ? ts.run_at : ts.enqueued;
     const std::string null_age = "NULL::float8";
+
+    // Stuck: running longer than the queue's threshold, or silent longer than its heartbeat
+    // timeout. Both bounds come per queue from the bound arrays; the oldest come first.
+    std::vector<std::string> stuck_terms;
+    if (ts.started)
+      stuck_terms.push_back(fmt::format("{} < {} - make_interval(secs => q.stuck_after)",
+                                        quote_ident(*ts.started), now));
+    if (ts.heartbeat)
+      stuck_terms.push_back(fmt::format("{} < {} - make_interval(secs => q.heartbeat_timeout)",
+                                        quote_ident(*ts.heartbeat), now));
+    std::string stuck_pred = stuck_terms.empty() ? "false" : stuck_terms[0];
+    if (stuck_terms.size() > 1) stuck_pred = "(" + stuck_terms[0] + " OR " + stuck_terms[1] + ")";
+    const std::string from_stuck = from_running + " AND " + stuck_pred;
+    const std::string oldest_first = quote_ident(ts.started     ? *ts.started
+                                                 : ts.heartbeat ? *ts.heartbeat
+                                                                : q.id_column);
+
     out.snapshot.sql = fmt::format(
         "SELECT q.name,\n"
         "  (SELECT count(*) FROM (SELECT 1 FROM {} LIMIT {}) capped) AS ready,\n"
         "  {} AS ready_age,\n"
         "  (SELECT count(*) FROM (SELECT 1 FROM {} LIMIT {}) capped) AS running,\n"
         "  {} AS running_age,\n"
-        "  {} AS heartbeat_age\n"
-        "FROM unnest($1::text[]) AS q(name)",
+        "  {} AS heartbeat_age,\n"
+        "  (SELECT count(*) FROM (SELECT 1 FROM {} LIMIT {}) capped) AS stuck,\n"
+        "  (SELECT string_agg(id, E'\\x1f' ORDER BY ord) FROM (SELECT {}::text AS id, {} AS ord "
+        "FROM {} ORDER BY 2 LIMIT {}) oldest) AS stuck_ids\n"
+        "FROM unnest($1::text[], $2::float8[], $3::float8[]) AS q(name, stuck_after, "
+        "heartbeat_timeout)",
         from_ready, cap, ready_since ? age_of_oldest(now, *ready_since, from_ready) : null_age,
         from_running, cap, ts.started ? age_of_oldest(now, *ts.started, from_running) : null_age,
-        ts.heartbeat ? age_of_oldest(now, *ts.heartbeat, from_running) : null_age);
+        ts.heartbeat ? age_of_oldest(now, *ts.heartbeat, from_running) : null_age, from_stuck, cap,
+        quote_ident(q.id_column), oldest_first, from_stuck, kMaxStuckIds);
   }
 
   // --- watermark: the upper bound of rows old enough to have committed --------------------

@@ -4,6 +4,7 @@
 // bounds, caps) is a bound parameter. Each query is shaped for an index (docs/indexes.md):
 // counts stop at count_cap, ages come from min() over an index, completions scan only the rows
 // finished since the last round.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,12 @@ struct Statement {
 };
 
 struct QueueSql {
-  // $1 = queue names (text[] literal). One row per queue: name, ready, ready_age, running,
-  // running_age, heartbeat_age (ages in seconds, NULL when nothing / not mapped).
+  // $1 = queue names (text[] literal), $2 and $3 = per queue, the seconds after which a running
+  // job, or its heartbeat, counts as stuck (float8[] literals, aligned with $1). One row per
+  // queue: name, ready, ready_age, running, running_age, heartbeat_age (ages in seconds, NULL
+  // when nothing / not mapped), stuck, stuck_ids (unit-separator-joined, oldest first).
+  // $4 = the per-queue count limit: count_cap is a budget for the whole source, shared by its
+  // queues (per_queue_count_limit), so the round's cost is bounded however many queues explode.
   Statement snapshot;
   // $1 = settle delay in milliseconds. One row: the new watermark (upper bound) as text.
   Statement watermark;
@@ -44,6 +49,11 @@ struct QueueSql {
 };
 
 QueueSql build_queue_sql(const config::QueueConfig& q, const ColumnTypes& types);
+
+// Each queue may count this many rows per state: count_cap shared by `queues`, with a floor so a
+// source with thousands of queues still tells 0 from "a few hundred".
+std::int64_t per_queue_count_limit(std::int64_t count_cap, std::size_t queues);
+inline constexpr std::int64_t kMinPerQueueCount = 100;
 
 // The upper bound of queue values discovery returns: bounds its cost on a runaway table.
 inline constexpr int kMaxDiscoveredQueues = 10000;

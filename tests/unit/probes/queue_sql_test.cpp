@@ -60,13 +60,30 @@ TEST(QueueSql, SnapshotCapsCountsAndFiltersScheduledJobs) {
   auto q = multi_queue();
   q.count_cap = 5000;
   const auto sql = build_queue_sql(q, {});
-  EXPECT_EQ(sql.snapshot.runtime_params, 1);
-  EXPECT_EQ(sql.snapshot.fixed_params.front(), "5000");
-  EXPECT_TRUE(has(sql.snapshot.sql, "LIMIT $2"));
+  EXPECT_EQ(sql.snapshot.runtime_params, 4);
+  EXPECT_TRUE(has(sql.snapshot.sql, "LIMIT $4"));
   EXPECT_TRUE(has(sql.snapshot.sql, R"("scheduled_at" <= now())"));
   // The oldest ready job is measured from when it became runnable.
   EXPECT_TRUE(has(sql.snapshot.sql, R"(min("scheduled_at"))"));
   EXPECT_TRUE(has(sql.snapshot.sql, R"(min("heartbeat_at"))"));
+}
+
+TEST(QueueSql, StuckJobsUsePerQueueThresholdsAndListTheOldestIds) {
+  const auto sql = build_queue_sql(multi_queue(), {});
+  EXPECT_TRUE(has(sql.snapshot.sql, "unnest($1::text[], $2::float8[], $3::float8[])"));
+  EXPECT_TRUE(has(sql.snapshot.sql,
+                  R"(("attempted_at" < now() - make_interval(secs => q.stuck_after) OR )"
+                  R"("heartbeat_at" < now() - make_interval(secs => q.heartbeat_timeout)))"));
+  EXPECT_TRUE(has(sql.snapshot.sql, R"(SELECT "id"::text AS id, "attempted_at" AS ord)"));
+  EXPECT_TRUE(has(sql.snapshot.sql, "ORDER BY 2 LIMIT 10"));
+}
+
+TEST(QueueSql, CountBudgetIsSharedByTheQueuesWithAFloor) {
+  EXPECT_EQ(per_queue_count_limit(50000, 1), 50000);
+  EXPECT_EQ(per_queue_count_limit(50000, 100), 500);
+  EXPECT_EQ(per_queue_count_limit(50000, 10000), 100);  // the floor
+  EXPECT_EQ(per_queue_count_limit(50, 10), 50);         // never above the whole budget
+  EXPECT_EQ(per_queue_count_limit(50000, 0), 50000);
 }
 
 TEST(QueueSql, NaiveUtcTimestampsCompareWithUtcNow) {
@@ -114,7 +131,7 @@ TEST(QueueSql, ExpressionMappingIsParenthesised) {
   q.state.failed_when = "finished_at IS NOT NULL AND error IS NOT NULL";
   const auto sql = build_queue_sql(q, {});
   EXPECT_TRUE(has(sql.snapshot.sql, "(finished_at IS NULL AND performed_at IS NULL)"));
-  EXPECT_TRUE(sql.snapshot.fixed_params.size() == 1);  // only the cap: no value lists
+  EXPECT_TRUE(sql.snapshot.fixed_params.empty());  // no value lists
 }
 
 TEST(QueueSql, DiscoveryOnlyForMultiQueueTables) {
