@@ -75,7 +75,10 @@ class Series:
         with open(path, "w") as f:
             f.write("timestamp,completions,ready\n")
             for t, done, ready in self.rows():
-                f.write(f"{t.strftime('%Y-%m-%dT%H:%M:%SZ')},{done},{ready}\n")
+                # A row holds the minute that ends at its timestamp, as a probe round reports
+                # the completions since the previous round.
+                end = t + STEP
+                f.write(f"{end.strftime('%Y-%m-%dT%H:%M:%SZ')},{done},{ready}\n")
 
 
 def catalogue():

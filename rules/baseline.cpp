@@ -14,11 +14,13 @@ double median(std::vector<double>& v) {
 
 // Rates of the hours `step` apart before `local_hour`, up to `count` of them.
 std::vector<double> phase_values(const HourRing& hours, std::int64_t local_hour, int step,
-                                 int count) {
+                                 int count, bool with_excluded = false) {
   std::vector<double> values;
   for (int k = 1; k <= count; ++k) {
     const HourSlot* s = hours.read(local_hour - static_cast<std::int64_t>(k) * step);
-    if (s == nullptr || s->excluded || s->measured_s < kMinMeasuredPerHour) continue;
+    if (s == nullptr || (s->excluded && !with_excluded) || s->measured_s < kMinMeasuredPerHour) {
+      continue;
+    }
     values.push_back(s->count / s->measured_s);
   }
   return values;
@@ -35,9 +37,15 @@ std::optional<BaselineRate> baseline_rate(const HourRing& hours, std::int64_t lo
   std::vector<double> daily = phase_values(hours, local_hour, 24, 7);
   if (static_cast<int>(daily.size()) >= kMinPhaseValues) {
     double rate = median(daily);
-    // One or two same-weekday values can only lower the daily expectation: a quiet Saturday
-    // after five busy weekdays is the weekly pattern, not an outage.
-    if (!weekly.empty()) rate = std::min(rate, *std::max_element(weekly.begin(), weekly.end()));
+    // Same-weekday values can only lower the daily expectation: a quiet Saturday after five
+    // busy weekdays is the weekly pattern, not an outage. Excluded hours count here: a Saturday
+    // that was "below baseline" last week is evidence that Saturdays are quiet, and ignoring it
+    // would make the daily fallback fire on every weekend until three clean ones accumulate.
+    const std::vector<double> any_week =
+        phase_values(hours, local_hour, 168, kHourSlots / 168, /*with_excluded=*/true);
+    if (!any_week.empty()) {
+      rate = std::min(rate, *std::max_element(any_week.begin(), any_week.end()));
+    }
     return BaselineRate{rate, BaselineSource::daily};
   }
   if (warmup_floor_per_hour > 0) {

@@ -7,7 +7,7 @@
 //  A. work is waiting (ready jobs older than `grace`) and the queue's own recent rate, over the
 //     hour before the silence began, predicts that many in the time the work has waited;
 //  B. the seasonal baseline predicts that many over the silence, even with nothing visible
-//     waiting. Baselines come from traffic that may arrive in bursts; a Poisson threshold
+//     waiting, and so does the rate before the silence (the smaller of the two counts). Baselines come from traffic that may arrive in bursts; a Poisson threshold
 //     would call every gap between bursts a stall, so B's threshold is multiplied by the
 //     queue's index of dispersion (about the burst size).
 // An idle queue at night has neither: nothing waits, and its baseline is near zero.
@@ -44,9 +44,12 @@ std::optional<ActiveCondition> eval_no_throughput(const QueueState& q, const Rul
                        epoch_seconds(t.at), 0, q.baseline_cache);
   const double dispersion = q.history.dispersion();
   const double seasonal_needed = rule.implausible_expected * dispersion;
+  // The baseline must be corroborated by the queue's own recent rate: a baseline learnt on
+  // busier days (a holiday, a slow evening) alone does not make silence implausible.
+  const double seasonal_expected = std::min(seasonal.count, q.rate_before_silence * silence);
 
   const bool by_recent = expected_recent >= rule.implausible_expected;
-  const bool by_seasonal = seasonal.count >= seasonal_needed;
+  const bool by_seasonal = seasonal_expected >= seasonal_needed;
   if (!by_recent && !by_seasonal) return std::nullopt;
 
   ConditionText text;
@@ -63,9 +66,10 @@ std::optional<ActiveCondition> eval_no_throughput(const QueueState& q, const Rul
         format_number(expected_recent), format_number(rule.implausible_expected));
   } else {
     why = fmt::format(
-        "The seasonal baseline expects {} completions in that time at this hour; with this "
-        "queue's burstiness (dispersion {}) {} make zero implausible.",
-        format_number(seasonal.count), format_number(dispersion), format_number(seasonal_needed));
+        "The seasonal baseline expects {} completions in that time ({} at the rate before the "
+        "silence); with this queue's burstiness (dispersion {}) {} make zero implausible.",
+        format_number(seasonal.count), format_number(q.rate_before_silence * silence),
+        format_number(dispersion), format_number(seasonal_needed));
   }
   text.description = fmt::format(
       "Queue {} (source {}, target {}) completed nothing since {} ({} of measured silence, "
