@@ -46,7 +46,7 @@ EngineStep AlertEngine::evaluate(Time now, const std::vector<rules::ActiveCondit
     step.transitions = book_.evaluate(now, active);
   }
   const std::vector<Alert> alerts = book_.alerts();
-  step.inhibited = inhibitor_.inhibited(alerts);
+  step.inhibited = inhibitor_.inhibited(now, alerts);
   step.notifications = planner_.plan(now, alerts, step.inhibited);
   return step;
 }

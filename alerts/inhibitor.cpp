@@ -16,13 +16,13 @@ bool equal_labels(const Labels& a, const Labels& b, const std::vector<std::strin
 }
 
 bool inhibited_by(const CompiledInhibitRule& rule, const Alert& target,
-                  const std::vector<const Alert*>& firing) {
+                  const std::vector<const Alert*>& sources) {
   if (!match_all(rule.target, target.labels)) return false;
   // Alertmanager's guard against mutual inhibition: when the target also matches the source
   // side, sources that also match the target side cannot inhibit it (else two such alerts would
   // silence each other and nobody would be paged).
   const bool two_sided = match_all(rule.source, target.labels);
-  for (const Alert* source : firing) {
+  for (const Alert* source : sources) {
     if (source->fingerprint == target.fingerprint) continue;  // never inhibits itself
     if (!match_all(rule.source, source->labels)) continue;
     if (two_sided && match_all(rule.target, source->labels)) continue;
@@ -53,18 +53,25 @@ Inhibitor Inhibitor::from_config(const config::AlertingConfig& config) {
     rules.push_back(CompiledInhibitRule{compile_matchers(spec.source_matchers),
                                         compile_matchers(spec.target_matchers), spec.equal});
   }
-  return Inhibitor(std::move(rules));
+  return Inhibitor(std::move(rules), config.inhibit_release_delay);
 }
 
-std::set<std::string> Inhibitor::inhibited(const std::vector<Alert>& alerts) const {
-  std::vector<const Alert*> firing;
+std::set<std::string> Inhibitor::inhibited(Time now, const std::vector<Alert>& alerts) const {
+  std::vector<const Alert*> firing;   // the alerts that may be inhibited
+  std::vector<const Alert*> sources;  // the alerts that may inhibit: firing or just resolved
   for (const Alert& a : alerts) {
-    if (a.state == AlertState::firing) firing.push_back(&a);
+    if (a.state == AlertState::firing) {
+      firing.push_back(&a);
+      sources.push_back(&a);
+    } else if (a.state == AlertState::inactive && a.resolved_at &&
+               now - *a.resolved_at < release_delay_) {
+      sources.push_back(&a);
+    }
   }
   std::set<std::string> out;
   for (const Alert* target : firing) {
     for (const CompiledInhibitRule& rule : rules_) {
-      if (inhibited_by(rule, *target, firing)) {
+      if (inhibited_by(rule, *target, sources)) {
         out.insert(target->fingerprint);
         break;
       }

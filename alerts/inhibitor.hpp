@@ -5,8 +5,13 @@
 // sides counts as equal, as in Alertmanager). Only firing alerts inhibit: a pending
 // database_unavailable must not silence a queue that is really stuck.
 //
+// One deliberate difference: a source keeps inhibiting for `release_delay` after it resolved
+// (alerting.inhibit_release_delay). When the database comes back, queue alerts that only wait
+// for the next probe round to clear would otherwise page just after the all-clear.
+//
 // The built-in rule (alerting.builtin_inhibit_rules, on by default): when the database is down,
 // the queue alerts of that target are consequences, not news. One page names the cause.
+#include <chrono>
 #include <set>
 #include <string>
 #include <vector>
@@ -30,15 +35,17 @@ config::InhibitRule builtin_inhibit_rule();
 class Inhibitor {
  public:
   Inhibitor() = default;
-  explicit Inhibitor(std::vector<CompiledInhibitRule> rules) : rules_(std::move(rules)) {}
+  Inhibitor(std::vector<CompiledInhibitRule> rules, std::chrono::milliseconds release_delay)
+      : rules_(std::move(rules)), release_delay_(release_delay) {}
   // The configured rules, plus the built-in one when builtin_inhibit_rules is set.
   static Inhibitor from_config(const config::AlertingConfig& config);
 
   // Fingerprints of the firing alerts that are inhibited now.
-  std::set<std::string> inhibited(const std::vector<Alert>& alerts) const;
+  std::set<std::string> inhibited(Time now, const std::vector<Alert>& alerts) const;
 
  private:
   std::vector<CompiledInhibitRule> rules_;
+  std::chrono::milliseconds release_delay_{0};
 };
 
 }  // namespace qw::alerts

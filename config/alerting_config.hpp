@@ -69,6 +69,10 @@ struct AlertingConfig {
   // Adds the built-in rule to inhibit_rules: database_unavailable holds back the queue alerts of
   // the same target (equal: [target]). One page names the cause instead of ten naming symptoms.
   bool builtin_inhibit_rules = true;
+  // How long a source alert keeps inhibiting after it resolved. When PostgreSQL comes back, the
+  // queue probes need a round or two to measure again, and their alerts would page in between;
+  // Alertmanager absorbs that with group_wait, which queuewatch does not have. 0 = Alertmanager.
+  Duration inhibit_release_delay{60000};
   HeartbeatConfig heartbeat;
   std::string external_url;  // generatorURL base in payloads
 };

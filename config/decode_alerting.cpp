@@ -27,8 +27,9 @@ namespace qw::config::detail {
 namespace {
 
 constexpr std::string_view kAlertingKeys[] = {
-    "external_labels", "external_url",  "repeat_interval",       "routes",   "default_receiver",
-    "receivers",       "inhibit_rules", "builtin_inhibit_rules", "heartbeat"};
+    "external_labels",       "external_url", "repeat_interval", "routes",
+    "default_receiver",      "receivers",    "inhibit_rules",   "builtin_inhibit_rules",
+    "inhibit_release_delay", "heartbeat"};
 constexpr std::string_view kRouteKeys[] = {"matchers", "receiver", "continue", "repeat_interval"};
 constexpr std::string_view kMatcherKeys[] = {"label", "op", "value"};
 constexpr std::string_view kInhibitKeys[] = {"source_matchers", "target_matchers", "equal"};
@@ -574,6 +575,9 @@ void decode_alerting(Context& ctx, const Value& value, AlertingConfig& out) {
   }
   if (auto v = map.get("builtin_inhibit_rules"))
     assign(read_bool(ctx, *v), out.builtin_inhibit_rules);
+  if (auto v = map.get("inhibit_release_delay")) {
+    assign(read_duration(ctx, *v, Duration{0}), out.inhibit_release_delay);
+  }
   // Receivers first: routes and default_receiver refer to them.
   if (auto v = map.get("receivers")) decode_receivers(ctx, *v, out.receivers);
   if (auto v = map.get("routes")) {

@@ -28,7 +28,8 @@ TEST(Inhibitor, DatabaseDownOnAInhibitsAsQueueAlertsOnly) {
                 {condition("database_unavailable", "a"), condition("no_throughput", "a", "q"),
                  condition("no_throughput", "b", "q")});
   const std::vector<Alert> alerts = book.alerts();
-  const std::set<std::string> inhibited = Inhibitor::from_config(builtin_only()).inhibited(alerts);
+  const std::set<std::string> inhibited =
+      Inhibitor::from_config(builtin_only()).inhibited(at(0s), alerts);
   EXPECT_EQ(inhibited, std::set<std::string>{fp(alerts, "no_throughput", "a")});
 }
 
@@ -38,7 +39,7 @@ TEST(Inhibitor, PendingSourceDoesNotInhibit) {
                          condition("no_throughput", "a", "q")});
   const std::vector<Alert> alerts = book.alerts();
   ASSERT_EQ(find_alert(alerts, "database_unavailable", "a")->state, AlertState::pending);
-  EXPECT_TRUE(Inhibitor::from_config(builtin_only()).inhibited(alerts).empty());
+  EXPECT_TRUE(Inhibitor::from_config(builtin_only()).inhibited(at(0s), alerts).empty());
 }
 
 TEST(Inhibitor, BuiltinRuleCanBeTurnedOff) {
@@ -47,7 +48,7 @@ TEST(Inhibitor, BuiltinRuleCanBeTurnedOff) {
                 {condition("database_unavailable", "a"), condition("no_throughput", "a", "q")});
   config::AlertingConfig c;
   c.builtin_inhibit_rules = false;
-  EXPECT_TRUE(Inhibitor::from_config(c).inhibited(book.alerts()).empty());
+  EXPECT_TRUE(Inhibitor::from_config(c).inhibited(at(1s), book.alerts()).empty());
 }
 
 TEST(Inhibitor, ConfiguredRuleWithEqualLabels) {
@@ -62,7 +63,7 @@ TEST(Inhibitor, ConfiguredRuleWithEqualLabels) {
   book.evaluate(at(0s), {critical, condition("queue_latency", "a", "q1"),
                          condition("queue_latency", "a", "q2")});
   const std::vector<Alert> alerts = book.alerts();
-  const std::set<std::string> inhibited = Inhibitor::from_config(c).inhibited(alerts);
+  const std::set<std::string> inhibited = Inhibitor::from_config(c).inhibited(at(0s), alerts);
   ASSERT_EQ(inhibited.size(), 1u);
   const Alert* q1 = nullptr;
   for (const Alert& a : alerts) {
@@ -81,18 +82,26 @@ TEST(Inhibitor, AnAlertNeverInhibitsItselfNorDoTwoSidedMatchesSilenceEachOther) 
                              {"target"}});
   AlertBook book;
   book.evaluate(at(0s), {condition("no_throughput", "a", "q1")});
-  EXPECT_TRUE(Inhibitor::from_config(c).inhibited(book.alerts()).empty());
+  EXPECT_TRUE(Inhibitor::from_config(c).inhibited(at(0s), book.alerts()).empty());
   book.evaluate(at(1s),
                 {condition("no_throughput", "a", "q1"), condition("no_throughput", "a", "q2")});
-  EXPECT_TRUE(Inhibitor::from_config(c).inhibited(book.alerts()).empty());
+  EXPECT_TRUE(Inhibitor::from_config(c).inhibited(at(1s), book.alerts()).empty());
 }
 
-TEST(Inhibitor, ResolvedSourceNoLongerInhibits) {
+TEST(Inhibitor, ResolvedSourceInhibitsForTheReleaseDelayOnly) {
+  config::AlertingConfig c = builtin_only();
+  c.inhibit_release_delay = 1min;
+  const Inhibitor inhibitor = Inhibitor::from_config(c);
   AlertBook book;
   book.evaluate(at(0s),
                 {condition("database_unavailable", "a"), condition("no_throughput", "a", "q")});
-  book.evaluate(at(5s), {condition("no_throughput", "a", "q")});  // database back
-  EXPECT_TRUE(Inhibitor::from_config(builtin_only()).inhibited(book.alerts()).empty());
+  book.evaluate(at(5s), {condition("no_throughput", "a", "q")});  // database back at 5s
+  EXPECT_EQ(inhibitor.inhibited(at(5s), book.alerts()).size(), 1u);
+  EXPECT_EQ(inhibitor.inhibited(at(64999ms), book.alerts()).size(), 1u);
+  EXPECT_TRUE(inhibitor.inhibited(at(65s), book.alerts()).empty());
+
+  c.inhibit_release_delay = 0ms;  // Alertmanager's semantics: only firing sources inhibit
+  EXPECT_TRUE(Inhibitor::from_config(c).inhibited(at(5s), book.alerts()).empty());
 }
 
 }  // namespace

@@ -39,6 +39,7 @@ TEST_F(AlertingTest, DefaultsWithoutTheSection) {
   ASSERT_TRUE(r.ok()) << all_errors(r);
   const AlertingConfig& a = r.config.alerting;
   EXPECT_TRUE(a.builtin_inhibit_rules);
+  EXPECT_EQ(a.inhibit_release_delay, Duration{60000});
   EXPECT_TRUE(a.receivers.empty());
   EXPECT_EQ(a.repeat_interval, Duration{4 * 3600000});
   EXPECT_FALSE(a.heartbeat.watchdog_alert);
@@ -84,6 +85,7 @@ TEST_F(AlertingTest, FullSection) {
                             "      target_matchers: ['severity!~\"critical|none\"']\n"
                             "      equal: [target, queue]\n"
                             "  builtin_inhibit_rules: false\n"
+                            "  inhibit_release_delay: 2m\n"
                             "  heartbeat:\n"
                             "    url: https://hc-ping.com/abc\n"
                             "    interval: 30s\n"
@@ -129,6 +131,7 @@ TEST_F(AlertingTest, FullSection) {
   EXPECT_EQ(a.inhibit_rules[0].target_matchers[0].op, Op::not_regex);
   EXPECT_EQ(a.inhibit_rules[0].equal, (std::vector<std::string>{"target", "queue"}));
   EXPECT_FALSE(a.builtin_inhibit_rules);
+  EXPECT_EQ(a.inhibit_release_delay, Duration{120000});
   ASSERT_TRUE(a.heartbeat.url);
   EXPECT_EQ(a.heartbeat.url->value, "https://hc-ping.com/abc");
   EXPECT_EQ(a.heartbeat.interval, Duration{30000});
