@@ -43,6 +43,7 @@ void apply_patch(const QueueRulesPatch& p, QueueRules& r) {
   set(p.below_baseline.window, r.below_baseline.window);
   set(p.below_baseline.ratio, r.below_baseline.ratio);
   set(p.below_baseline.min_expected, r.below_baseline.min_expected);
+  set(p.below_baseline.sigmas, r.below_baseline.sigmas);
   set(p.below_baseline.warmup_floor_per_hour, r.below_baseline.warmup_floor_per_hour);
   apply_common(p.stuck_in_progress.common, r.stuck_in_progress.common);
   set(p.stuck_in_progress.running_for, r.stuck_in_progress.running_for);
@@ -73,8 +74,8 @@ constexpr std::string_view kOverrideKeys[] = {
   "enabled", "for", "keep_firing_for", "severity", "labels", "summary", "description", "runbook_url"
 constexpr std::string_view kNoThroughputKeys[] = {QW_COMMON_KEYS, "grace", "min_silence",
                                                   "implausible_expected"};
-constexpr std::string_view kBelowBaselineKeys[] = {QW_COMMON_KEYS, "window", "ratio",
-                                                   "min_expected", "warmup_floor_per_hour"};
+constexpr std::string_view kBelowBaselineKeys[] = {
+    QW_COMMON_KEYS, "window", "ratio", "min_expected", "sigmas", "warmup_floor_per_hour"};
 constexpr std::string_view kStuckKeys[] = {QW_COMMON_KEYS, "running_for", "heartbeat_timeout"};
 constexpr std::string_view kLatencyKeys[] = {QW_COMMON_KEYS, "max_age"};
 constexpr std::string_view kFailureKeys[] = {QW_COMMON_KEYS, "window", "max_ratio", "min_volume"};
@@ -228,6 +229,7 @@ void decode_rule_patches(Context& ctx, const MapReader& parent, QueueRulesPatch&
     if (auto x = m.get("window")) p.window = read_window(ctx, *x);
     if (auto x = m.get("ratio")) p.ratio = read_real(ctx, *x, 0.01, 1);
     if (auto x = m.get("min_expected")) p.min_expected = read_real(ctx, *x, 0, 1e12);
+    if (auto x = m.get("sigmas")) p.sigmas = read_real(ctx, *x, 0, 100);
     if (auto x = m.get("warmup_floor_per_hour")) {
       p.warmup_floor_per_hour = read_real(ctx, *x, 0, 1e12);
     }

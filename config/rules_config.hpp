@@ -48,7 +48,10 @@ struct BelowBaselineRule {
   // Fire when observed < ratio * expected over the window. 0.6, not 0.5: a queue at half its
   // usual volume for half an hour is worth a warning (docs/rules.md, dataset results).
   double ratio = 0.6;
-  double min_expected = 50;          // no judgement on a window expected to see fewer jobs
+  double min_expected = 50;  // no judgement on a window expected to see fewer jobs
+  // ... and the shortfall must exceed this many standard deviations of the expected count
+  // (Poisson, widened by the queue's measured burstiness): noise is not a drop.
+  double sigmas = 5;
   double warmup_floor_per_hour = 0;  // static expectation while history is too short (0 = none)
 };
 
@@ -112,7 +115,7 @@ struct QueueRulesPatch {
   struct {
     RuleCommonPatch common;
     Set<Duration> window;
-    Set<double> ratio, min_expected, warmup_floor_per_hour;
+    Set<double> ratio, min_expected, sigmas, warmup_floor_per_hour;
   } below_baseline;
   struct {
     RuleCommonPatch common;

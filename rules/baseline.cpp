@@ -31,10 +31,14 @@ std::vector<double> phase_values(const HourRing& hours, std::int64_t local_hour,
 std::optional<BaselineRate> baseline_rate(const HourRing& hours, std::int64_t local_hour,
                                           double warmup_floor_per_hour) {
   std::vector<double> weekly = phase_values(hours, local_hour, 168, kHourSlots / 168);
-  if (static_cast<int>(weekly.size()) >= kMinPhaseValues) {
-    return BaselineRate{median(weekly), BaselineSource::weekly};
-  }
   std::vector<double> daily = phase_values(hours, local_hour, 24, 7);
+  if (static_cast<int>(weekly.size()) >= kMinPhaseValues) {
+    // The lower of the two medians: three weekly values are few, and two odd weeks (a spike, a
+    // campaign) would otherwise set the expectation; the last week's same hours corroborate.
+    double rate = median(weekly);
+    if (static_cast<int>(daily.size()) >= kMinPhaseValues) rate = std::min(rate, median(daily));
+    return BaselineRate{rate, BaselineSource::weekly};
+  }
   if (static_cast<int>(daily.size()) >= kMinPhaseValues) {
     double rate = median(daily);
     // Same-weekday values can only lower the daily expectation: a quiet Saturday after five

@@ -4,6 +4,8 @@
 // business, so the expectation is scaled to the seconds actually measured.
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "rules/condition.hpp"
 #include "rules/queue_rules.hpp"
 
@@ -27,6 +29,11 @@ std::optional<ActiveCondition> eval_below_baseline(const QueueState& q, const Ru
   if (expected < rule.min_expected || expected <= 0) return std::nullopt;
   const double ratio = seen.completed / expected;
   if (ratio >= rule.ratio) return std::nullopt;
+  // The shortfall must also be significant: `sigmas` standard deviations of a Poisson count
+  // widened by the queue's burstiness (variance = dispersion * expected). A noisy low-volume
+  // queue (tweets, webhooks) routinely sees 40% hours; a steady one never does.
+  const double sigma = std::sqrt(q.history.dispersion() * expected);
+  if (seen.completed >= expected - rule.sigmas * sigma) return std::nullopt;
 
   ConditionText text;
   text.summary = fmt::format("{}/{}: {} jobs completed in the last {}, {}% of the usual {}",
@@ -35,11 +42,12 @@ std::optional<ActiveCondition> eval_below_baseline(const QueueState& q, const Ru
                              format_number(std::round(ratio * 100)), format_number(expected));
   text.description = fmt::format(
       "Queue {} (source {}, target {}) completed {} jobs in the {} to {}; its seasonal baseline "
-      "for these hours expects {}. The alert holds below {}% of the baseline (with at least {} "
-      "expected).",
+      "for these hours expects {}. The alert holds below {}% of the baseline and {} standard "
+      "deviations under it (with at least {} expected).",
       q.key.queue, q.key.source, q.key.target, format_number(seen.completed),
       format_seconds(static_cast<double>(window_s)), format_time(ctx.now), format_number(expected),
-      format_number(rule.ratio * 100), format_number(rule.min_expected));
+      format_number(rule.ratio * 100), format_number(rule.sigmas),
+      format_number(rule.min_expected));
   text.extra["observed"] = format_number(seen.completed);
   text.extra["expected"] = format_number(expected);
   return make_condition("below_baseline", rule.common, queue_labels(q), ratio, std::move(text));

@@ -7,9 +7,10 @@
 //  A. work is waiting (ready jobs older than `grace`) and the queue's own recent rate, over the
 //     hour before the silence began, predicts that many in the time the work has waited;
 //  B. the seasonal baseline predicts that many over the silence, even with nothing visible
-//     waiting, and so does the rate before the silence (the smaller of the two counts). Baselines come from traffic that may arrive in bursts; a Poisson threshold
-//     would call every gap between bursts a stall, so B's threshold is multiplied by the
-//     queue's index of dispersion (about the burst size).
+//     waiting, and so does the rate before the silence (the smaller of the two counts). Baselines
+//     come from traffic that may arrive in bursts; a Poisson threshold would call every gap between
+//     bursts a stall, so B's threshold is multiplied by the queue's index of dispersion (about the
+//     burst size).
 // An idle queue at night has neither: nothing waits, and its baseline is near zero.
 #include <fmt/format.h>
 
