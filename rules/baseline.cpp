@@ -1,21 +1,34 @@
 #include "rules/baseline.hpp"
 
 #include <algorithm>
-#include <vector>
+#include <array>
 
 namespace qw::rules {
 namespace {
 
-double median(std::vector<double>& v) {
+// A handful of rates; fixed capacity, so the evaluation of 10,000 queues allocates nothing.
+struct Values {
+  std::array<double, 8> v{};
+  std::size_t n = 0;
+  void push_back(double x) { v[n++] = x; }
+  std::size_t size() const { return n; }
+  bool empty() const { return n == 0; }
+  double* begin() { return v.data(); }
+  double* end() { return v.data() + n; }
+  const double* begin() const { return v.data(); }
+  const double* end() const { return v.data() + n; }
+};
+
+double median(Values& v) {
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  return n % 2 == 1 ? v.v[n / 2] : (v.v[n / 2 - 1] + v.v[n / 2]) / 2;
 }
 
-// Rates of the hours `step` apart before `local_hour`, up to `count` of them.
-std::vector<double> phase_values(const HourRing& hours, std::int64_t local_hour, int step,
-                                 int count, bool with_excluded = false) {
-  std::vector<double> values;
+// Rates of the hours `step` apart before `local_hour`, up to `count` (at most 8) of them.
+Values phase_values(const HourRing& hours, std::int64_t local_hour, int step, int count,
+                    bool with_excluded = false) {
+  Values values;
   for (int k = 1; k <= count; ++k) {
     const HourSlot* s = hours.read(local_hour - static_cast<std::int64_t>(k) * step);
     if (s == nullptr || (s->excluded && !with_excluded) || s->measured_s < kMinMeasuredPerHour) {
@@ -30,8 +43,8 @@ std::vector<double> phase_values(const HourRing& hours, std::int64_t local_hour,
 
 std::optional<BaselineRate> baseline_rate(const HourRing& hours, std::int64_t local_hour,
                                           double warmup_floor_per_hour) {
-  std::vector<double> weekly = phase_values(hours, local_hour, 168, kHourSlots / 168);
-  std::vector<double> daily = phase_values(hours, local_hour, 24, 7);
+  Values weekly = phase_values(hours, local_hour, 168, kHourSlots / 168);
+  Values daily = phase_values(hours, local_hour, 24, 7);
   if (static_cast<int>(weekly.size()) >= kMinPhaseValues) {
     // The lower of the two medians: three weekly values are few, and two odd weeks (a spike, a
     // campaign) would otherwise set the expectation; the last week's same hours corroborate.
@@ -45,7 +58,7 @@ std::optional<BaselineRate> baseline_rate(const HourRing& hours, std::int64_t lo
     // busy weekdays is the weekly pattern, not an outage. Excluded hours count here: a Saturday
     // that was "below baseline" last week is evidence that Saturdays are quiet, and ignoring it
     // would make the daily fallback fire on every weekend until three clean ones accumulate.
-    const std::vector<double> any_week =
+    const Values any_week =
         phase_values(hours, local_hour, 168, kHourSlots / 168, /*with_excluded=*/true);
     if (!any_week.empty()) {
       rate = std::min(rate, *std::max_element(any_week.begin(), any_week.end()));

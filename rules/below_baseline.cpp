@@ -19,12 +19,13 @@ std::optional<ActiveCondition> eval_below_baseline(const QueueState& q, const Ru
   const std::int64_t now_s = epoch_seconds(ctx.now);
   const std::int64_t window_s =
       std::chrono::duration_cast<std::chrono::seconds>(rule.window).count();
+  const Expected base = expected_between(q.history.hours(), ctx.tz, now_s - window_s, now_s,
+                                         rule.warmup_floor_per_hour, q.baseline_cache);
+  // A quiet hour needs no counting: the expectation is too small to judge even fully measured.
+  if (!base.complete || base.count < rule.min_expected) return std::nullopt;
   const WindowSums seen = q.history.window(now_s, window_s);
   // Less than half the window measured: too little to compare (and cannot_measure is firing).
   if (seen.measured_s < 0.5 * static_cast<double>(window_s)) return std::nullopt;
-  const Expected base = expected_between(q.history.hours(), ctx.tz, now_s - window_s, now_s,
-                                         rule.warmup_floor_per_hour, q.baseline_cache);
-  if (!base.complete) return std::nullopt;
   const double expected = base.count * seen.measured_s / static_cast<double>(window_s);
   if (expected < rule.min_expected || expected <= 0) return std::nullopt;
   const double ratio = seen.completed / expected;

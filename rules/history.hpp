@@ -44,6 +44,20 @@ class Ring {
     if (index <= newest_ - N) return nullptr;
     return &slots_[pos(index)];
   }
+  // Calls f(slot) for each stored slot with index in (from, to], oldest first: one division
+  // for the whole range rather than one per slot (this loop is most of an evaluation).
+  template <typename F>
+  void for_range(std::int64_t from, std::int64_t to, F&& f) const {
+    if (newest_ == kNone) return;
+    from = std::max(from, newest_ - N);
+    to = std::min(to, newest_);
+    if (to <= from) return;
+    std::size_t p = pos(from + 1);
+    for (std::int64_t i = from + 1; i <= to; ++i) {
+      f(slots_[p]);
+      if (++p == static_cast<std::size_t>(N)) p = 0;
+    }
+  }
   const Slot* read(std::int64_t index) const {
     if (newest_ == kNone || index > newest_ || index <= newest_ - N) return nullptr;
     return &slots_[pos(index)];

@@ -39,17 +39,20 @@ std::optional<ActiveCondition> eval_no_throughput(const QueueState& q, const Rul
       t.oldest_ready_age_seconds ? std::min(silence, *t.oldest_ready_age_seconds) : silence;
   const double expected_recent = waiting ? q.rate_before_silence * waited : 0;
 
-  // The warm-up floor is a guess for below_baseline's sake; a stall needs learned evidence.
-  const Expected seasonal =
-      expected_between(q.history.hours(), ctx.tz, epoch_seconds(*q.last_completion_at),
-                       epoch_seconds(t.at), 0, q.baseline_cache);
   const double dispersion = q.history.dispersion();
   const double seasonal_needed = rule.implausible_expected * dispersion;
-  // The baseline must be corroborated by the queue's own recent rate: a baseline learnt on
-  // busier days (a holiday, a slow evening) alone does not make silence implausible.
-  const double seasonal_expected = std::min(seasonal.count, q.rate_before_silence * silence);
-
   const bool by_recent = expected_recent >= rule.implausible_expected;
+  // The baseline must be corroborated by the queue's own recent rate: a baseline learnt on
+  // busier days (a holiday, a slow evening) alone does not make silence implausible. The
+  // recent rate bounds it, so the baseline is only summed when that bound could suffice.
+  Expected seasonal;
+  double seasonal_expected = 0;
+  if (q.rate_before_silence * silence >= seasonal_needed) {
+    // The warm-up floor is a guess for below_baseline's sake; a stall needs learned evidence.
+    seasonal = expected_between(q.history.hours(), ctx.tz, epoch_seconds(*q.last_completion_at),
+                                epoch_seconds(t.at), 0, q.baseline_cache);
+    seasonal_expected = std::min(seasonal.count, q.rate_before_silence * silence);
+  }
   const bool by_seasonal = seasonal_expected >= seasonal_needed;
   if (!by_recent && !by_seasonal) return std::nullopt;
 
