@@ -55,7 +55,7 @@ TEST(StuckInProgress, StaleHeartbeatCountsEvenWhenTheProbeDidNot) {
   e.ingest(t);
   const auto conditions = e.evaluate(kStart);
   ASSERT_TRUE(find(conditions, "stuck_in_progress"));
-  EXPECT_EQ(find(conditions, "stuck_in_progress")->value, 1);
+  EXPECT_EQ(get(conditions, "stuck_in_progress").value, 1);
 }
 
 TEST(QueueLatency, FiresOnlyOverTheMaximumAge) {
@@ -70,8 +70,8 @@ TEST(QueueLatency, FiresOnlyOverTheMaximumAge) {
   e.ingest(t);
   const auto c = e.evaluate(t.at);
   ASSERT_TRUE(find(c, "queue_latency"));
-  EXPECT_EQ(find(c, "queue_latency")->value, 601);
-  EXPECT_EQ(find(c, "queue_latency")->for_duration, 5min);
+  EXPECT_EQ(get(c, "queue_latency").value, 601);
+  EXPECT_EQ(get(c, "queue_latency").for_duration, 5min);
 }
 
 TEST(FailureRatio, NeedsVolumeAndRatio) {
@@ -90,8 +90,8 @@ TEST(FailureRatio, NeedsVolumeAndRatio) {
   std::vector<ActiveCondition> c;
   for (int i = 0; i < 5; ++i) c = step_with(1, 1);
   ASSERT_TRUE(find(c, "failure_ratio"));
-  EXPECT_GT(find(c, "failure_ratio")->value, 0.1);
-  EXPECT_LT(find(c, "failure_ratio")->value, 0.5);
+  EXPECT_GT(get(c, "failure_ratio").value, 0.1);
+  EXPECT_LT(get(c, "failure_ratio").value, 0.5);
 }
 
 TEST(CannotMeasure, ProbeErrorNamesTheReason) {
@@ -102,7 +102,7 @@ TEST(CannotMeasure, ProbeErrorNamesTheReason) {
   e.ingest(t);
   const auto c = e.evaluate(kStart);
   ASSERT_TRUE(find(c, "cannot_measure"));
-  EXPECT_NE(find(c, "cannot_measure")->annotations.at("summary").find("permission_denied"),
+  EXPECT_NE(get(c, "cannot_measure").annotations.at("summary").find("permission_denied"),
             std::string::npos);
 }
 
@@ -113,7 +113,7 @@ TEST(CannotMeasure, NoFreshSampleIsNotSilence) {
   EXPECT_FALSE(find(e.evaluate(last + 30s), "cannot_measure"));
   const auto c = e.evaluate(last + 46s);  // over 3x the 15 s probe interval
   ASSERT_TRUE(find(c, "cannot_measure"));
-  EXPECT_NE(find(c, "cannot_measure")->annotations.at("summary").find("no fresh sample"),
+  EXPECT_NE(get(c, "cannot_measure").annotations.at("summary").find("no fresh sample"),
             std::string::npos);
 }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,14 @@ inline const ActiveCondition* find(const std::vector<ActiveCondition>& condition
   for (const auto& c : conditions)
     if (c.alertname == alertname) return &c;
   return nullptr;
+}
+
+// The condition that must be there (throws otherwise, which fails the test).
+inline const ActiveCondition& get(const std::vector<ActiveCondition>& conditions,
+                                  const std::string& alertname) {
+  const ActiveCondition* c = find(conditions, alertname);
+  if (c == nullptr) throw std::logic_error(alertname + " does not hold");
+  return *c;
 }
 
 // One queue fed at a fixed step from a rate function (completions per second at a time).
