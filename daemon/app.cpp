@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "config/loader.hpp"
+#include "daemon/alerting_pipeline.hpp"
 #include "daemon/http_server.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/metrics_exporter.hpp"
@@ -50,10 +51,12 @@ class Daemon {
       : path_(std::move(path)),
         config_(std::move(config)),
         exporter_(config_),
-        sink_({&exporter_, &transitions_}),
+        alerting_(config_, *exporter_.registry()),
+        sink_({&exporter_, &transitions_, &alerting_}),
         observer_(exporter_),
         signals_(io_, SIGINT, SIGTERM, SIGHUP),
-        watchdog_timer_(io_) {}
+        watchdog_timer_(io_),
+        evaluation_timer_(io_) {}
 
   int run() {
     runtime_ = std::make_unique<Runtime>(io_, config_, sink_, observer_);
@@ -62,7 +65,9 @@ class Daemon {
         HttpHandlers{[this] { return exporter_.text(); },
                      [this] { return runtime_ && runtime_->ready(); }});
     http_->start();
+    alerting_.start();
     runtime_->start();
+    schedule_evaluation();
     spdlog::info("queuewatch {} listening on {} (port {})", kVersion, config_.http.listen,
                  http_->port());
     log_targets(config_);
@@ -102,6 +107,11 @@ class Daemon {
       config_.http = http;
       runtime_->stop(kStopGrace);
       exporter_.reconfigure(config_);
+      try {
+        alerting_.reconfigure(config_);
+      } catch (const std::exception& e) {
+        spdlog::error("reload: alerting kept its previous settings: {}", e.what());
+      }
       runtime_ = std::make_unique<Runtime>(io_, config_, sink_, observer_);
       runtime_->start();
       log_targets(config_);
@@ -114,8 +124,10 @@ class Daemon {
     systemd::stopping();
     http_->stop();
     watchdog_timer_.cancel();
+    evaluation_timer_.cancel();
     signals_.cancel();
     const bool clean = runtime_->stop(kStopGrace);
+    alerting_.stop();
     io_.stop();
     if (!clean) {
       // A worker is stuck in a blocking connect that cannot be interrupted; its socket dies
@@ -124,6 +136,23 @@ class Daemon {
       spdlog::shutdown();
       std::_Exit(kExitOk);
     }
+  }
+
+  // Rules run on the event loop: evaluating 10,000 queues takes milliseconds, and the outbox
+  // makes notifications durable before this returns.
+  void schedule_evaluation() {
+    evaluation_timer_.expires_after(config_.rules.evaluation_interval);
+    evaluation_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      alerting_.evaluate(std::chrono::time_point_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now()));
+      // Baselines change by the hour; saving every 5 minutes bounds what a crash loses.
+      constexpr auto kSaveEvery = std::chrono::minutes(5);
+      if (++evaluations_ % std::max<long long>(1, kSaveEvery / config_.rules.evaluation_interval) ==
+          0)
+        alerting_.save_baselines();
+      schedule_evaluation();
+    });
   }
 
   void start_watchdog() {
@@ -147,11 +176,14 @@ class Daemon {
   config::Config config_;
   boost::asio::io_context io_;
   MetricsExporter exporter_;
+  AlertingPipeline alerting_;
   TransitionLogger transitions_;
   FanoutSink sink_;
   ExporterObserver observer_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer watchdog_timer_;
+  boost::asio::steady_timer evaluation_timer_;
+  int evaluations_ = 0;
   std::chrono::milliseconds ping_every_{0};
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<Runtime> runtime_;

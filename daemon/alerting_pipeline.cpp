@@ -1,0 +1,176 @@
+#include "daemon/alerting_pipeline.hpp"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "daemon/state_files.hpp"
+#include "probes/pg/conninfo.hpp"
+#include "rules/baseline_store.hpp"
+#include "rules/zoneinfo_file.hpp"
+
+namespace qw::daemon {
+
+namespace {
+
+// The rules and their default severities, pre-declared so queuewatch_alerts has every series
+// at 0 before the first alert (absent is not the same as zero for PromQL).
+constexpr std::pair<const char*, const char*> kRules[] = {
+    {"no_throughput", "critical"},     {"below_baseline", "warning"},
+    {"stuck_in_progress", "critical"}, {"queue_latency", "warning"},
+    {"failure_ratio", "warning"},      {"database_unavailable", "critical"},
+    {"cannot_measure", "warning"},
+};
+
+std::string state_of(alerts::AlertState s) {
+  switch (s) {
+    case alerts::AlertState::inactive:
+      return "inactive";
+    case alerts::AlertState::pending:
+      return "pending";
+    case alerts::AlertState::firing:
+      return "firing";
+  }
+  return "?";
+}
+
+}  // namespace
+
+rules::Timezone load_timezone_or_throw(const std::string& name) {
+  auto parsed = rules::load_zoneinfo(name);
+  if (!parsed.zone) throw std::runtime_error("rules.timezone " + name + ": " + parsed.error);
+  return *parsed.zone;
+}
+
+AlertingPipeline::AlertingPipeline(const config::Config& config, prometheus::Registry& registry)
+    : config_(config), baselines_path_(config.state_dir + "/baselines.tsv") {
+  if (auto problem = prepare_state_dir(config.state_dir); !problem.empty())
+    throw std::runtime_error(problem);
+  engine_ =
+      std::make_unique<rules::Engine>(config.rules, load_timezone_or_throw(config.rules.timezone));
+  if (auto text = read_whole_file(baselines_path_)) {
+    const auto restored = rules::restore_baselines(*engine_, *text);
+    for (const auto& e : restored.errors) spdlog::warn("{}: {}", baselines_path_, e);
+    spdlog::info("restored the baselines of {} queue(s) from {}", restored.restored,
+                 baselines_path_);
+  }
+  dispatcher_ = std::make_unique<alerts::Dispatcher>(config.alerting, config.state_dir, registry);
+  service_ = std::make_unique<alerts::AlertService>(
+      config.alerting, config.state_dir + "/alerts.json", *dispatcher_, registry);
+  for (const auto& [name, severity] : kRules) service_->declare(name, severity);
+  if (auto problem = service_->restore(); !problem.empty()) spdlog::warn("{}", problem);
+}
+
+AlertingPipeline::~AlertingPipeline() {
+  stop();
+}
+
+void AlertingPipeline::start() {
+  dispatcher_->start();
+}
+
+void AlertingPipeline::stop() {
+  if (!dispatcher_) return;
+  save_baselines();
+  dispatcher_->stop();
+}
+
+void AlertingPipeline::save_baselines() {
+  std::string text;
+  {
+    std::lock_guard lock(mutex_);
+    text = rules::save_baselines(*engine_);
+  }
+  if (auto problem = write_file_atomically(baselines_path_, text); !problem.empty())
+    spdlog::warn("baselines not saved: {}", problem);
+}
+
+rules::QueueTick AlertingPipeline::to_tick(const probes::QueueProbeSample& source,
+                                           const probes::QueueSample* q, rules::Time at) const {
+  rules::QueueTick t;
+  t.key = {source.target, source.source, q ? q->queue : source.source};
+  const auto* target = config_.find_target(source.target);
+  t.region = target ? target->region : "";
+  t.at = at;
+  t.measured = source.ok;
+  if (!source.ok) {
+    t.error = fmt::format("{}: {}", probes::to_string(source.reason), source.detail);
+    return t;
+  }
+  t.ready = q->ready;
+  t.oldest_ready_age_seconds = q->oldest_ready_age_seconds;
+  t.running = q->running;
+  t.oldest_running_age_seconds = q->oldest_running_age_seconds;
+  t.oldest_heartbeat_age_seconds = q->oldest_heartbeat_age_seconds;
+  t.completions_known = q->completions_known;
+  t.completed = static_cast<double>(q->completed_delta);
+  t.failed = static_cast<double>(q->failed_delta);
+  t.stuck = q->stuck;
+  t.stuck_job_ids = q->stuck_job_ids;
+  return t;
+}
+
+void AlertingPipeline::publish(const probes::Sample& sample) {
+  const auto at =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  std::lock_guard lock(mutex_);
+  if (const auto* h = std::get_if<probes::TargetHealthSample>(&sample)) {
+    rules::TargetTick t;
+    t.target = h->target;
+    const auto* target = config_.find_target(h->target);
+    t.region = target ? target->region : "";
+    t.endpoint = target ? probes::pg::describe_endpoint(target->dsn) : "";
+    t.at = at;
+    t.up = h->up;
+    t.reason = h->up ? "" : std::string(probes::to_string(h->reason));
+    t.detail = h->detail;
+    engine_->ingest(t);
+  } else if (const auto* s = std::get_if<probes::QueueProbeSample>(&sample)) {
+    auto& known = last_queues_[{s->target, s->source}];
+    if (s->ok) {
+      known.clear();
+      for (const auto& q : s->queues) {
+        known.push_back(q.queue);
+        engine_->ingest(to_tick(*s, &q, at));
+      }
+    } else if (known.empty()) {
+      engine_->ingest(to_tick(*s, nullptr, at));  // never measured: the source itself
+    } else {
+      for (const auto& name : known) {
+        auto t = to_tick(*s, nullptr, at);
+        t.key.queue = name;
+        engine_->ingest(t);
+      }
+    }
+  }
+}
+
+void AlertingPipeline::evaluate(rules::Time now) {
+  std::vector<rules::ActiveCondition> active;
+  {
+    std::lock_guard lock(mutex_);
+    active = engine_->evaluate(now);
+  }
+  const auto result = service_->evaluate(now, active);
+  for (const auto& t : result.step.transitions) {
+    const bool resolved =
+        t.from == alerts::AlertState::firing && t.to == alerts::AlertState::inactive;
+    spdlog::log(t.to == alerts::AlertState::firing ? spdlog::level::warn : spdlog::level::info,
+                "alert {} [{}] {} -> {} (value {})", t.alertname, t.fingerprint, state_of(t.from),
+                resolved ? "resolved" : state_of(t.to), t.value);
+  }
+  if (!result.save_error.empty()) spdlog::warn("alert state not saved: {}", result.save_error);
+}
+
+void AlertingPipeline::reconfigure(const config::Config& config) {
+  {
+    std::lock_guard lock(mutex_);
+    config_ = config;
+    engine_->reconfigure(config.rules, load_timezone_or_throw(config.rules.timezone));
+  }
+  service_->reconfigure(config.alerting);
+  dispatcher_->reconfigure(config.alerting);
+}
+
+}  // namespace qw::daemon

@@ -1,0 +1,52 @@
+#pragma once
+// The judging and paging half of the daemon: probe samples become rule ticks, the rules engine
+// says which conditions hold, the alert service turns them into alerts and notifications, and
+// the dispatcher delivers them from a durable outbox. Baselines and alert state live in
+// state_dir and survive restarts.
+//
+// Threads: publish() is called from probe workers (it only ingests, under a mutex); evaluate()
+// runs on the event loop every rules.evaluation_interval; delivery has its own workers.
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <prometheus/registry.h>
+
+#include "alerts/alert_service.hpp"
+#include "alerts/delivery_dispatcher.hpp"
+#include "config/config.hpp"
+#include "probes/samples.hpp"
+#include "rules/engine.hpp"
+
+namespace qw::daemon {
+
+class AlertingPipeline : public probes::SampleSink {
+ public:
+  // Throws std::runtime_error when the state directory or the time zone cannot be used.
+  AlertingPipeline(const config::Config& config, prometheus::Registry& registry);
+  ~AlertingPipeline() override;
+
+  void start();
+  void stop();  // saves baselines, stops delivery (pending notifications stay in the outbox)
+
+  void publish(const probes::Sample& sample) override;
+  void evaluate(rules::Time now);
+  void reconfigure(const config::Config& config);
+  void save_baselines();
+
+ private:
+  rules::QueueTick to_tick(const probes::QueueProbeSample& source, const probes::QueueSample* q,
+                           rules::Time at) const;
+
+  config::Config config_;
+  std::string baselines_path_;
+  std::mutex mutex_;  // guards engine_ and config_ between publish() and evaluate()
+  std::unique_ptr<rules::Engine> engine_;
+  std::unique_ptr<alerts::Dispatcher> dispatcher_;
+  std::unique_ptr<alerts::AlertService> service_;
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> last_queues_;
+};
+
+rules::Timezone load_timezone_or_throw(const std::string& name);
+
+}  // namespace qw::daemon
