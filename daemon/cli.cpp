@@ -14,6 +14,10 @@ Usage:
       Validate FILE and print every error as file:line:column: key.path: message.
   queuewatch once --config FILE [--format table|json]
       Run every probe once and print what it saw; for runbooks and debugging.
+  queuewatch backtest --config FILE --queue NAME --series FILE.csv [--source NAME]
+      Replay a CSV of timestamp,completions[,ready] through the rules with FILE's
+      thresholds for queue NAME, and print every alert transition as CSV
+      (time,alertname,state,value). See docs/rules.md.
   queuewatch --help | --version
 
 Exit codes:
@@ -43,6 +47,8 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     o.command = Command::check_config;
   else if (cmd == "once")
     o.command = Command::once;
+  else if (cmd == "backtest")
+    o.command = Command::backtest;
   else
     return {std::nullopt, "unknown command '" + cmd + "'"};
 
@@ -54,6 +60,7 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       return std::nullopt;
     };
     if (a == "--help" || a == "-h") return just(Command::help);
+    std::optional<std::string> q;  // a backtest flag's value
     if (auto v = value("--config")) {
       o.config_path = *v;
     } else if (auto lvl = value("--log-level")) {
@@ -66,12 +73,20 @@ CliParse parse_cli(const std::vector<std::string>& args) {
         o.format = OutputFormat::json;
       else
         return {std::nullopt, "--format must be table or json, not '" + *f + "'"};
+    } else if (o.command == Command::backtest && (q = value("--queue"))) {
+      o.queue = *q;
+    } else if (o.command == Command::backtest && (q = value("--series"))) {
+      o.series_path = *q;
+    } else if (o.command == Command::backtest && (q = value("--source"))) {
+      o.source = *q;
     } else if (o.command == Command::check_config && !a.starts_with("-") && o.config_path.empty()) {
       o.config_path = a;
     } else {
       return {std::nullopt, "unexpected argument '" + a + "'"};
     }
   }
+  if (o.command == Command::backtest && (o.queue.empty() || o.series_path.empty()))
+    return {std::nullopt, "backtest needs --queue NAME and --series FILE.csv"};
   if (o.config_path.empty())
     return {std::nullopt, o.command == Command::check_config ? "check-config needs a FILE"
                                                              : "missing --config FILE"};

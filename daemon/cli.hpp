@@ -6,7 +6,7 @@
 
 namespace qw::daemon {
 
-enum class Command { run, check_config, once, help, version };
+enum class Command { run, check_config, once, backtest, help, version };
 enum class OutputFormat { table, json };
 
 struct CliOptions {
@@ -14,6 +14,10 @@ struct CliOptions {
   std::string config_path;
   OutputFormat format = OutputFormat::table;
   std::optional<std::string> log_level;  // overrides the config's log_level
+  // backtest: the queue whose thresholds apply, the CSV to replay, optionally its source.
+  std::string queue;
+  std::string series_path;
+  std::optional<std::string> source;
 };
 
 struct CliParse {

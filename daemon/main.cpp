@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "daemon/app.hpp"
+#include "daemon/backtest.hpp"
 #include "daemon/cli.hpp"
 #include "queuewatch/version.hpp"
 
@@ -27,6 +28,8 @@ int main(int argc, char** argv) {
       return run_daemon(*parsed.options);
     case Command::once:
       return run_once(*parsed.options);
+    case Command::backtest:
+      return run_backtest(*parsed.options);
   }
   return kExitUsage;
 }
