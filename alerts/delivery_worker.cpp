@@ -74,8 +74,9 @@ void DeliveryWorker::update_gauges() {
   metrics_.set_depth(receiver_, outbox_.depth(receiver_));
   const auto oldest = outbox_.oldest(receiver_);
   const auto now = std::chrono::system_clock::now();
-  metrics_.set_oldest_age(receiver_, oldest ? std::max(now - *oldest, now - now)
-                                            : std::chrono::system_clock::duration{0});
+  // Clamped at 0: created_at comes from the alert core's clock, which may be a little ahead.
+  const auto age = oldest && now > *oldest ? now - *oldest : std::chrono::system_clock::duration{0};
+  metrics_.set_oldest_age(receiver_, age);
 }
 
 void DeliveryWorker::run() {
