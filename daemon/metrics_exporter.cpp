@@ -80,32 +80,34 @@ struct MetricsExporter::State {
       prometheus::BuildGauge()
           .Name("queuewatch_queue_ready_jobs")
           .Help(
-              "Jobs waiting and runnable now (the backlog), counted up to the source's "
-              "count_cap; when queuewatch_queue_ready_capped is 1 the true backlog is larger. "
+              "Jobs waiting and runnable now (the backlog), counted up to this queue's share "
+              "of the source's count_cap; when queuewatch_queue_ready_capped is 1 the true backlog "
+              "is larger. "
               "Absent while the source's probe fails.")
           .Register(reg);
-  Family<Gauge>& ready_capped =
-      prometheus::BuildGauge()
-          .Name("queuewatch_queue_ready_capped")
-          .Help(
-              "1 when queuewatch_queue_ready_jobs stopped counting at count_cap, so the true "
-              "backlog is larger; else 0.")
-          .Register(reg);
+  Family<Gauge>& ready_capped = prometheus::BuildGauge()
+                                    .Name("queuewatch_queue_ready_capped")
+                                    .Help(
+                                        "1 when queuewatch_queue_ready_jobs stopped counting at "
+                                        "its share of count_cap, so the true "
+                                        "backlog is larger; else 0.")
+                                    .Register(reg);
   Family<Gauge>& running_jobs =
       prometheus::BuildGauge()
           .Name("queuewatch_queue_running_jobs")
           .Help(
-              "Jobs claimed by a worker and not finished, counted up to the source's "
-              "count_cap (see queuewatch_queue_running_capped). Absent while the source's "
+              "Jobs claimed by a worker and not finished, counted up to this queue's "
+              "share of the source's count_cap (see queuewatch_queue_running_capped). Absent while "
+              "the source's "
               "probe fails.")
           .Register(reg);
-  Family<Gauge>& running_capped =
-      prometheus::BuildGauge()
-          .Name("queuewatch_queue_running_capped")
-          .Help(
-              "1 when queuewatch_queue_running_jobs stopped counting at count_cap, so the true "
-              "number is larger; else 0.")
-          .Register(reg);
+  Family<Gauge>& running_capped = prometheus::BuildGauge()
+                                      .Name("queuewatch_queue_running_capped")
+                                      .Help(
+                                          "1 when queuewatch_queue_running_jobs stopped counting "
+                                          "at its share of count_cap, so the true "
+                                          "number is larger; else 0.")
+                                      .Register(reg);
   Family<Gauge>& oldest_ready_age =
       prometheus::BuildGauge()
           .Name("queuewatch_queue_oldest_ready_age_seconds")
