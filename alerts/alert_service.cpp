@@ -17,8 +17,18 @@ std::string AlertService::restore() {
 AlertService::Result AlertService::evaluate(Time now,
                                             const std::vector<rules::ActiveCondition>& active) {
   Result result;
+  // The engine records a notification as sent when it plans it. If the outbox refuses it
+  // (disk full), roll the engine back, so the next evaluation plans the same notifications.
+  const PersistedState before = engine_.state();
   result.step = engine_.evaluate(now, active);
-  if (!result.step.notifications.empty()) sink_.enqueue(result.step.notifications);
+  if (!result.step.notifications.empty()) {
+    try {
+      sink_.enqueue(result.step.notifications);
+    } catch (...) {
+      engine_.restore(before);
+      throw;
+    }
+  }
   metrics_.update(engine_.alerts(), result.step.inhibited);
   if (result.step.needs_save() || save_pending_) {
     result.save_error = save_state_file(state_path_, engine_.state());

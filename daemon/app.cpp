@@ -144,8 +144,14 @@ class Daemon {
     evaluation_timer_.expires_after(config_.rules.evaluation_interval);
     evaluation_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
-      alerting_.evaluate(std::chrono::time_point_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now()));
+      try {
+        alerting_.evaluate(std::chrono::time_point_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now()));
+      } catch (const std::exception& e) {
+        // E.g. the outbox could not be written (disk full): nothing was accepted, and the alert
+        // state was not saved, so the next evaluation tries the same notifications again.
+        spdlog::error("alert evaluation failed, will retry: {}", e.what());
+      }
       // Baselines change by the hour; saving every 5 minutes bounds what a crash loses.
       constexpr auto kSaveEvery = std::chrono::minutes(5);
       if (++evaluations_ % std::max<long long>(1, kSaveEvery / config_.rules.evaluation_interval) ==
