@@ -74,7 +74,8 @@ struct FailureRatioRule {
 };
 
 struct DatabaseUnavailableRule {
-  RuleCommon common = rule_common(Duration{15000}, Severity::critical);
+  // 10 s: with the 5 s health interval and 5 s evaluation, the page lands within ~20 s.
+  RuleCommon common = rule_common(Duration{10000}, Severity::critical);
 };
 
 struct CannotMeasureRule {

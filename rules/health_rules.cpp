@@ -1,5 +1,6 @@
 // cannot_measure and database_unavailable: what we could not see is never silence.
 #include <fmt/format.h>
+#include <string_view>
 
 #include <algorithm>
 
@@ -43,6 +44,16 @@ namespace {
 // "connection_refused" -> "connection refused": the page says what happened in words.
 std::string reason_words(const std::string& reason) {
   if (reason.empty()) return "health check failed";
+  // The probes' reason labels (probes/failure_reason.cpp) in the words a page should use.
+  static constexpr std::pair<std::string_view, std::string_view> kWords[] = {
+      {"connect_timeout", "connection timed out"},
+      {"dns", "host name does not resolve"},
+      {"in_recovery", "in recovery (a standby, not a primary)"},
+      {"read_only", "read-only"},
+      {"query_timeout", "query timed out"},
+  };
+  for (const auto& [label, words] : kWords)
+    if (reason == label) return std::string(words);
   std::string words = reason;
   std::replace(words.begin(), words.end(), '_', ' ');
   return words;

@@ -16,7 +16,7 @@ TEST_F(RulesSection, DefaultsWithoutASection) {
   EXPECT_EQ(r.config.rules.defaults.no_throughput.min_silence, 60s);
   EXPECT_EQ(r.config.rules.defaults.below_baseline.common.for_duration, 30min);
   EXPECT_EQ(r.config.rules.defaults.no_throughput.common.severity, Severity::critical);
-  EXPECT_EQ(r.config.rules.database_unavailable.common.for_duration, 15s);
+  EXPECT_EQ(r.config.rules.database_unavailable.common.for_duration, 10s);
 }
 
 TEST_F(RulesSection, DefaultsAndOverridesDecode) {

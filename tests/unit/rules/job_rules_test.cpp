@@ -125,7 +125,7 @@ TEST(DatabaseUnavailable, SummaryNamesTargetHostAndReason) {
   t.endpoint = "10.0.0.5:5432";
   t.at = kStart;
   t.up = false;
-  t.reason = "connection_timed_out";
+  t.reason = "connect_timeout";  // the probe's label
   t.detail = "timeout expired";
   e.ingest(t);
   t.at += 20s;
@@ -136,7 +136,7 @@ TEST(DatabaseUnavailable, SummaryNamesTargetHostAndReason) {
   EXPECT_EQ(db->annotations.at("summary"), "primary-db (10.0.0.5:5432): connection timed out");
   EXPECT_EQ(db->value, 20);
   EXPECT_EQ(db->labels.at("target"), "primary-db");
-  EXPECT_EQ(db->for_duration, 15s);
+  EXPECT_EQ(db->for_duration, 10s);
   t.at += 5s;
   t.up = true;
   e.ingest(t);
