@@ -52,7 +52,7 @@ struct Options {
   std::string table = "jobs";
   int rounds = 21;
   int warmup = 3;
-  std::int64_t count_cap = 100000;
+  std::int64_t count_cap = 50000;
   bool naive = true;
   double target_ms = 0;  // 0 = 20 ms, or 100 ms when the cap is reached (the backlog case)
   std::string label = "probe round";
@@ -66,7 +66,7 @@ struct Options {
   --table NAME        the job table, [schema.]table (default public.jobs)
   --rounds N          measured rounds (default 21)
   --warmup N          rounds run first and not measured (default 3)
-  --count-cap N       the source's count_cap (default 100000, as in the daemon)
+  --count-cap N       the source's count_cap (default 50000, as in the daemon)
   --no-naive          skip the naive GROUP BY queries
   --target-ms MS      the probe round's target, for the verdict (default 20, or 100 when a
                       count reaches the cap)
@@ -327,8 +327,17 @@ int run(const Options& opt) {
       const auto upper = tx.exec_params1(sql.watermark.sql, settle_ms)[0].as<std::string>();
       const auto lower = tx.exec_params1(sql.watermark.sql, window_start_ms)[0].as<std::string>();
       c = explain(tx, sql.completions.sql, with_fixed({lower, upper}, sql.completions));
-      s = explain(tx, sql.snapshot.sql,
-                  with_fixed({qw::probes::pg::array_literal(names)}, sql.snapshot));
+      // The probe binds per-queue stuck thresholds (the defaults: 30 min, 5 min) and each
+      // queue's share of the count budget, exactly as QueueProbe::observe does.
+      const std::vector<std::string> stuck_after(names.size(), "1800"),
+          heartbeat_timeout(names.size(), "300");
+      s = explain(
+          tx, sql.snapshot.sql,
+          with_fixed(
+              {qw::probes::pg::array_literal(names), qw::probes::pg::array_literal(stuck_after),
+               qw::probes::pg::array_literal(heartbeat_timeout),
+               std::to_string(pq::per_queue_count_limit(source.count_cap, names.size()))},
+              sql.snapshot));
       d = explain(tx, sql.discovery.sql, with_fixed({}, sql.discovery));
       tx.commit();
     }
