@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
     const double per_hour = q % 10 == 0 ? 0 : 60.0 * (1 + q % 50);
     hours.clear();
     for (int h = 21 * 24; h > 6; --h) hours.push_back({start - std::chrono::hours{h}, per_hour});
-    engine.warm_start(key, hours);
+    engine.warm_start(key, hours, start - std::chrono::hours{6});
   }
   const int rounds = 6 * 60;
   for (int r = 0; r < rounds; ++r) {

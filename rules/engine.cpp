@@ -2,6 +2,22 @@
 
 namespace qw::rules {
 
+namespace {
+
+// A measured rate is trusted on either kind of evidence: five minutes of measured time, or 30
+// completions (a Poisson count known to about +-18%) over at least a minute. The second lets a
+// busy queue be judged a minute after a start instead of five; a slow queue still needs five.
+constexpr double kRateFullSeconds = 300;
+constexpr double kRateMinSeconds = 60;
+constexpr double kRateMinCompletions = 30;
+
+bool rate_is_known(const WindowSums& w) {
+  if (w.measured_s >= kRateFullSeconds) return true;
+  return w.measured_s >= kRateMinSeconds && w.completed >= kRateMinCompletions;
+}
+
+}  // namespace
+
 Engine::Engine(config::RulesConfig config, Timezone tz)
     : config_(std::move(config)), tz_(std::move(tz)) {}
 
@@ -43,10 +59,11 @@ void Engine::ingest(const QueueTick& tick) {
     if (!q.last_completion_at) q.last_completion_at = tick.at;
     if (tick.completions_known && tick.completed > 0) {
       q.last_completion_at = tick.at;
-      // The rate a later silence is judged against: the last hour's, over its measured part
-      // (at least five minutes of it, or the rate is a guess).
+      // The rate a later silence is judged against: the last hour's, over its measured part,
+      // once that part is evidence rather than a guess. Until then the previous rate stands
+      // (none, or the one warm_start read from the table).
       const WindowSums hour = q.history.window(at_s, 3600);
-      q.rate_before_silence = hour.measured_s >= 300 ? hour.completed / hour.measured_s : 0;
+      if (rate_is_known(hour)) q.rate_before_silence = hour.completed / hour.measured_s;
     }
     if (const std::int64_t h = at_s / 3600; h != q.dispersion_hour) {
       q.history.refresh_dispersion(at_s);
@@ -94,9 +111,11 @@ std::vector<ActiveCondition> Engine::evaluate(Time now) {
   return out;
 }
 
-void Engine::warm_start(const QueueKey& key, std::span<const HourlyCount> hours) {
+void Engine::warm_start(const QueueKey& key, std::span<const HourlyCount> hours, Time until) {
   QueueState& q = state_for(key);
+  double last_hour = 0;
   for (const HourlyCount& h : hours) {
+    if (h.hour_start + std::chrono::hours{1} == until) last_hour = h.completed;
     // The hour's middle decides its local hour, so half-hour zones land in one slot.
     const std::int64_t mid = epoch_seconds(h.hour_start) + 1800;
     HourSlot* slot = q.history.hours().write(local_hour_index(tz_, mid));
@@ -104,6 +123,9 @@ void Engine::warm_start(const QueueKey& key, std::span<const HourlyCount> hours)
     slot->count = static_cast<float>(h.completed);
     slot->measured_s = 3600;
   }
+  // A stall already under way when the daemon starts has no "before" of its own: the table's
+  // last complete hour stands in until the daemon has measured a rate itself.
+  if (q.rate_before_silence == 0) q.rate_before_silence = last_hour / 3600;
   q.baseline_cache.clear();
 }
 

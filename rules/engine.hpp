@@ -36,8 +36,10 @@ class Engine {
   // The conditions holding at `now`, in a stable order (queue key, then rule).
   std::vector<ActiveCondition> evaluate(Time now);
 
-  // Seeds the hourly history from the table's own past; hours already measured are kept.
-  void warm_start(const QueueKey& key, std::span<const HourlyCount> hours);
+  // Seeds the hourly history from the table's own past, the complete hours before `until`;
+  // hours already measured are kept. The last of them also seeds the rate a stall is judged
+  // against, so a queue already stalled at start-up is caught.
+  void warm_start(const QueueKey& key, std::span<const HourlyCount> hours, Time until);
   // Replaces a queue's hourly history (restored from the state directory).
   void restore_hours(const QueueKey& key, const HourRing& hours);
   // Drops a queue (its source left the config, or the queue disappeared from the table).

@@ -96,7 +96,7 @@ TEST(Engine, WarmStartFromTheTablesHistoryGivesABaselineAtOnce) {
     const Time start = now - std::chrono::hours{h};
     hours.push_back({start, daily_wave(start) * 3600});
   }
-  e.warm_start(key, hours);
+  e.warm_start(key, hours, now);
   // A fresh daemon, an hour of 10% traffic: judged against the imported weeks.
   std::optional<Time> fired;
   for (int i = 1; i <= 60 && !fired; ++i) {
@@ -108,6 +108,36 @@ TEST(Engine, WarmStartFromTheTablesHistoryGivesABaselineAtOnce) {
     if (find(e.evaluate(t.at), "below_baseline")) fired = t.at;
   }
   EXPECT_TRUE(fired);
+}
+
+// Started during a stall: nothing completes from the first round on, but the table says the
+// queue did 1 job/s in the last complete hour, so waiting work is judged against that.
+TEST(Engine, WarmStartCatchesAStallAlreadyUnderWayAtStartUp) {
+  for (const bool busy_last_hour : {true, false}) {
+    Engine e({}, Timezone());
+    const QueueKey key{"primary", "jobs", "default"};
+    const Time now = at_utc(2024, 5, 27, 10, 20);
+    const Time hour = at_utc(2024, 5, 27, 10);
+    std::vector<HourlyCount> hours{{hour - 2h, 3600}};
+    if (busy_last_hour) hours.push_back({hour - 1h, 3600});
+    e.warm_start(key, hours, hour);
+    std::optional<Time> fired;
+    for (int i = 1; i <= 60 && !fired; ++i) {
+      QueueTick t;
+      t.key = key;
+      t.at = now + std::chrono::seconds{5 * i};
+      t.ready = 40;
+      t.oldest_ready_age_seconds = 600 + 5 * i;  // waiting since before the start
+      e.ingest(t);
+      if (find(e.evaluate(t.at), "no_throughput")) fired = t.at;
+    }
+    if (busy_last_hour) {
+      ASSERT_TRUE(fired);
+      EXPECT_LE(seconds_between(now, *fired), 90);
+    } else {
+      EXPECT_FALSE(fired) << "an hour with no completions gives no rate to miss";
+    }
+  }
 }
 
 TEST(Engine, OutOfOrderRoundsAreIgnored) {

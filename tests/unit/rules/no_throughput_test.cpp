@@ -39,6 +39,32 @@ TEST(NoThroughput, OneJobPerMinuteStallFiresAfterNineToTenMinutes) {
   EXPECT_LE(minutes, 10.0);
 }
 
+// A fresh daemon: 5 jobs/s for two minutes is evidence enough (hundreds of completions), so a
+// stall right after a start is caught as fast as one later on.
+TEST(NoThroughput, BusyQueueIsJudgedSoonAfterAStart) {
+  Driver d({}, Timezone(), kStart, 5s);
+  d.feed(2min, [](Time) { return 5.0; });
+  const Time stall = d.now;
+  std::optional<Time> fired;
+  for (int i = 0; i < 40 && !fired; ++i) {
+    const double age = seconds_between(stall, d.now + 5s);  // work waits since the stall
+    if (find(d.step(0, 50, age), "no_throughput")) fired = d.now;
+  }
+  ASSERT_TRUE(fired);
+  EXPECT_LE(seconds_between(stall, *fired), 90);
+}
+
+// A few completions over two minutes are not a rate: silence after them is not judged yet.
+TEST(NoThroughput, SlowQueueRateIsNotTrustedOnTwoMinutesOfEvidence) {
+  Driver d({}, Timezone(), kStart, 15s);
+  for (int i = 0; i < 8; ++i) d.step(1, 0, std::nullopt, false);  // 4/min for 2 min: 8 jobs
+  const Time stall = d.now;
+  for (int i = 0; i < 40; ++i) {
+    const double age = seconds_between(stall, d.now + 15s);
+    ASSERT_FALSE(find(d.step(0, 3, age), "no_throughput")) << format_time(d.now);
+  }
+}
+
 TEST(NoThroughput, ReadyWorkYoungerThanGraceIsNotAStall) {
   Driver d({}, Timezone(), kStart, 15s);
   d.feed(1h, [](Time) { return 10.0; });
