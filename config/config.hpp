@@ -80,6 +80,18 @@ struct TimestampMapping {
   std::optional<std::string> heartbeat;  // last sign of life from the worker
 };
 
+// Reading the table's own history once at start-up (kept rows only), so the seasonal baseline
+// and a stall's "rate before" are known from the first minute rather than after weeks.
+struct WarmStartConfig {
+  bool enabled = true;
+  // Four weeks: three whole same-hour-of-week values for the median, and a spare.
+  Duration lookback{28LL * 24 * 3600 * 1000};
+  // Its own deadline: one range scan over the finished rows, once, much longer than a round.
+  Duration timeout{30000};
+};
+// The history the rules keep (rules/history.hpp: five weeks of hours); more is never read.
+inline constexpr Duration kMaxWarmStartLookback{35LL * 24 * 3600 * 1000};
+
 struct QueueConfig {
   std::string name;    // the source's name: the `source` label and the key in logs
   std::string target;  // a TargetConfig name
@@ -97,6 +109,7 @@ struct QueueConfig {
   std::int64_t count_cap = 50000;
   std::optional<Duration> interval;       // overrides probes.queue.interval
   std::optional<Duration> query_timeout;  // overrides probes.queue.query_timeout
+  WarmStartConfig warm_start;
   SourceMark mark;
 };
 

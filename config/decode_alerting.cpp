@@ -65,26 +65,6 @@ constexpr EnumWord<LabelMatcher::Op> kOps[] = {
 
 constexpr std::string_view kPagerDutyEventsUrl = "https://events.pagerduty.com/v2/enqueue";
 
-bool is_label_name(std::string_view s) {
-  if (s.empty()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-    const bool digit = c >= '0' && c <= '9';
-    if (!letter && !(digit && i > 0)) return false;
-  }
-  return true;
-}
-
-std::optional<bool> read_bool(Context& ctx, const Value& value) {
-  std::optional<std::string> s = read_string(ctx, value);
-  if (!s) return std::nullopt;
-  if (*s == "true") return true;
-  if (*s == "false") return false;
-  ctx.error(value.path, value.mark, fmt::format("expected true or false, got \"{}\"", *s));
-  return std::nullopt;
-}
-
 std::optional<std::string> read_label_name(Context& ctx, const Value& value) {
   std::optional<std::string> s = read_nonempty_string(ctx, value);
   if (s && !is_label_name(*s)) {
@@ -526,40 +506,16 @@ void decode_heartbeat(Context& ctx, const Value& value, HeartbeatConfig& out) {
   if (auto v = map.get("watchdog_alert")) assign(read_bool(ctx, *v), out.watchdog_alert);
 }
 
-void decode_external_labels(Context& ctx, const Value& value,
-                            std::map<std::string, std::string>& out) {
-  if (value.node.IsNull()) return;
-  if (!value.node.IsMap()) {
-    ctx.error(value.path, value.mark,
-              fmt::format("expected a mapping of label: value, got {}", describe(value.node)));
-    return;
-  }
-  for (auto it = value.node.begin(); it != value.node.end(); ++it) {
-    const YAML::Node key = it->first;
-    const YAML::Node node = it->second;
-    const std::string name = key.IsScalar() ? key.Scalar() : std::string();
-    const Value v{node, child_path(value.path, name),
-                  node.IsNull() ? mark_of(key.Mark()) : mark_of(node.Mark())};
-    if (!is_label_name(name)) {
-      ctx.error(v.path, mark_of(key.Mark()),
-                fmt::format("\"{}\" is not a label name (letters, digits and '_')", name));
-      continue;
-    }
-    if (name == "alertname" || name == "severity") {
-      ctx.error(v.path, mark_of(key.Mark()),
-                fmt::format("\"{}\" is set by each rule and cannot be an external label", name));
-      continue;
-    }
-    if (std::optional<std::string> s = read_string(ctx, v)) out[name] = std::move(*s);
-  }
-}
-
 }  // namespace
 
 void decode_alerting(Context& ctx, const Value& value, AlertingConfig& out) {
   MapReader map(ctx, value, kAlertingKeys);
   if (!map.is_mapping()) return;
-  if (auto v = map.get("external_labels")) decode_external_labels(ctx, *v, out.external_labels);
+  if (auto v = map.get("external_labels")) {
+    constexpr std::string_view kSetByRules[] = {"alertname", "severity"};
+    read_label_map(ctx, *v, kSetByRules, "is set by each rule and cannot be an external label",
+                   out.external_labels);
+  }
   if (auto v = map.get("external_url")) {
     if (std::optional<std::string> s = read_string(ctx, *v)) {
       if (!s->empty() && !split_url(*s)) {

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "config/decoders.hpp"
+#include "config/duration.hpp"
 #include "config/suggest.hpp"
 #include "config/table_name.hpp"
 
@@ -11,9 +12,11 @@ namespace qw::config::detail {
 namespace {
 
 constexpr std::string_view kQueueKeys[] = {
-    "name",        "target",   "table",        "id_column",      "queue_column",
-    "queue_names", "state",    "timestamps",   "completed_rows", "settle_delay",
-    "count_cap",   "interval", "query_timeout"};
+    "name",        "target",   "table",         "id_column",      "queue_column",
+    "queue_names", "state",    "timestamps",    "completed_rows", "settle_delay",
+    "count_cap",   "interval", "query_timeout", "warm_start"};
+
+constexpr std::string_view kWarmStartKeys[] = {"enabled", "lookback", "timeout"};
 
 constexpr EnumWord<CompletedRows> kCompletedRows[] = {
     {"kept", CompletedRows::kept},
@@ -34,6 +37,28 @@ void check_target_reference(Context& ctx, const Value& v, const std::string& nam
     message += fmt::format(" (targets: {})", fmt::join(names, ", "));
   }
   ctx.error(v.path, v.mark, std::move(message));
+}
+
+// `warm_start: false`, or a mapping of its settings.
+void decode_warm_start(Context& ctx, const Value& value, WarmStartConfig& out) {
+  if (value.node.IsScalar()) {
+    assign(read_bool(ctx, value), out.enabled);
+    return;
+  }
+  MapReader map(ctx, value, kWarmStartKeys);
+  if (!map.is_mapping()) return;
+  if (auto v = map.get("enabled")) assign(read_bool(ctx, *v), out.enabled);
+  if (auto v = map.get("lookback")) {
+    std::optional<Duration> d = read_duration(ctx, *v, Duration{3600000});
+    if (d && *d > kMaxWarmStartLookback) {
+      ctx.error(v->path, v->mark,
+                fmt::format("must be at most {} (the hourly history the rules keep), got {}",
+                            format_duration(kMaxWarmStartLookback), format_duration(*d)));
+    } else {
+      assign(std::move(d), out.lookback);
+    }
+  }
+  if (auto v = map.get("timeout")) assign(read_duration(ctx, *v, Duration{1000}), out.timeout);
 }
 
 QueueConfig decode_queue(Context& ctx, const Value& value,
@@ -84,6 +109,7 @@ QueueConfig decode_queue(Context& ctx, const Value& value,
   if (auto v = map.get("query_timeout")) {
     assign(read_duration(ctx, *v, Duration{1}), q.query_timeout);
   }
+  if (auto v = map.get("warm_start")) decode_warm_start(ctx, *v, q.warm_start);
 
   // Kept rows are counted as they finish, by this timestamp; without it nothing would count.
   if (q.completed_rows == CompletedRows::kept && !q.timestamps.finished) {

@@ -93,15 +93,6 @@ constexpr std::string_view kReservedLabels[] = {"alertname", "severity", "target
 
 constexpr const char* kZoneinfoDir = "/usr/share/zoneinfo";
 
-std::optional<bool> read_bool(Context& ctx, const Value& v) {
-  std::optional<std::string> s = read_string(ctx, v);
-  if (!s) return std::nullopt;
-  if (*s == "true") return true;
-  if (*s == "false") return false;
-  ctx.error(v.path, v.mark, fmt::format("\"{}\" is not true or false", *s));
-  return std::nullopt;
-}
-
 // A finite real number in [min, max].
 std::optional<double> read_real(Context& ctx, const Value& v, double min, double max) {
   std::optional<std::string> s = read_string(ctx, v);
@@ -129,16 +120,6 @@ std::optional<Duration> read_window(Context& ctx, const Value& v) {
     return std::nullopt;
   }
   return d;
-}
-
-bool is_label_name(const std::string& s) {
-  if (s.empty()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-    if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
-  }
-  return true;
 }
 
 // Templates may only use what the renderer knows; a typo would otherwise reach the page as-is.
@@ -170,34 +151,6 @@ std::optional<std::string> read_template(Context& ctx, const Value& v) {
   return s;
 }
 
-void decode_labels(Context& ctx, const Value& value, std::map<std::string, std::string>& out) {
-  if (value.node.IsNull()) return;
-  if (!value.node.IsMap()) {
-    ctx.error(value.path, value.mark,
-              fmt::format("expected a mapping of label: value, got {}", describe(value.node)));
-    return;
-  }
-  for (auto it = value.node.begin(); it != value.node.end(); ++it) {
-    const YAML::Node key = it->first;
-    const YAML::Node node = it->second;
-    const std::string name = key.IsScalar() ? key.Scalar() : "";
-    const Value item{node, child_path(value.path, name), mark_of(key.Mark())};
-    if (!is_label_name(name)) {
-      ctx.error(item.path, item.mark,
-                fmt::format("\"{}\" is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)", name));
-      continue;
-    }
-    bool reserved = false;
-    for (std::string_view r : kReservedLabels) reserved = reserved || r == name;
-    if (reserved) {
-      ctx.error(item.path, item.mark,
-                fmt::format("\"{}\" is set by queuewatch itself and cannot be redefined", name));
-      continue;
-    }
-    if (auto s = read_string(ctx, item)) out[name] = std::move(*s);
-  }
-}
-
 void decode_common(Context& ctx, const MapReader& map, RuleCommonPatch& out) {
   if (auto v = map.get("enabled")) out.enabled = read_bool(ctx, *v);
   if (auto v = map.get("for")) out.for_duration = read_duration(ctx, *v, Duration{0});
@@ -205,7 +158,9 @@ void decode_common(Context& ctx, const MapReader& map, RuleCommonPatch& out) {
     out.keep_firing_for = read_duration(ctx, *v, Duration{0});
   }
   if (auto v = map.get("severity")) out.severity = read_enum(ctx, *v, kSeverities);
-  if (auto v = map.get("labels")) decode_labels(ctx, *v, out.labels);
+  if (auto v = map.get("labels"))
+    read_label_map(ctx, *v, kReservedLabels, "is set by queuewatch itself and cannot be redefined",
+                   out.labels);
   if (auto v = map.get("summary")) out.summary = read_template(ctx, *v);
   if (auto v = map.get("description")) out.description = read_template(ctx, *v);
   if (auto v = map.get("runbook_url")) out.runbook_url = read_template(ctx, *v);

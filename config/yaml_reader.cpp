@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "config/duration.hpp"
@@ -290,6 +291,53 @@ std::optional<std::size_t> read_enum_index(Context& ctx, const Value& value,
     message += fmt::format("; did you mean \"{}\"?", *guess);
   ctx.error(value.path, value.mark, std::move(message));
   return std::nullopt;
+}
+
+std::optional<bool> read_bool(Context& ctx, const Value& value) {
+  std::optional<std::string> s = read_string(ctx, value);
+  if (!s) return std::nullopt;
+  if (*s == "true") return true;
+  if (*s == "false") return false;
+  ctx.error(value.path, value.mark, fmt::format("expected true or false, got \"{}\"", *s));
+  return std::nullopt;
+}
+
+bool is_label_name(std::string_view s) {
+  if (s.empty()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+    const bool digit = c >= '0' && c <= '9';
+    if (!letter && !(digit && i > 0)) return false;
+  }
+  return true;
+}
+
+void read_label_map(Context& ctx, const Value& value, std::span<const std::string_view> reserved,
+                    std::string_view why_reserved, std::map<std::string, std::string>& out) {
+  if (value.node.IsNull()) return;
+  if (!value.node.IsMap()) {
+    ctx.error(value.path, value.mark,
+              fmt::format("expected a mapping of label: value, got {}", describe(value.node)));
+    return;
+  }
+  for (auto it = value.node.begin(); it != value.node.end(); ++it) {
+    const YAML::Node key = it->first;
+    const YAML::Node node = it->second;
+    const std::string name = key.IsScalar() ? key.Scalar() : std::string();
+    const Value item{node, child_path(value.path, name),
+                     node.IsNull() ? mark_of(key.Mark()) : mark_of(node.Mark())};
+    if (!is_label_name(name)) {
+      ctx.error(item.path, mark_of(key.Mark()),
+                fmt::format("\"{}\" is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)", name));
+      continue;
+    }
+    if (std::find(reserved.begin(), reserved.end(), name) != reserved.end()) {
+      ctx.error(item.path, mark_of(key.Mark()), fmt::format("\"{}\" {}", name, why_reserved));
+      continue;
+    }
+    if (std::optional<std::string> s = read_string(ctx, item)) out[name] = std::move(*s);
+  }
 }
 
 }  // namespace qw::config::detail

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -94,6 +95,14 @@ std::optional<Duration> read_duration(Context& ctx, const Value& value, Duration
 std::optional<std::int64_t> read_integer(Context& ctx, const Value& value, std::int64_t min,
                                          std::int64_t max);
 std::optional<std::vector<std::string>> read_string_list(Context& ctx, const Value& value);
+std::optional<bool> read_bool(Context& ctx, const Value& value);
+
+// A Prometheus label name: [a-zA-Z_][a-zA-Z0-9_]*.
+bool is_label_name(std::string_view s);
+// A mapping of label: value (a null node is an empty one). Names in `reserved` are refused, with
+// `why_reserved` as the reason: they are set by queuewatch and a user value would hide them.
+void read_label_map(Context& ctx, const Value& value, std::span<const std::string_view> reserved,
+                    std::string_view why_reserved, std::map<std::string, std::string>& out);
 
 // One of a fixed set of words; an unknown one lists the allowed words and suggests the closest.
 template <typename T>

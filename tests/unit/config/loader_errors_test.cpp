@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "config_test_support.hpp"
 
 namespace qw::config::test {
@@ -345,6 +347,30 @@ TEST_F(ConfigTest, NulByteInIdentifierIsRejected) {
   const ConfigError e = error_at(r, "queues[0].id_column");
   EXPECT_EQ(e.line, 9);
   EXPECT_THAT(e.message, HasSubstr("NUL"));
+}
+
+TEST_F(ConfigTest, WarmStartTakesAShorthandOrSettingsWithinTheKeptHistory) {
+  const std::string queue =
+      "  - name: {}\n"
+      "    target: primary\n"
+      "    table: jobs\n"
+      "    completed_rows: deleted\n"
+      "    state: {{column: s, ready: [a], running: [b], completed: []}}\n";
+  const LoadResult r = load(std::string(kOneTarget) + "queues:\n" +            // 5
+                            fmt::format(fmt::runtime(queue), "a") +            // 6-10
+                            "    warm_start: false\n" +                        // 11
+                            fmt::format(fmt::runtime(queue), "b") +            // 12-16
+                            "    warm_start: {lookback: 7d, timeout: 1m}\n" +  // 17
+                            fmt::format(fmt::runtime(queue), "c") +            // 18-22
+                            "    warm_start: {lookback: 60d}\n");              // 23
+  ASSERT_EQ(r.errors.size(), 1u) << all_errors(r);
+  const ConfigError e = error_at(r, "queues[2].warm_start.lookback");
+  EXPECT_EQ(e.line, 23);
+  EXPECT_THAT(e.message, HasSubstr("must be at most 35d"));
+  EXPECT_FALSE(r.config.queues[0].warm_start.enabled);
+  EXPECT_TRUE(r.config.queues[1].warm_start.enabled);
+  EXPECT_EQ(r.config.queues[1].warm_start.lookback, Duration{7LL * 86400 * 1000});
+  EXPECT_EQ(r.config.queues[1].warm_start.timeout, Duration{60000});
 }
 
 }  // namespace
