@@ -1,5 +1,6 @@
 #include "daemon/alerting_pipeline.hpp"
 
+#include <map>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -126,6 +127,8 @@ void AlertingPipeline::publish(const probes::Sample& sample) {
     t.reason = h->up ? "" : std::string(probes::to_string(h->reason));
     t.detail = h->detail;
     engine_->ingest(t);
+  } else if (const auto* history = std::get_if<probes::QueueHistorySample>(&sample)) {
+    warm_start(*history);
   } else if (const auto* s = std::get_if<probes::QueueProbeSample>(&sample)) {
     auto& known = last_queues_[{s->target, s->source}];
     if (s->ok) {
@@ -144,6 +147,31 @@ void AlertingPipeline::publish(const probes::Sample& sample) {
       }
     }
   }
+}
+
+bool AlertingPipeline::wants_history(const std::string& target, const std::string& source) {
+  std::lock_guard lock(mutex_);
+  if (!history_asked_.insert({target, source}).second) return false;
+  return !engine_->has_history(target, source);
+}
+
+void AlertingPipeline::warm_start(const probes::QueueHistorySample& h) {
+  if (!h.ok) {
+    spdlog::warn("{}/{}: warm start skipped ({}: {}); the baseline is learned live", h.target,
+                 h.source, probes::to_string(h.reason), h.detail);
+    return;
+  }
+  std::map<std::string, std::vector<rules::HourlyCount>> by_queue;
+  for (const auto& row : h.hours) {
+    by_queue[row.queue].push_back(
+        {rules::Time{std::chrono::seconds{row.hour_start}}, static_cast<double>(row.completed)});
+  }
+  const rules::Time until{std::chrono::seconds{h.until}};
+  for (const auto& [queue, rows] : by_queue) {
+    engine_->warm_start({h.target, h.source, queue}, rules::complete_hours(rows, until), until);
+  }
+  spdlog::info("{}/{}: warm start read {} hour(s) with completions, {} queue(s), from the table",
+               h.target, h.source, h.hours.size(), by_queue.size());
 }
 
 void AlertingPipeline::evaluate(rules::Time now) {

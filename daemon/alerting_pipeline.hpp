@@ -8,6 +8,7 @@
 // runs on the event loop every rules.evaluation_interval; delivery has its own workers.
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include <prometheus/registry.h>
@@ -30,6 +31,7 @@ class AlertingPipeline : public probes::SampleSink {
   void stop();  // saves baselines, stops delivery (pending notifications stay in the outbox)
 
   void publish(const probes::Sample& sample) override;
+  bool wants_history(const std::string& target, const std::string& source) override;
   void evaluate(rules::Time now);
   void reconfigure(const config::Config& config);
   void save_baselines();
@@ -37,6 +39,7 @@ class AlertingPipeline : public probes::SampleSink {
  private:
   rules::QueueTick to_tick(const probes::QueueProbeSample& source, const probes::QueueSample* q,
                            rules::Time at) const;
+  void warm_start(const probes::QueueHistorySample& history);  // under mutex_
 
   config::Config config_;
   std::string baselines_path_;
@@ -45,6 +48,9 @@ class AlertingPipeline : public probes::SampleSink {
   std::unique_ptr<alerts::Dispatcher> dispatcher_;
   std::unique_ptr<alerts::AlertService> service_;
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> last_queues_;
+  // Sources whose probe has asked for a warm start: it is answered yes at most once per source,
+  // so a reload (new probes, same pipeline) does not scan the table again.
+  std::set<std::pair<std::string, std::string>> history_asked_;
 };
 
 rules::Timezone load_timezone_or_throw(const std::string& name);

@@ -396,6 +396,8 @@ struct MetricsExporter::State {
     }
   }
 
+  void on_sample(const probes::QueueHistorySample&) {}  // the rules' business, not a metric
+
   void on_sample(const probes::TargetHealthSample& sample) {
     const auto found = targets.find(sample.target);
     if (found == targets.end()) {

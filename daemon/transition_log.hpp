@@ -27,6 +27,11 @@ class FanoutSink : public probes::SampleSink {
   void publish(const probes::Sample& sample) override {
     for (auto* sink : sinks_) sink->publish(sample);
   }
+  bool wants_history(const std::string& target, const std::string& source) override {
+    bool wanted = false;
+    for (auto* sink : sinks_) wanted = sink->wants_history(target, source) || wanted;
+    return wanted;
+  }
 
  private:
   std::vector<probes::SampleSink*> sinks_;

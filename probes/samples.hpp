@@ -52,15 +52,39 @@ struct QueueProbeSample {
   std::optional<std::uint64_t> table_completed_delta;
 };
 
+// One hour of one queue's completions, read from the table's kept rows.
+struct QueueHourlyCount {
+  std::string queue;
+  std::int64_t hour_start = 0;  // Unix seconds, on the hour (database clock)
+  std::uint64_t completed = 0;
+};
+
+// A source's past, read once at start-up from its own kept rows (warm start), so the rules have
+// a baseline and a recent rate from the first minute. Hours that completed nothing have no row.
+struct QueueHistorySample {
+  std::string target;
+  std::string source;
+  bool ok = false;
+  FailureReason reason = FailureReason::none;
+  std::string detail;
+  std::int64_t until = 0;  // Unix seconds: the rows cover complete hours before this one
+  std::vector<QueueHourlyCount> hours;
+};
+
 inline constexpr int kMaxStuckIds = 10;
 
-using Sample = std::variant<TargetHealthSample, QueueProbeSample>;
+using Sample = std::variant<TargetHealthSample, QueueProbeSample, QueueHistorySample>;
 
 // Where probes deliver. Called from worker threads: implementations must be thread-safe.
 class SampleSink {
  public:
   virtual ~SampleSink() = default;
   virtual void publish(const Sample& sample) = 0;
+  // Whether a QueueHistorySample of this source is wanted: not when the rules already have its
+  // history (restored from the state directory), so the scan runs only when it helps.
+  virtual bool wants_history(const std::string& /*target*/, const std::string& /*source*/) {
+    return false;
+  }
 };
 
 }  // namespace qw::probes

@@ -129,6 +129,32 @@ void Engine::warm_start(const QueueKey& key, std::span<const HourlyCount> hours,
   q.baseline_cache.clear();
 }
 
+std::vector<HourlyCount> complete_hours(std::span<const HourlyCount> rows, Time until) {
+  std::vector<HourlyCount> out;
+  if (rows.empty()) return out;
+  std::size_t next = 1;  // rows[0] is the possibly cut first hour
+  for (Time h = rows[0].hour_start + std::chrono::hours{1}; h < until; h += std::chrono::hours{1}) {
+    while (next < rows.size() && rows[next].hour_start < h) ++next;
+    const bool present = next < rows.size() && rows[next].hour_start == h;
+    out.push_back({h, present ? rows[next].completed : 0});
+  }
+  return out;
+}
+
+bool Engine::has_history(const std::string& target, const std::string& source) const {
+  for (const auto& [key, q] : queues_) {
+    if (key.target != target || key.source != source) continue;
+    const HourRing& hours = q.history.hours();
+    if (hours.empty()) continue;
+    bool found = false;
+    hours.for_range(hours.newest() - kHourSlots, hours.newest(), [&](const HourSlot& slot) {
+      found = found || slot.measured_s >= kMinMeasuredPerHour;
+    });
+    if (found) return true;
+  }
+  return false;
+}
+
 void Engine::restore_hours(const QueueKey& key, const HourRing& hours) {
   QueueState& q = state_for(key);
   q.history.hours() = hours;

@@ -21,6 +21,11 @@ struct HourlyCount {
   double completed = 0;
 };
 
+// A table's history rows made whole, ready for warm_start. Rows (one queue's, oldest first) exist
+// only for hours that completed something, so an hour missing between the first row and `until`
+// had none. The first row's hour is dropped: the table's retention may have cut into it.
+std::vector<HourlyCount> complete_hours(std::span<const HourlyCount> rows, Time until);
+
 class Engine {
  public:
   Engine(config::RulesConfig config, Timezone tz);
@@ -42,6 +47,8 @@ class Engine {
   void warm_start(const QueueKey& key, std::span<const HourlyCount> hours, Time until);
   // Replaces a queue's hourly history (restored from the state directory).
   void restore_hours(const QueueKey& key, const HourRing& hours);
+  // Whether any queue of this source has hours enough for a baseline (restored, or learned).
+  bool has_history(const std::string& target, const std::string& source) const;
   // Drops a queue (its source left the config, or the queue disappeared from the table).
   void forget(const QueueKey& key);
 

@@ -185,6 +185,38 @@ void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
   }
 }
 
+QueueHistorySample QueueProbe::read_history(ProbeContext& ctx) {
+  QueueHistorySample out;
+  out.target = config_.target;
+  out.source = config_.name;
+  try {
+    ctx.pool.with_connection(config_.warm_start.timeout, [&](pqxx::connection& conn) {
+      pqxx::read_transaction tx(conn);
+      out.until = tx.exec(sql_->hour_now.sql)[0][0].as<std::int64_t>();
+      const auto lookback =
+          std::chrono::duration_cast<std::chrono::seconds>(config_.warm_start.lookback).count();
+      std::vector<std::string> runtime{std::to_string(out.until - lookback),
+                                       std::to_string(out.until)};
+      runtime.insert(runtime.end(), sql_->history.fixed_params.begin(),
+                     sql_->history.fixed_params.end());
+      for (const auto& row :
+           tx.exec_params(sql_->history.sql, pqxx::prepare::make_dynamic_params(runtime))) {
+        out.hours.push_back({config_.queue_column ? row[0].as<std::string>("") : config_.name,
+                             row[1].as<std::int64_t>(), row[2].as<std::uint64_t>()});
+      }
+      tx.commit();
+    });
+    out.ok = true;
+  } catch (const pg::PgError& e) {
+    out.reason = e.reason();
+    out.detail = e.what();
+  } catch (const pg::PoolBusy& e) {
+    out.reason = FailureReason::query_timeout;
+    out.detail = e.what();
+  }
+  return out;
+}
+
 FailureReason QueueProbe::run(ProbeContext& ctx, SampleSink& sink) {
   QueueProbeSample sample;
   sample.target = config_.target;
@@ -211,6 +243,15 @@ FailureReason QueueProbe::run(ProbeContext& ctx, SampleSink& sink) {
     sample.queues.clear();
   }
   sink.publish(sample);
+  // After the first good round (the schema is known to be readable), and only when the rules
+  // have no history of this source yet: the scan reads weeks of rows, so it runs at most once.
+  // Meanwhile this probe's next rounds are skipped as overruns; the other probes run on.
+  if (sample.ok && !history_done_) {
+    history_done_ = true;
+    if (config_.warm_start.enabled && sql_ && !sql_->history.sql.empty() &&
+        sink.wants_history(config_.target, config_.name))
+      sink.publish(read_history(ctx));
+  }
   return sample.reason;
 }
 

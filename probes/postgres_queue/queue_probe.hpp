@@ -33,6 +33,9 @@ class QueueProbe : public Probe {
   // Checks that the table and every mapped column exist and are readable; learns their types.
   void inspect_schema(pqxx::connection& conn);
   void observe(pqxx::connection& conn, QueueProbeSample& sample);
+  // Warm start: the table's completions per hour over warm_start.lookback, under its own
+  // deadline. Failures come back in the sample: the rules then learn live, as without it.
+  QueueHistorySample read_history(ProbeContext& ctx);
 
   const config::QueueConfig config_;
   const std::string id_;
@@ -47,6 +50,7 @@ class QueueProbe : public Probe {
   std::optional<std::string> watermark_;  // completions are counted up to here
   DeleteCounter deletes_;
   QueueSet::Clock::time_point next_discovery_{};
+  bool history_done_ = false;  // warm start runs once per probe, after its first good round
 };
 
 ProbeList make_queue_probes(const config::Config& config);

@@ -206,6 +206,27 @@ QueueSql build_queue_sql(const config::QueueConfig& q, const ColumnTypes& types)
     out.discovery.sql = skip_scan(Kind::ready) + "\nUNION\n" + skip_scan(Kind::running);
   }
 
+  // --- warm start: completions per hour from the kept rows ---------------------------------
+  out.hour_now.sql = "SELECT (floor(EXTRACT(EPOCH FROM now()) / 3600) * 3600)::bigint";
+  if (q.completed_rows == config::CompletedRows::kept && ts.finished) {
+    ParamList p(out.history, 2);
+    const std::string queue_expr =
+        q.queue_column ? quote_ident(*q.queue_column) + "::text" : "NULL::text";
+    const std::string column = quote_ident(*ts.finished);
+    // Bounds in the column's own kind, so the finished index serves the range. EXTRACT(EPOCH)
+    // of a naive UTC timestamp is its UTC epoch, so the hours line up either way.
+    auto bound = [&](const char* param) {
+      const std::string t = fmt::format("to_timestamp({}::float8)", param);
+      return ts.kind == config::TimestampKind::timestamp_utc ? "(" + t + " AT TIME ZONE 'UTC')" : t;
+    };
+    out.history.sql = fmt::format(
+        "SELECT {0} AS queue, (floor(EXTRACT(EPOCH FROM {1}) / 3600) * 3600)::bigint AS hour, "
+        "count(*) AS completed FROM {2} WHERE {1} >= {3} AND {1} < {4} AND {5} "
+        "GROUP BY 1, 2 ORDER BY 2",
+        queue_expr, column, table, bound("$1"), bound("$2"),
+        state_predicate(q, Kind::completed, p));
+  }
+
   // --- deletes: the table's own counter, for tables that delete finished rows -------------
   out.deletes.runtime_params = 1;
   out.deletes.sql = "SELECT pg_stat_get_tuples_deleted(to_regclass($1))::bigint";

@@ -45,6 +45,13 @@ struct QueueSql {
   Statement discovery;
   // $1 = table name. One row: the table's cumulative deleted-tuple count.
   Statement deletes;
+  // No parameter. One row: the start of the database clock's current hour, Unix seconds.
+  Statement hour_now;
+  // Warm start. $1 = from, $2 = until (Unix seconds, on the hour). Rows: queue, hour_start
+  // (Unix seconds), completed; one per hour that completed something. One range scan over the
+  // finished rows (the index that counts completions). Empty text without a finished timestamp
+  // in kept mode: there is no history to read.
+  Statement history;
   bool counts_completions = true;  // completions has something to count
 };
 

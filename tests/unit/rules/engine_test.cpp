@@ -140,6 +140,34 @@ TEST(Engine, WarmStartCatchesAStallAlreadyUnderWayAtStartUp) {
   }
 }
 
+TEST(Engine, TableHistoryRowsBecomeWholeHoursWithTheFirstDropped) {
+  const Time h0 = at_utc(2024, 5, 27, 0);
+  const std::vector<HourlyCount> rows{{h0, 5}, {h0 + 1h, 7}, {h0 + 4h, 9}};
+  const auto hours = complete_hours(rows, h0 + 6h);
+  ASSERT_EQ(hours.size(), 5u);  // 01:00 to 05:00; 00:00 may be cut by retention
+  const double want[] = {7, 0, 0, 9, 0};
+  for (std::size_t i = 0; i < hours.size(); ++i) {
+    EXPECT_EQ(hours[i].hour_start, h0 + std::chrono::hours{i + 1});
+    EXPECT_EQ(hours[i].completed, want[i]) << i;
+  }
+  EXPECT_TRUE(complete_hours({}, h0).empty());
+}
+
+TEST(Engine, HasHistoryOnlyOnceAnHourIsMeasuredEnough) {
+  Engine e({}, Timezone());
+  const QueueKey key{"primary", "jobs", "default"};
+  QueueTick t;
+  t.key = key;
+  t.at = at_utc(2024, 5, 27, 10);
+  e.ingest(t);  // a first round: the queue exists, its hours are empty
+  EXPECT_FALSE(e.has_history("primary", "jobs"));
+  const Time until = at_utc(2024, 5, 27, 10);
+  const std::vector<HourlyCount> hours{{until - 1h, 100}};
+  e.warm_start(key, hours, until);
+  EXPECT_TRUE(e.has_history("primary", "jobs"));
+  EXPECT_FALSE(e.has_history("primary", "other"));
+}
+
 TEST(Engine, OutOfOrderRoundsAreIgnored) {
   Engine e({}, Timezone());
   QueueTick t;
