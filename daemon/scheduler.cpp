@@ -44,6 +44,9 @@ Scheduler::Scheduler(boost::asio::io_context& io, probes::ProbeList probes,
 
 Scheduler::~Scheduler() {
   stop(std::chrono::milliseconds(1500));
+  // A worker still blocked (a connect) uses its slot and the pools until it returns: wait for
+  // it rather than free them under it. (Shutdown does not come here; it exits the process.)
+  workers_.join();
 }
 
 void Scheduler::start() {
@@ -58,8 +61,9 @@ void Scheduler::start() {
 
 void Scheduler::schedule(Slot& slot, Clock::duration delay) {
   slot.timer.expires_after(delay);
-  slot.timer.async_wait([this, &slot](const boost::system::error_code& ec) {
-    if (ec || stopping_) return;
+  slot.timer.async_wait([this, &slot, alive = std::weak_ptr<const bool>(alive_)](
+                            const boost::system::error_code& ec) {
+    if (ec || alive.expired() || stopping_) return;
     tick(slot);
     schedule(slot, slot.probe->interval());
   });
@@ -97,7 +101,10 @@ void Scheduler::tick(Slot& slot) {
       spdlog::error("probe {} failed unexpectedly: {}", slot.probe->id(), e.what());
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    boost::asio::post(io_, [this, &slot, reason, seconds] { finished(slot, reason, seconds); });
+    boost::asio::post(io_,
+                      [this, &slot, reason, seconds, alive = std::weak_ptr<const bool>(alive_)] {
+                        if (!alive.expired()) finished(slot, reason, seconds);
+                      });
     std::lock_guard lock(in_flight_mutex_);
     --in_flight_;
     in_flight_cv_.notify_all();

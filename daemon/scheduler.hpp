@@ -59,6 +59,9 @@ class Scheduler {
   std::mutex in_flight_mutex_;
   std::condition_variable in_flight_cv_;
   int in_flight_ = 0;  // runs posted to the workers and not yet returned
+  // Handlers posted to the event loop check this first: a reload destroys the scheduler on the
+  // event loop while a worker's "finished" or a fired timer may still be queued there.
+  std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
 };
 
 // How long the next run waits after a failure of this kind; pure, for tests.
