@@ -1,7 +1,6 @@
 // docs/alerting.md's configuration example is what operators copy: it must load as written.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <sstream>
 
 #include "config_test_support.hpp"
@@ -9,35 +8,12 @@
 namespace qw::config::test {
 namespace {
 
-std::vector<std::string> alerting_snippets(const std::string& markdown) {
-  std::vector<std::string> snippets;
-  std::istringstream in(markdown);
-  std::string line, block;
-  bool inside = false;
-  while (std::getline(in, line)) {
-    if (!inside && line == "```yaml") {
-      inside = true;
-      block.clear();
-    } else if (inside && line == "```") {
-      inside = false;
-      if (block.starts_with("alerting:")) snippets.push_back(block);
-    } else if (inside) {
-      block += line + "\n";
-    }
-  }
-  return snippets;
-}
-
 TEST_F(ConfigTest, TheAlertingExampleInTheDocsLoads) {
-  std::ifstream file(std::string(QW_SOURCE_DIR) + "/docs/alerting.md");
-  ASSERT_TRUE(file) << "docs/alerting.md not found";
-  std::stringstream text;
-  text << file.rdbuf();
   fake_vars()["PAGERDUTY_ROUTING_KEY"] = "0123456789abcdef0123456789abcdef";
   fake_vars()["SLACK_WEBHOOK_URL"] = "https://hooks.slack.com/services/T0/B0/x";
   fake_vars()["HEALTHCHECK_URL"] = "https://hc-ping.com/0000";
 
-  const std::vector<std::string> snippets = alerting_snippets(text.str());
+  const std::vector<std::string> snippets = yaml_snippets("docs/alerting.md", "alerting:");
   ASSERT_EQ(snippets.size(), 1u);
   const LoadResult r = load(std::string(kOneTarget) + snippets[0]);
   ASSERT_TRUE(r.ok()) << snippets[0] << "\n" << all_errors(r);

@@ -3,6 +3,8 @@
 // variables live in a static map) and helpers to find the error a test expects.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <map>
 #include <optional>
 #include <string>
@@ -59,5 +61,27 @@ inline const char* kOneTarget =
     "  - name: primary\n"
     "    dsn: host=localhost dbname=app\n"
     "    region: eu-west-1\n";
+
+// The ```yaml blocks of a docs page (read from the source tree) that start with `prefix`: the
+// snippets operators copy, which tests load as written.
+inline std::vector<std::string> yaml_snippets(const std::string& doc, const std::string& prefix) {
+  std::ifstream file(std::string(QW_SOURCE_DIR) + "/" + doc);
+  EXPECT_TRUE(file) << doc << " not found";
+  std::vector<std::string> snippets;
+  std::string line, block;
+  bool inside = false;
+  while (std::getline(file, line)) {
+    if (!inside && line == "```yaml") {
+      inside = true;
+      block.clear();
+    } else if (inside && line == "```") {
+      inside = false;
+      if (block.starts_with(prefix)) snippets.push_back(block);
+    } else if (inside) {
+      block += line + "\n";
+    }
+  }
+  return snippets;
+}
 
 }  // namespace qw::config::test

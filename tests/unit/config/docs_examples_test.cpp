@@ -3,7 +3,6 @@
 // it under a one-target config.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <sstream>
 
 #include "config_test_support.hpp"
@@ -11,32 +10,8 @@
 namespace qw::config::test {
 namespace {
 
-std::vector<std::string> queue_snippets(const std::string& markdown) {
-  std::vector<std::string> snippets;
-  std::istringstream in(markdown);
-  std::string line, block;
-  bool inside = false;
-  while (std::getline(in, line)) {
-    if (!inside && line == "```yaml") {
-      inside = true;
-      block.clear();
-    } else if (inside && line == "```") {
-      inside = false;
-      if (block.starts_with("- name:")) snippets.push_back(block);
-    } else if (inside) {
-      block += line + "\n";
-    }
-  }
-  return snippets;
-}
-
 TEST_F(ConfigTest, EveryJobSystemMappingInTheDocsLoads) {
-  std::ifstream file(std::string(QW_SOURCE_DIR) + "/docs/configuration.md");
-  ASSERT_TRUE(file) << "docs/configuration.md not found";
-  std::stringstream text;
-  text << file.rdbuf();
-
-  const std::vector<std::string> snippets = queue_snippets(text.str());
+  const std::vector<std::string> snippets = yaml_snippets("docs/configuration.md", "- name:");
   // River, Oban, pg-boss, graphile-worker, GoodJob, Que, Solid Queue, Delayed::Job, Procrastinate.
   EXPECT_EQ(snippets.size(), 9u);
   for (const std::string& snippet : snippets) {
