@@ -73,6 +73,12 @@ constexpr std::size_t kQueueCount = kQueues.size();
 
 constexpr double kFailureShare = 0.03;
 constexpr auto kHeartbeatEvery = 5s;
+// Like River's rescuer or Oban's Lifeline: a running job whose worker is gone (no heartbeat, or
+// on the heartbeat-less table running this long) is handed back to ready, so the stuck jobs that
+// chaos makes fire their alert (heartbeat 45 s, running 2 min in the demo config) and then
+// resolve.
+constexpr auto kRescueAfter = 180s;
+constexpr auto kRescueEvery = 10s;
 constexpr auto kIdlePoll = 100ms;   // how soon an idle worker pool looks for new jobs again
 constexpr auto kRatePeriod = 300s;  // the slow sine the enqueue rate follows
 constexpr double kRateSwing = 0.6;  // rate varies between (1 - swing) and (1 + swing) x average
@@ -331,6 +337,10 @@ class WorkerPool {
       (it->fails ? g_state[q_].failed : g_state[q_].done) += 1;
       it = jobs_.erase(it);
     }
+    if (now >= next_rescue_) {
+      rescue(conn);
+      next_rescue_ = now + kRescueEvery;
+    }
     for (auto& job : jobs_) {
       if (job.next_heartbeat > now) continue;
       heartbeat(conn, job.id);
@@ -393,6 +403,29 @@ class WorkerPool {
     return r[0][0].as<std::int64_t>();
   }
 
+  void rescue(pqxx::connection& conn) {
+    const auto after = std::chrono::duration_cast<std::chrono::seconds>(kRescueAfter).count();
+    pqxx::nontransaction tx{conn};
+    const pqxx::result r =
+        spec_.table == Table::jobs
+            ? tx.exec_params(
+                  "UPDATE public.demo_jobs SET state = 'ready', started_at = NULL, "
+                  "heartbeat_at = NULL WHERE queue = $1 AND state = 'running' "
+                  "AND heartbeat_at < now() - make_interval(secs => $2) RETURNING id",
+                  std::string{spec_.name}, after)
+            : tx.exec_params(
+                  "UPDATE public.demo_deleted_jobs SET state = 'ready', started_at = NULL "
+                  "WHERE state = 'running' AND started_at < now() - make_interval(secs => $1) "
+                  "RETURNING id",
+                  after);
+    for (const auto& row : r) {
+      spdlog::info(
+          "rescuer: job {} of queue '{}' lost its worker over {} s ago: back to ready, as "
+          "River's rescuer or Oban's Lifeline would (its stuck_in_progress alert resolves)",
+          row[0].as<std::int64_t>(), spec_.name, after);
+    }
+  }
+
   void heartbeat(pqxx::connection& conn, std::int64_t id) {
     if (spec_.table != Table::jobs) return;  // demo_deleted_jobs has no heartbeat column
     pqxx::nontransaction tx{conn};
@@ -446,6 +479,7 @@ class WorkerPool {
   Db db_;
   std::mt19937_64 rng_;
   std::vector<Job> jobs_;
+  Clock::time_point next_rescue_{};
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -460,16 +494,19 @@ class Chaos {
 
   void announce() {
     spdlog::info(
-        "chaos: on. Every ~3 min one queue's workers stall for ~90 s, and every ~1-2 min "
-        "a job is claimed and abandoned. Each event is logged here. (--chaos off to "
-        "disable)");
+        "chaos: on. Every ~3 min one queue's workers stall for ~2 min, and every ~1-2 min "
+        "a job is claimed and abandoned (a rescuer hands it back after 3 min). Each event is "
+        "logged here. (--chaos off to disable)");
     spdlog::info("chaos: first stall in ~{} s", seconds_until(next_stall_));
   }
 
   void tick(Clock::time_point now) {
     if (now >= next_stall_) {
-      const std::size_t q = pick_queue();
-      const auto length = seconds_between(80, 100);
+      // The first stall hits the busiest queue, whose rate queuewatch knows within a minute of
+      // starting, so the demo shows no_throughput early; later ones go anywhere. A stall outlasts
+      // the ~80 s a busy queue needs to page (min_silence 1m, plus settle and probe interval).
+      const std::size_t q = stalls_++ == 0 ? 0 : pick_queue();
+      const auto length = seconds_between(100, 130);
       g_state[q].stalled_until.store((now + length).time_since_epoch().count());
       stalled_queue_ = q;
       stall_ends_ = now + length;
@@ -505,6 +542,7 @@ class Chaos {
   std::mt19937_64 rng_;
   Clock::time_point next_stall_, next_stuck_, stall_ends_;
   std::optional<std::size_t> stalled_queue_;
+  int stalls_ = 0;
 };
 
 void log_summary() {

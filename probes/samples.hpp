@@ -38,6 +38,9 @@ struct QueueSample {
   std::vector<std::string> stuck_job_ids;  // at most kMaxStuckIds, oldest first
   std::uint64_t completed_delta = 0;       // completions counted this round (added to a counter)
   std::uint64_t failed_delta = 0;
+  // Seconds since the newest completion counted this round finished (database clock); none when
+  // none was counted or the table keeps no finished timestamp.
+  std::optional<double> last_completion_age_seconds;
   bool completions_known = true;  // false in deleted mode for multi-queue tables (see README)
 };
 

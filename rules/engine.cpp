@@ -58,7 +58,13 @@ void Engine::ingest(const QueueTick& tick) {
     if (!q.first_measured_at) q.first_measured_at = tick.at;
     if (!q.last_completion_at) q.last_completion_at = tick.at;
     if (tick.completions_known && tick.completed > 0) {
-      q.last_completion_at = tick.at;
+      Time finished = tick.at;
+      if (tick.last_completion_age_seconds && *tick.last_completion_age_seconds > 0) {
+        finished -= std::chrono::milliseconds{
+            static_cast<std::int64_t>(*tick.last_completion_age_seconds * 1000)};
+      }
+      // Never earlier than a completion already seen (a late-committing row, clock skew).
+      q.last_completion_at = std::max(finished, *q.last_completion_at);
       // The rate a later silence is judged against: the last hour's, over its measured part,
       // once that part is evidence rather than a guess. Until then the previous rate stands
       // (none, or the one warm_start read from the table).

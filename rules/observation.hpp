@@ -37,6 +37,9 @@ struct QueueTick {
   std::optional<double> oldest_heartbeat_age_seconds;
   bool completions_known = true;  // deleted-mode multi-queue tables: per-queue counts unknown
   double completed = 0;           // completions counted this round (a delta, not a total)
+  // How long before `at` the newest of those finished (database clock), when known: the silence
+  // starts there rather than at this round, which saw it a settle delay and a probe interval late.
+  std::optional<double> last_completion_age_seconds;
   double failed = 0;
   // Jobs over the stuck thresholds this round (computed by the probe with the rule's values).
   std::int64_t stuck = 0;

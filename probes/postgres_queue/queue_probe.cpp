@@ -120,7 +120,11 @@ void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
   }
 
   // Completions since the watermark, up to a new one settle_delay in the past.
-  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> finished;
+  struct Finished {
+    std::uint64_t completed = 0, failed = 0;
+    std::optional<double> completed_age;  // the newest completion's, seconds
+  };
+  std::map<std::string, Finished> finished;
   std::optional<std::string> new_watermark;
   if (sql_->counts_completions) {
     new_watermark = exec(tx, sql_->watermark, {std::to_string(config_.settle_delay.count())})[0][0]
@@ -128,9 +132,11 @@ void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
     if (watermark_) {
       for (const auto& row : exec(tx, sql_->completions, {*watermark_, *new_watermark})) {
         const std::string queue = config_.queue_column ? row[0].as<std::string>("") : config_.name;
-        auto& [completed, failed] = finished[queue];
-        completed += row[1].as<std::uint64_t>();
-        failed += row[2].as<std::uint64_t>();
+        Finished& f = finished[queue];
+        f.completed += row[1].as<std::uint64_t>();
+        f.failed += row[2].as<std::uint64_t>();
+        if (const auto age = opt_double(row[3]))
+          f.completed_age = std::min(*age, f.completed_age.value_or(*age));
         queues_.seen(queue, now);
       }
     }
@@ -172,8 +178,9 @@ void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
     q.stuck = row[6].as<std::int64_t>();
     if (!row[7].is_null()) q.stuck_job_ids = split_ids(row[7].as<std::string>());
     if (const auto it = finished.find(q.queue); it != finished.end()) {
-      q.completed_delta = deleted_mode ? 0 : it->second.first;
-      q.failed_delta = it->second.second;
+      q.completed_delta = deleted_mode ? 0 : it->second.completed;
+      q.failed_delta = it->second.failed;
+      if (!deleted_mode) q.last_completion_age_seconds = it->second.completed_age;
     }
     if (deleted_mode) {
       // Deletes cannot be told apart by queue; a single-queue table owns them all.

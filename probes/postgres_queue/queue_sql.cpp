@@ -161,27 +161,36 @@ QueueSql build_queue_sql(const config::QueueConfig& q, const ColumnTypes& types)
     const std::string failed = state_predicate(q, Kind::failed, p);
     const auto finished = ts.finished;
     const auto failed_at = ts.failed ? ts.failed : ts.finished;
+    // Seconds since the newest counted row finished, on the database clock: the rules start a
+    // silence there, not at the round that first saw the row.
+    auto age_of_newest = [&](const std::string& column, const std::string& filter) {
+      return fmt::format("EXTRACT(EPOCH FROM {} - max({}){})::float8", now, quote_ident(column),
+                         filter.empty() ? "" : " FILTER (WHERE " + filter + ")");
+    };
     auto window = [&](const std::string& column, const std::string& type) {
       return fmt::format("{0} > $1::{1} AND {0} <= $2::{1}", quote_ident(column), type);
     };
     std::vector<std::string> parts;
     if (kept && finished && (!ts.failed || *ts.failed == *finished)) {
       // One range scan on the finished timestamp counts both outcomes.
-      parts.push_back(fmt::format(
-          "SELECT {0} AS queue, count(*) FILTER (WHERE {1}) AS completed, "
-          "count(*) FILTER (WHERE {2}) AS failed FROM {3} WHERE {4} AND ({1} OR {2}) GROUP BY 1",
-          queue_expr, completed, failed, table, window(*finished, types.finished)));
+      parts.push_back(
+          fmt::format("SELECT {0} AS queue, count(*) FILTER (WHERE {1}) AS completed, "
+                      "count(*) FILTER (WHERE {2}) AS failed, {5} AS completed_age "
+                      "FROM {3} WHERE {4} AND ({1} OR {2}) GROUP BY 1",
+                      queue_expr, completed, failed, table, window(*finished, types.finished),
+                      age_of_newest(*finished, completed)));
     } else {
       if (kept && finished)
         parts.push_back(
-            fmt::format("SELECT {0} AS queue, count(*) AS completed, 0::bigint AS failed FROM {1} "
-                        "WHERE {2} AND {3} GROUP BY 1",
-                        queue_expr, table, window(*finished, types.finished), completed));
+            fmt::format("SELECT {0} AS queue, count(*) AS completed, 0::bigint AS failed, {4} AS "
+                        "completed_age FROM {1} WHERE {2} AND {3} GROUP BY 1",
+                        queue_expr, table, window(*finished, types.finished), completed,
+                        age_of_newest(*finished, "")));
       if (failed_at && failed != "false")
-        parts.push_back(
-            fmt::format("SELECT {0} AS queue, 0::bigint AS completed, count(*) AS failed FROM {1} "
-                        "WHERE {2} AND {3} GROUP BY 1",
-                        queue_expr, table, window(*failed_at, types.failed), failed));
+        parts.push_back(fmt::format(
+            "SELECT {0} AS queue, 0::bigint AS completed, count(*) AS failed, NULL::float8 AS "
+            "completed_age FROM {1} WHERE {2} AND {3} GROUP BY 1",
+            queue_expr, table, window(*failed_at, types.failed), failed));
     }
     out.counts_completions = !parts.empty();
     for (std::size_t i = 0; i < parts.size(); ++i)

@@ -39,7 +39,8 @@ struct QueueSql {
   // $1 = settle delay in milliseconds. One row: the new watermark (upper bound) as text.
   Statement watermark;
   // $1 = lower bound (exclusive), $2 = upper bound (inclusive), both watermark texts.
-  // Rows: queue, completed, failed. Empty for deleted mode without failure stamps.
+  // Rows: queue, completed, failed, completed_age (seconds since the newest completed row of
+  // the window finished, NULL when none). Empty for deleted mode without failure stamps.
   Statement completions;
   // No runtime parameter. Distinct queue values among ready and running rows, by skip scan.
   Statement discovery;

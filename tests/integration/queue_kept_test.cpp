@@ -154,11 +154,17 @@ void run_kept_scenario(Db& writer, const std::string& ts_sql_type, const std::st
   EXPECT_EQ(queue_of(r2, "billing").completed_delta, 1u);
   EXPECT_EQ(queue_of(r2, "billing").failed_delta, 0u);
   EXPECT_EQ(queue_of(r2, "billing").ready, 0) << "a drained queue keeps reporting 0";
+  // The newest completion finished when finish_some ran: at least the settle delay ago.
+  const auto age = queue_of(r2, "emails").last_completion_age_seconds;
+  ASSERT_TRUE(age) << "a round that counted completions says when the newest finished";
+  EXPECT_GE(*age, 0.9);
+  EXPECT_LT(*age, 30.0);
 
   // Round 3: nothing new finished, nothing counted twice.
   const auto r3 = rig.run_queue("src");
   ASSERT_TRUE(r3.ok) << r3.detail;
   expect_no_completions(r3);
+  EXPECT_FALSE(queue_of(r3, "emails").last_completion_age_seconds) << "nothing counted: no age";
 
   // Round 4: two more, and only those.
   writer.exec(fmt::format(

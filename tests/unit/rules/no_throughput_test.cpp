@@ -1,5 +1,7 @@
 // no_throughput on a fake clock: the silence needed scales with the queue's rate, idle and
 // bursty queues stay quiet, unmeasured time is not silence.
+#include <map>
+
 #include "rules_test_support.hpp"
 
 namespace qw::rules {
@@ -63,6 +65,31 @@ TEST(NoThroughput, SlowQueueRateIsNotTrustedOnTwoMinutesOfEvidence) {
     const double age = seconds_between(stall, d.now + 15s);
     ASSERT_FALSE(find(d.step(0, 3, age), "no_throughput")) << format_time(d.now);
   }
+}
+
+// The probe sees a completion a settle delay and up to an interval after it happened, and says
+// how long ago it finished: the silence starts then, so a stall pages a round sooner.
+TEST(NoThroughput, SilenceStartsWhenTheLastJobFinishedNotWhenARoundSawIt) {
+  std::map<double, double> fired_after;  // the last completion's reported age -> seconds to page
+  for (const double age : {0.0, 20.0}) {
+    Driver d({}, Timezone(), kStart, 15s);
+    d.feed(10min, [](Time) { return 10.0; });
+    d.now += 15s;
+    QueueTick last;
+    last.key = d.key;
+    last.at = d.now;
+    last.completed = 150;
+    last.last_completion_age_seconds = age;
+    d.engine.ingest(last);
+    std::optional<Time> fired;
+    for (int i = 0; i < 20 && !fired; ++i) {
+      if (find(d.step(0, 50, 300.0), "no_throughput")) fired = d.now;
+    }
+    ASSERT_TRUE(fired) << age;
+    fired_after[age] = seconds_between(last.at, *fired);
+  }
+  EXPECT_EQ(fired_after[0.0], 60);   // four rounds of measured silence: min_silence
+  EXPECT_EQ(fired_after[20.0], 45);  // 20 s before the round + three rounds = 65 s of silence
 }
 
 TEST(NoThroughput, ReadyWorkYoungerThanGraceIsNotAStall) {
