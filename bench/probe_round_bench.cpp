@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "config/duration.hpp"
 #include "probes/pg/pool_set.hpp"
 #include "probes/pg/sql_text.hpp"
 #include "probes/postgres_queue/queue_probe.hpp"
@@ -380,6 +381,29 @@ int run(const Options& opt) {
               << std::endl;
   }
 
+  // 4. The warm start's history read, which a daemon runs once per start (and not at all with
+  // restored baselines): the one statement whose cost grows with the finished rows kept. Three
+  // runs, with the default lookback.
+  Series history;
+  std::size_t history_rows = 0;
+  for (int r = 0; r < 3; ++r) {
+    ReadOnlyTx tx(conn);
+    const auto until = tx.exec(sql.hour_now.sql)[0][0].as<std::int64_t>();
+    const auto lookback =
+        std::chrono::duration_cast<std::chrono::seconds>(source.warm_start.lookback).count();
+    const auto params =
+        with_fixed({std::to_string(until - lookback), std::to_string(until)}, sql.history);
+    const auto t0 = Clock::now();
+    history_rows =
+        tx.exec_params(sql.history.sql, pqxx::prepare::make_dynamic_params(params)).size();
+    const double wall = ms_since(t0);
+    history.add(wall, explain(tx, sql.history.sql, params));
+    tx.commit();
+  }
+  std::cout << fmt::format("  warm start: {} ms, {} queue-hours", fmt_ms(median(history.wall_ms)),
+                           history_rows)
+            << std::endl;
+
   // --- report --------------------------------------------------------------------------------
   struct Row {
     std::string what;
@@ -392,6 +416,9 @@ int run(const Options& opt) {
         {fmt::format("  · completions ({} s window)", interval.count() / 1000), &completions},
         {fmt::format("  · snapshot ({} queues)", queues_seen), &snapshot},
         {"queuewatch discovery (once a minute, not in the round)", &discovery},
+        {fmt::format("queuewatch warm start (once per start; {} lookback, {} queue-hours)",
+                     cfg::format_duration(source.warm_start.lookback), history_rows),
+         &history},
     };
     if (opt.naive) {
       v.push_back(
@@ -434,8 +461,11 @@ int run(const Options& opt) {
   }
   md += "- plans: ";
   std::string sep;
-  for (const auto& [name, s] : std::vector<std::pair<std::string, const Series*>>{
-           {"completions", &completions}, {"snapshot", &snapshot}, {"discovery", &discovery}}) {
+  for (const auto& [name, s] :
+       std::vector<std::pair<std::string, const Series*>>{{"completions", &completions},
+                                                          {"snapshot", &snapshot},
+                                                          {"discovery", &discovery},
+                                                          {"warm start", &history}}) {
     std::string scans;
     for (const auto& x : s->scans) scans += (scans.empty() ? "" : ", ") + x;
     md += sep + name + ": " + scans;
