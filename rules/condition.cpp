@@ -28,6 +28,9 @@ std::string format_number(double value) {
 std::string format_seconds(double seconds) {
   const long long s = std::llround(std::max(0.0, seconds));
   if (s < 120) return fmt::format("{}s", s);
+  // Seconds while they still matter next to a minutes-long limit ("waited 2m5s (limit 2m)").
+  if (s < 600)
+    return s % 60 == 0 ? fmt::format("{}m", s / 60) : fmt::format("{}m{}s", s / 60, s % 60);
   if (s < 7200) return fmt::format("{}m", s / 60);
   const long long m = (s / 60) % 60;
   return m == 0 ? fmt::format("{}h", s / 3600) : fmt::format("{}h{}m", s / 3600, m);
