@@ -4,13 +4,13 @@
 # and it is still ONE incident (one fingerprint, one startsAt across every payload, reminders
 # included); the resolved notice follows when the job finishes.
 # Run by ctest with QW_BINARY and QW_SOURCE_DIR; scripts/test exports QW_TEST_PG_*.
-# QW_OUTAGE_SECONDS sets the outage (default 150).
+# QW_OUTAGE_SECONDS sets the outage (default 180: three minutes).
 set -uo pipefail
 
 : "${QW_BINARY:?set QW_BINARY to the queuewatch binary}"
 : "${QW_SOURCE_DIR:?set QW_SOURCE_DIR to the source tree}"
 : "${QW_TEST_PG_DSN:?QW_TEST_PG_DSN is unset: run through scripts/test, which starts PostgreSQL}"
-outage_seconds="${QW_OUTAGE_SECONDS:-150}"
+outage_seconds="${QW_OUTAGE_SECONDS:-180}"
 
 # shellcheck source=scripts/lib/pg.sh
 source "$QW_SOURCE_DIR/scripts/lib/pg.sh"
