@@ -150,16 +150,32 @@ void AlertingPipeline::publish(const probes::Sample& sample) {
   }
 }
 
-bool AlertingPipeline::wants_history(const std::string& target, const std::string& source) {
+probes::HistoryAnswer AlertingPipeline::wants_history(const std::string& target,
+                                                      const std::string& source) {
+  using probes::HistoryAnswer;
   std::lock_guard lock(mutex_);
-  if (!history_asked_.insert({target, source}).second) return false;
-  return !engine_->has_history(target, source);
+  if (history_settled_.contains({target, source})) return HistoryAnswer::no;
+  if (history_stopped_.contains(target) || engine_->has_history(target, source)) {
+    history_settled_.insert({target, source});
+    return HistoryAnswer::no;
+  }
+  if (history_reading_.contains(target)) return HistoryAnswer::later;
+  history_reading_[target] = source;
+  history_settled_.insert({target, source});
+  return HistoryAnswer::yes;
 }
 
 void AlertingPipeline::warm_start(const probes::QueueHistorySample& h) {
+  history_reading_.erase(h.target);
   if (!h.ok) {
     spdlog::warn("{}/{}: warm start skipped ({}: {}); the baseline is learned live", h.target,
                  h.source, probes::to_string(h.reason), h.detail);
+    if (h.reason == probes::FailureReason::query_timeout ||
+        h.reason == probes::FailureReason::too_many_connections) {
+      // The database is slow or full: reading more history would only add to it.
+      history_stopped_.insert(h.target);
+      spdlog::warn("{}: no further warm starts on this target", h.target);
+    }
     return;
   }
   std::map<std::string, std::vector<rules::HourlyCount>> by_queue;

@@ -31,7 +31,8 @@ class AlertingPipeline : public probes::SampleSink {
   void stop();  // saves baselines, stops delivery (pending notifications stay in the outbox)
 
   void publish(const probes::Sample& sample) override;
-  bool wants_history(const std::string& target, const std::string& source) override;
+  probes::HistoryAnswer wants_history(const std::string& target,
+                                      const std::string& source) override;
   void evaluate(rules::Time now);
   void reconfigure(const config::Config& config);
   void save_baselines();
@@ -48,9 +49,12 @@ class AlertingPipeline : public probes::SampleSink {
   std::unique_ptr<alerts::Dispatcher> dispatcher_;
   std::unique_ptr<alerts::AlertService> service_;
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> last_queues_;
-  // Sources whose probe has asked for a warm start: it is answered yes at most once per source,
-  // so a reload (new probes, same pipeline) does not scan the table again.
-  std::set<std::pair<std::string, std::string>> history_asked_;
+  // Warm starts: each source is answered yes at most once (a reload's new probes do not scan
+  // again); one read per target at a time (the others hear "later"); and none more on a target
+  // where one timed out or found the server saturated.
+  std::set<std::pair<std::string, std::string>> history_settled_;
+  std::map<std::string, std::string> history_reading_;  // target -> the source reading now
+  std::set<std::string> history_stopped_;
 };
 
 rules::Timezone load_timezone_or_throw(const std::string& name);

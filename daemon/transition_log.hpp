@@ -2,6 +2,7 @@
 // Logs what an operator reading the journal needs: a target going down (with the reason and the
 // server's own words), coming back, and a queue source starting or ceasing to fail. Only
 // transitions are logged, so an outage is a few lines, not one per probe run.
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <string>
@@ -27,10 +28,11 @@ class FanoutSink : public probes::SampleSink {
   void publish(const probes::Sample& sample) override {
     for (auto* sink : sinks_) sink->publish(sample);
   }
-  bool wants_history(const std::string& target, const std::string& source) override {
-    bool wanted = false;
-    for (auto* sink : sinks_) wanted = sink->wants_history(target, source) || wanted;
-    return wanted;
+  probes::HistoryAnswer wants_history(const std::string& target,
+                                      const std::string& source) override {
+    auto answer = probes::HistoryAnswer::no;  // the most eager answer wins: yes > later > no
+    for (auto* sink : sinks_) answer = std::max(answer, sink->wants_history(target, source));
+    return answer;
   }
 
  private:

@@ -78,15 +78,21 @@ inline constexpr int kMaxStuckIds = 10;
 
 using Sample = std::variant<TargetHealthSample, QueueProbeSample, QueueHistorySample>;
 
+// The answer to "read this source's history now?": no (not needed, or never), later (another
+// read on the same target is running: one at a time per target, on one connection), yes.
+enum class HistoryAnswer { no, later, yes };
+
 // Where probes deliver. Called from worker threads: implementations must be thread-safe.
 class SampleSink {
  public:
   virtual ~SampleSink() = default;
   virtual void publish(const Sample& sample) = 0;
-  // Whether a QueueHistorySample of this source is wanted: not when the rules already have its
-  // history (restored from the state directory), so the scan runs only when it helps.
-  virtual bool wants_history(const std::string& /*target*/, const std::string& /*source*/) {
-    return false;
+  // Whether a QueueHistorySample of this source is wanted now: not when the rules already have
+  // its history (restored from the state directory), so the scan runs only when it helps; and
+  // not while another source of the same target is reading, so warm starts never pile up.
+  virtual HistoryAnswer wants_history(const std::string& /*target*/,
+                                      const std::string& /*source*/) {
+    return HistoryAnswer::no;
   }
 };
 

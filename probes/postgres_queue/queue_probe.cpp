@@ -254,10 +254,11 @@ FailureReason QueueProbe::run(ProbeContext& ctx, SampleSink& sink) {
   // have no history of this source yet: the scan reads weeks of rows, so it runs at most once.
   // Meanwhile this probe's next rounds are skipped as overruns; the other probes run on.
   if (sample.ok && !history_done_) {
-    history_done_ = true;
-    if (config_.warm_start.enabled && sql_ && !sql_->history.sql.empty() &&
-        sink.wants_history(config_.target, config_.name))
-      sink.publish(read_history(ctx));
+    const bool possible = config_.warm_start.enabled && sql_ && !sql_->history.sql.empty();
+    const HistoryAnswer answer =
+        possible ? sink.wants_history(config_.target, config_.name) : HistoryAnswer::no;
+    if (answer != HistoryAnswer::later) history_done_ = true;  // later: ask again next round
+    if (answer == HistoryAnswer::yes) sink.publish(read_history(ctx));
   }
   return sample.reason;
 }

@@ -50,7 +50,7 @@ class QueueProbe : public Probe {
   std::optional<std::string> watermark_;  // completions are counted up to here
   DeleteCounter deletes_;
   QueueSet::Clock::time_point next_discovery_{};
-  bool history_done_ = false;  // warm start runs once per probe, after its first good round
+  bool history_done_ = false;  // warm start is settled: read once, or not wanted
 };
 
 ProbeList make_queue_probes(const config::Config& config);

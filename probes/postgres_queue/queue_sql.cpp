@@ -222,18 +222,27 @@ QueueSql build_queue_sql(const config::QueueConfig& q, const ColumnTypes& types)
     const std::string queue_expr =
         q.queue_column ? quote_ident(*q.queue_column) + "::text" : "NULL::text";
     const std::string column = quote_ident(*ts.finished);
-    // Bounds in the column's own kind, so the finished index serves the range. EXTRACT(EPOCH)
-    // of a naive UTC timestamp is its UTC epoch, so the hours line up either way.
+    // Bounds in the column's own kind, so the finished index serves the range.
     auto bound = [&](const char* param) {
       const std::string t = fmt::format("to_timestamp({}::float8)", param);
       return ts.kind == config::TimestampKind::timestamp_utc ? "(" + t + " AT TIME ZONE 'UTC')" : t;
     };
+    // Rows are grouped by the naive UTC hour (date_trunc on a naive timestamp is plain
+    // arithmetic, whatever the session's zone) and the epoch is taken once per group: EXTRACT
+    // per row is numeric arithmetic and made this scan 8x slower than a plain GROUP BY.
+    const std::string utc = ts.kind == config::TimestampKind::timestamp_utc
+                                ? column
+                                : "(" + column + " AT TIME ZONE 'UTC')";
+    std::string predicate = state_predicate(q, Kind::completed, p);
+    // Only this source's queues: other sources may watch the table's other queues.
+    if (q.queue_column && !q.queue_names.empty())
+      predicate += fmt::format(" AND {} = ANY({})", quote_ident(*q.queue_column),
+                               p.add(pg::array_literal(q.queue_names)));
     out.history.sql = fmt::format(
-        "SELECT {0} AS queue, (floor(EXTRACT(EPOCH FROM {1}) / 3600) * 3600)::bigint AS hour, "
+        "SELECT {0} AS queue, EXTRACT(EPOCH FROM date_trunc('hour', {6}))::bigint AS hour, "
         "count(*) AS completed FROM {2} WHERE {1} >= {3} AND {1} < {4} AND {5} "
-        "GROUP BY 1, 2 ORDER BY 2",
-        queue_expr, column, table, bound("$1"), bound("$2"),
-        state_predicate(q, Kind::completed, p));
+        "GROUP BY 1, date_trunc('hour', {6}) ORDER BY 2",
+        queue_expr, column, table, bound("$1"), bound("$2"), predicate, utc);
   }
 
   // --- deletes: the table's own counter, for tables that delete finished rows -------------

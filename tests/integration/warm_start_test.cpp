@@ -10,19 +10,24 @@
 namespace qw::itest {
 namespace {
 
-// A sink that answers wants_history as told and counts the questions.
+// A sink that answers wants_history as told, in turn (the last answer repeats), and counts the
+// questions.
 class HistorySink : public CollectingSink {
  public:
-  explicit HistorySink(bool want) : want_(want) {}
-  bool wants_history(const std::string&, const std::string&) override {
+  explicit HistorySink(std::vector<probes::HistoryAnswer> answers) : answers_(std::move(answers)) {}
+  probes::HistoryAnswer wants_history(const std::string&, const std::string&) override {
+    const std::size_t i =
+        std::min<std::size_t>(static_cast<std::size_t>(asked), answers_.size() - 1);
     ++asked;
-    return want_;
+    return answers_[i];
   }
   int asked = 0;
 
  private:
-  bool want_;
+  std::vector<probes::HistoryAnswer> answers_;
 };
+
+using probes::HistoryAnswer;
 
 struct Rig {
   config::Config config;
@@ -40,7 +45,7 @@ struct Rig {
 };
 
 std::string yaml_for(const std::string& table, const std::string& ts_kind,
-                     const std::string& warm_start) {
+                     const std::string& warm_start, const std::string& extra = "") {
   return fmt::format(R"(
 targets:
 {}
@@ -53,8 +58,8 @@ queues:
     timestamps: {{type: {}, enqueued: enqueued_at, finished: finished_at}}
     completed_rows: kept
     warm_start: {}
-)",
-                     target_yaml("db", test_dsn()), table, ts_kind, warm_start);
+{})",
+                     target_yaml("db", test_dsn()), table, ts_kind, warm_start, extra);
 }
 
 // hour offset (relative to the current hour's start) -> queue -> completed jobs, as inserted.
@@ -92,7 +97,7 @@ void check_history(const std::string& ts_type, const std::string& kind,
   insert_rows(db, table, hour_now_sql, -60, "a", "done", 8);
 
   Rig rig(yaml_for(table, kind, "{lookback: 2d}"));
-  HistorySink sink(true);
+  HistorySink sink({HistoryAnswer::yes});
   const auto samples = rig.run(sink);
   ASSERT_EQ(samples.size(), 2u) << "a round, then the history";
   ASSERT_TRUE(std::get_if<probes::QueueProbeSample>(&samples[0]));
@@ -136,16 +141,43 @@ TEST(WarmStart, NotReadWhenTheRulesAlreadyHaveHistoryOrItIsDisabled) {
           "enqueued_at timestamptz NOT NULL, finished_at timestamptz)");
   {
     Rig rig(yaml_for(table, "timestamptz", "true"));
-    HistorySink sink(false);  // baselines restored from the state directory
+    HistorySink sink({HistoryAnswer::no});  // baselines restored from the state directory
     EXPECT_EQ(rig.run(sink).size(), 1u);
     EXPECT_EQ(sink.asked, 1);
   }
   {
     Rig rig(yaml_for(table, "timestamptz", "false"));
-    HistorySink sink(true);
+    HistorySink sink({HistoryAnswer::yes});
     EXPECT_EQ(rig.run(sink).size(), 1u);
     EXPECT_EQ(sink.asked, 0);
   }
+}
+
+// Another source of the target is reading: "later" makes the probe ask again the next round,
+// and read then. A source with a fixed queue list reads only its own queues.
+TEST(WarmStart, WaitsItsTurnAndReadsOnlyTheSourcesQueues) {
+  Db db;
+  const std::string table = unique_name("warm_jobs");
+  Cleanup drop("DROP TABLE IF EXISTS " + table);
+  db.exec("CREATE TABLE " + table +
+          " (id bigserial PRIMARY KEY, queue text NOT NULL, state text NOT NULL, "
+          "enqueued_at timestamptz NOT NULL, finished_at timestamptz)");
+  const std::string hour = "date_trunc('hour', now())";
+  insert_rows(db, table, hour, -2, "mine", "done", 3);
+  insert_rows(db, table, hour, -2, "theirs", "done", 5);
+
+  Rig rig(yaml_for(table, "timestamptz", "true", "    queue_names: [mine]\n"));
+  HistorySink sink({HistoryAnswer::later, HistoryAnswer::yes});
+  EXPECT_EQ(rig.run(sink).size(), 1u) << "told to wait: no read yet";
+  const auto samples = rig.run(sink);
+  ASSERT_EQ(samples.size(), 3u) << "asked again, and read";
+  const auto* h = std::get_if<probes::QueueHistorySample>(&samples[2]);
+  ASSERT_TRUE(h);
+  ASSERT_TRUE(h->ok) << h->detail;
+  ASSERT_EQ(h->hours.size(), 1u);
+  EXPECT_EQ(h->hours[0].queue, "mine");
+  EXPECT_EQ(h->hours[0].completed, 3u);
+  EXPECT_EQ(sink.asked, 2);
 }
 
 }  // namespace
