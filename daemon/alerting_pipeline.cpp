@@ -167,13 +167,23 @@ probes::HistoryAnswer AlertingPipeline::wants_history(const std::string& target,
 
 void AlertingPipeline::warm_start(const probes::QueueHistorySample& h) {
   history_reading_.erase(h.target);
+  // Warm starts are one connection's work for a while after a start; on a target with many
+  // sources over big tables that could go on for hours. Past this budget the rest learn live.
+  constexpr double kBudgetSeconds = 120;
+  if ((history_seconds_[h.target] += h.seconds) >= kBudgetSeconds &&
+      history_stopped_.insert(h.target).second) {
+    spdlog::warn(
+        "{}: warm starts have read history for {:.0f} s, the budget per target; the "
+        "remaining sources learn their baselines live",
+        h.target, history_seconds_[h.target]);
+  }
   if (!h.ok) {
     spdlog::warn("{}/{}: warm start skipped ({}: {}); the baseline is learned live", h.target,
                  h.source, probes::to_string(h.reason), h.detail);
-    if (h.reason == probes::FailureReason::query_timeout ||
-        h.reason == probes::FailureReason::too_many_connections) {
+    if ((h.reason == probes::FailureReason::query_timeout ||
+         h.reason == probes::FailureReason::too_many_connections) &&
+        history_stopped_.insert(h.target).second) {
       // The database is slow or full: reading more history would only add to it.
-      history_stopped_.insert(h.target);
       spdlog::warn("{}: no further warm starts on this target", h.target);
     }
     return;

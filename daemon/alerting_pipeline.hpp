@@ -55,6 +55,7 @@ class AlertingPipeline : public probes::SampleSink {
   std::set<std::pair<std::string, std::string>> history_settled_;
   std::map<std::string, std::string> history_reading_;  // target -> the source reading now
   std::set<std::string> history_stopped_;
+  std::map<std::string, double> history_seconds_;  // target -> time its warm starts took
 };
 
 rules::Timezone load_timezone_or_throw(const std::string& name);

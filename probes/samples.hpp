@@ -71,6 +71,7 @@ struct QueueHistorySample {
   FailureReason reason = FailureReason::none;
   std::string detail;
   std::int64_t until = 0;  // Unix seconds: the rows cover complete hours before this one
+  double seconds = 0;      // how long the read took: warm starts share a per-target budget
   std::vector<QueueHourlyCount> hours;
 };
 

@@ -196,6 +196,7 @@ QueueHistorySample QueueProbe::read_history(ProbeContext& ctx) {
   QueueHistorySample out;
   out.target = config_.target;
   out.source = config_.name;
+  const auto start = std::chrono::steady_clock::now();
   try {
     ctx.pool.with_connection(config_.warm_start.timeout, [&](pqxx::connection& conn) {
       pqxx::read_transaction tx(conn);
@@ -221,6 +222,7 @@ QueueHistorySample QueueProbe::read_history(ProbeContext& ctx) {
     out.reason = FailureReason::query_timeout;
     out.detail = e.what();
   }
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }
 

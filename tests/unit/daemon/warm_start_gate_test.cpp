@@ -30,8 +30,9 @@ class WarmStartGate : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   void finished(const std::string& target, const std::string& source, bool ok,
-                probes::FailureReason reason = probes::FailureReason::none) {
+                probes::FailureReason reason = probes::FailureReason::none, double seconds = 1) {
     probes::QueueHistorySample h;
+    h.seconds = seconds;
     h.target = target;
     h.source = source;
     h.ok = ok;
@@ -72,6 +73,15 @@ TEST_F(WarmStartGate, ASlowDatabaseStopsFurtherWarmStartsOnItsTarget) {
   finished("db", "a", false, probes::FailureReason::query_timeout);
   EXPECT_EQ(pipeline_->wants_history("db", "b"), HistoryAnswer::no);
   EXPECT_EQ(pipeline_->wants_history("other", "c"), HistoryAnswer::yes);
+}
+
+TEST_F(WarmStartGate, WarmStartsStopOnceATargetsBudgetIsSpent) {
+  EXPECT_EQ(pipeline_->wants_history("db", "a"), HistoryAnswer::yes);
+  finished("db", "a", true, probes::FailureReason::none, 70);
+  EXPECT_EQ(pipeline_->wants_history("db", "b"), HistoryAnswer::yes);  // 70 s of 120 spent
+  finished("db", "b", true, probes::FailureReason::none, 70);
+  EXPECT_EQ(pipeline_->wants_history("db", "c"), HistoryAnswer::no) << "140 s: budget spent";
+  EXPECT_EQ(pipeline_->wants_history("other", "d"), HistoryAnswer::yes);
 }
 
 }  // namespace
