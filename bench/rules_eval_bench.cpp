@@ -1,6 +1,7 @@
 // Rule evaluation cost: one Engine::evaluate over 10,000 queues with realistic histories (three
 // weeks of hourly baseline, six hours of minutes, a mix of busy, quiet and stalled queues).
-// Prints the median of many evaluations against the 10 ms target.
+// Prints the median of many evaluations against the 10 ms target: for ticks between probe
+// rounds (most ticks) and for the worst tick, right after every queue got a new round.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -29,9 +30,8 @@ int main(int argc, char** argv) {
     for (int h = 21 * 24; h > 6; --h) hours.push_back({start - std::chrono::hours{h}, per_hour});
     engine.warm_start(key, hours, start - std::chrono::hours{6});
   }
-  const int rounds = 6 * 60;
-  for (int r = 0; r < rounds; ++r) {
-    const Time at = start - std::chrono::hours{6} + std::chrono::minutes{r + 1};
+  // One probe round for every queue at `at`: the same mix as the history.
+  auto round = [&](Time at, bool late) {
     for (int q = 0; q < queues; ++q) {
       QueueTick t;
       t.key = {"db" + std::to_string(q % 20), "jobs" + std::to_string(q % 200),
@@ -39,27 +39,50 @@ int main(int argc, char** argv) {
       t.region = "eu";
       t.at = at;
       const double per_minute = q % 10 == 0 ? 0 : (1 + q % 50);
-      const bool stalled = q % 97 == 0 && r > rounds - 30;
+      const bool stalled = q % 97 == 0 && late;
       t.completed = stalled ? 0 : std::poisson_distribution<int>(per_minute)(rng);
       t.ready = stalled ? 100 : 0;
       if (stalled) t.oldest_ready_age_seconds = 600.0;
       engine.ingest(t);
     }
+  };
+  const int rounds = 6 * 60;
+  for (int r = 0; r < rounds; ++r) {
+    round(start - std::chrono::hours{6} + std::chrono::minutes{r + 1}, r > rounds - 30);
   }
 
-  // Evaluate at successive seconds (the engine caches per-hour baselines, as it would live).
-  std::vector<double> ms;
-  std::size_t conditions = 0;
-  for (int i = 0; i < 50; ++i) {
+  auto timed_evaluate = [&](Time at, std::size_t& conditions) {
     const auto t0 = Clock::now();
-    conditions = engine.evaluate(start + std::chrono::seconds{i}).size();
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    conditions = engine.evaluate(at).size();
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  };
+  auto report = [](const char* what, std::vector<double> ms) {
+    std::sort(ms.begin(), ms.end());
+    const double median = ms[ms.size() / 2];
+    std::printf("  %s: median %.2f ms (min %.2f, max %.2f)\n", what, median, ms.front(), ms.back());
+    return median;
+  };
+
+  // (a) Ticks between probe rounds, as live with a 1 s evaluation interval and 15 s rounds: the
+  // engine reuses per-hour baselines and window sums that nothing has changed since.
+  std::vector<double> between;
+  std::size_t conditions = 0;
+  for (int i = 0; i < 50; ++i)
+    between.push_back(timed_evaluate(start + std::chrono::seconds{i}, conditions));
+  // (b) The worst tick: right after a new round for every one of the 10,000 queues, each a
+  // minute apart, so no window sum can be reused.
+  std::vector<double> after_round;
+  for (int i = 1; i <= 20; ++i) {
+    const Time at = start + std::chrono::minutes{i};
+    round(at, true);
+    after_round.push_back(timed_evaluate(at, conditions));
   }
-  std::sort(ms.begin(), ms.end());
-  const double median = ms[ms.size() / 2];
+  std::printf("rules_eval_bench: %d queues, %zu conditions\n", queues, conditions);
+  const double steady = report("tick between rounds", between);
+  const double worst = report("tick right after a round of every queue", after_round);
   std::printf(
-      "rules_eval_bench: %d queues, %zu conditions, evaluate median %.2f ms "
-      "(min %.2f, max %.2f); target < 10 ms: %s\n",
-      queues, conditions, median, ms.front(), ms.back(), median < 10 ? "met" : "MISSED");
-  return median < 10 ? 0 : 1;
+      "rules_eval_bench: target < 10 ms per tick: %s (between rounds), %s (after a full "
+      "round)\n",
+      steady < 10 ? "met" : "MISSED", worst < 10 ? "met" : "MISSED");
+  return worst < 10 ? 0 : 1;
 }

@@ -15,6 +15,7 @@ constexpr std::int64_t kMaxSpan = 7 * 24 * 3600;
 
 void QueueHistory::record(const Timezone& tz, std::int64_t from_s, std::int64_t to_s,
                           double completed, double failed) {
+  ++version_;
   if (to_s <= from_s) {  // no span (the first round): count the jobs, claim no coverage
     if (MinuteSlot* m = minutes_.write(floor_div(to_s, 60))) {
       m->completed += static_cast<float>(completed);
@@ -57,7 +58,13 @@ WindowSums QueueHistory::window(std::int64_t now_s, std::int64_t window_s) const
   // The minutes up to and including the one holding the instant before `now`: for a `now` on a
   // minute boundary, exactly the window's minutes, so counts line up with expected_between.
   const std::int64_t to = floor_div(now_s - 1, 60);
-  return sum_minutes(minutes_, to - window_s / 60, to);
+  const std::int64_t minutes = window_s / 60;
+  for (const WindowMemo& m : memo_) {
+    if (m.to_minute == to && m.minutes == minutes && m.version == version_) return m.sums;
+  }
+  WindowMemo& m = memo_[next_memo_++ % 2];
+  m = {to, minutes, version_, sum_minutes(minutes_, to - minutes, to)};
+  return m.sums;
 }
 
 void QueueHistory::refresh_dispersion(std::int64_t now_s) {

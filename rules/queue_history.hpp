@@ -36,6 +36,18 @@ class QueueHistory {
   MinuteRing minutes_;
   HourRing hours_;
   double dispersion_ = 1;
+  // The last sums of the two windows the rules ask for (below_baseline's, failure_ratio's): an
+  // evaluation every second mostly asks again before the next round or minute changes them.
+  // `version_` moves with every record, so a memo never outlives the data it summed.
+  struct WindowMemo {
+    std::int64_t to_minute = INT64_MIN;
+    std::int64_t minutes = 0;
+    std::uint64_t version = 0;
+    WindowSums sums;
+  };
+  mutable WindowMemo memo_[2];
+  mutable unsigned next_memo_ = 0;
+  std::uint64_t version_ = 0;
 };
 
 }  // namespace qw::rules
