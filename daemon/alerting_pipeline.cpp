@@ -24,18 +24,6 @@ constexpr std::pair<const char*, const char*> kRules[] = {
     {"cannot_measure", "warning"},
 };
 
-std::string state_of(alerts::AlertState s) {
-  switch (s) {
-    case alerts::AlertState::inactive:
-      return "inactive";
-    case alerts::AlertState::pending:
-      return "pending";
-    case alerts::AlertState::firing:
-      return "firing";
-  }
-  return "?";
-}
-
 }  // namespace
 
 rules::Timezone load_timezone_or_throw(const std::string& name) {
@@ -212,8 +200,9 @@ void AlertingPipeline::evaluate(rules::Time now) {
     const bool resolved =
         t.from == alerts::AlertState::firing && t.to == alerts::AlertState::inactive;
     spdlog::log(t.to == alerts::AlertState::firing ? spdlog::level::warn : spdlog::level::info,
-                "alert {} [{}] {} -> {} (value {})", t.alertname, t.fingerprint, state_of(t.from),
-                resolved ? "resolved" : state_of(t.to), t.value);
+                "alert {} [{}] {} -> {} (value {})", t.alertname, t.fingerprint,
+                alerts::to_string(t.from), resolved ? "resolved" : alerts::to_string(t.to),
+                t.value);
   }
   if (!result.save_error.empty()) spdlog::warn("alert state not saved: {}", result.save_error);
 }

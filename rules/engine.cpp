@@ -148,9 +148,10 @@ std::vector<HourlyCount> complete_hours(std::span<const HourlyCount> rows, Time 
 }
 
 bool Engine::has_history(const std::string& target, const std::string& source) const {
-  for (const auto& [key, q] : queues_) {
-    if (key.target != target || key.source != source) continue;
-    const HourRing& hours = q.history.hours();
+  // Keys order by target, then source: this source's queues are one contiguous run.
+  for (auto it = queues_.lower_bound(QueueKey{target, source, ""});
+       it != queues_.end() && it->first.target == target && it->first.source == source; ++it) {
+    const HourRing& hours = it->second.history.hours();
     if (hours.empty()) continue;
     bool found = false;
     hours.for_range(hours.newest() - kHourSlots, hours.newest(), [&](const HourSlot& slot) {

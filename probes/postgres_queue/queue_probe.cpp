@@ -22,7 +22,8 @@ constexpr auto kForgetAfter = std::chrono::hours(1);
 
 using ReadOnlyTx = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
 
-pqxx::result exec(ReadOnlyTx& tx, const Statement& st, std::vector<std::string> runtime) {
+pqxx::result exec(pqxx::transaction_base& tx, const Statement& st,
+                  std::vector<std::string> runtime) {
   runtime.insert(runtime.end(), st.fixed_params.begin(), st.fixed_params.end());
   return tx.exec_params(st.sql, pqxx::prepare::make_dynamic_params(runtime));
 }
@@ -200,15 +201,12 @@ QueueHistorySample QueueProbe::read_history(ProbeContext& ctx) {
   try {
     ctx.pool.with_connection(config_.warm_start.timeout, [&](pqxx::connection& conn) {
       pqxx::read_transaction tx(conn);
-      out.until = tx.exec(sql_->hour_now.sql)[0][0].as<std::int64_t>();
+      out.until = exec(tx, sql_->hour_now, {})[0][0].as<std::int64_t>();
       const auto lookback =
           std::chrono::duration_cast<std::chrono::seconds>(config_.warm_start.lookback).count();
-      std::vector<std::string> runtime{std::to_string(out.until - lookback),
-                                       std::to_string(out.until)};
-      runtime.insert(runtime.end(), sql_->history.fixed_params.begin(),
-                     sql_->history.fixed_params.end());
       for (const auto& row :
-           tx.exec_params(sql_->history.sql, pqxx::prepare::make_dynamic_params(runtime))) {
+           exec(tx, sql_->history,
+                {std::to_string(out.until - lookback), std::to_string(out.until)})) {
         out.hours.push_back({config_.queue_column ? row[0].as<std::string>("") : config_.name,
                              row[1].as<std::int64_t>(), row[2].as<std::uint64_t>()});
       }

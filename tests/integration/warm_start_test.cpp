@@ -62,6 +62,14 @@ queues:
                      target_yaml("db", test_dsn()), table, ts_kind, warm_start, extra);
 }
 
+// A job table whose timestamps are of SQL type `ts_type`.
+void create_table(Db& db, const std::string& table, const std::string& ts_type = "timestamptz") {
+  db.exec(fmt::format(
+      "CREATE TABLE {0} (id bigserial PRIMARY KEY, queue text NOT NULL, state text NOT NULL, "
+      "enqueued_at {1} NOT NULL, finished_at {1})",
+      table, ts_type));
+}
+
 // hour offset (relative to the current hour's start) -> queue -> completed jobs, as inserted.
 using Scenario = std::map<int, std::map<std::string, int>>;
 
@@ -81,10 +89,7 @@ void check_history(const std::string& ts_type, const std::string& kind,
   Db db;
   const std::string table = unique_name("warm_jobs");
   Cleanup drop("DROP TABLE IF EXISTS " + table);
-  db.exec(fmt::format(
-      "CREATE TABLE {0} (id bigserial PRIMARY KEY, queue text NOT NULL, state text NOT NULL, "
-      "enqueued_at {1} NOT NULL, finished_at {1})",
-      table, ts_type));
+  create_table(db, table, ts_type);
   const Scenario done = {{-30, {{"a", 4}}}, {-3, {{"a", 5}}}, {-1, {{"a", 7}, {"b", 2}}}};
   for (const auto& [offset, queues] : done)
     for (const auto& [queue, n] : queues)
@@ -136,9 +141,7 @@ TEST(WarmStart, NotReadWhenTheRulesAlreadyHaveHistoryOrItIsDisabled) {
   Db db;
   const std::string table = unique_name("warm_jobs");
   Cleanup drop("DROP TABLE IF EXISTS " + table);
-  db.exec("CREATE TABLE " + table +
-          " (id bigserial PRIMARY KEY, queue text NOT NULL, state text NOT NULL, "
-          "enqueued_at timestamptz NOT NULL, finished_at timestamptz)");
+  create_table(db, table);
   {
     Rig rig(yaml_for(table, "timestamptz", "true"));
     HistorySink sink({HistoryAnswer::no});  // baselines restored from the state directory
@@ -159,9 +162,7 @@ TEST(WarmStart, WaitsItsTurnAndReadsOnlyTheSourcesQueues) {
   Db db;
   const std::string table = unique_name("warm_jobs");
   Cleanup drop("DROP TABLE IF EXISTS " + table);
-  db.exec("CREATE TABLE " + table +
-          " (id bigserial PRIMARY KEY, queue text NOT NULL, state text NOT NULL, "
-          "enqueued_at timestamptz NOT NULL, finished_at timestamptz)");
+  create_table(db, table);
   const std::string hour = "date_trunc('hour', now())";
   insert_rows(db, table, hour, -2, "mine", "done", 3);
   insert_rows(db, table, hour, -2, "theirs", "done", 5);

@@ -16,6 +16,8 @@ set -uo pipefail
 # shellcheck source=scripts/lib/pg.sh
 source "$QW_SOURCE_DIR/scripts/lib/pg.sh"
 pgctl="$QW_SOURCE_DIR/scripts/lib/pgctl.sh"
+# shellcheck source=tests/scripts/lib/harness.sh
+source "$QW_SOURCE_DIR/tests/scripts/lib/harness.sh"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/qw-alerts.XXXXXX")
 # Its own directory: PostgreSQL runs as user "postgres" when we are root, and $tmp is private.
@@ -23,7 +25,6 @@ pgdir=$(pg_tempdir)
 pid=""
 receiver_pid=""
 load_pid=""
-failures=0
 stuck_id=424242
 
 cleanup() {
@@ -38,14 +39,6 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-# bash skips the EXIT trap when a signal kills it (ctest's timeout): exit normally instead.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
 
 dump_logs() {
   echo "--- daemon log:" >&2
@@ -59,18 +52,6 @@ fatal() {
   echo "FATAL: $*" >&2
   dump_logs
   exit 1
-}
-
-# wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND every 0.2 s for at most SECONDS.
-wait_for() {
-  local what="$1" tries=$(($2 * 5)) i
-  shift 2
-  for ((i = 0; i < tries; i++)); do
-    "$@" && return 0
-    kill -0 "$pid" 2>/dev/null || fatal "the daemon exited while waiting for $what"
-    sleep 0.2
-  done
-  return 1
 }
 
 free_port() { pg_free_port; }

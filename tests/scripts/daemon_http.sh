@@ -8,12 +8,13 @@ set -uo pipefail
 : "${QW_BINARY:?set QW_BINARY to the queuewatch binary}"
 : "${QW_SOURCE_DIR:?set QW_SOURCE_DIR to the source tree}"
 : "${QW_TEST_PG_DSN:?QW_TEST_PG_DSN is unset: run through scripts/test, which starts PostgreSQL}"
+# shellcheck source=tests/scripts/lib/harness.sh
+source "$QW_SOURCE_DIR/tests/scripts/lib/harness.sh"
 
 tmp=$(mktemp -d)
 table="daemon_http_$$"
 table2="daemon_http_second_$$"
 pid=""
-failures=0
 
 sql() { psql -X -q -v ON_ERROR_STOP=1 -At "$QW_TEST_PG_DSN" -c "$1"; }
 
@@ -27,29 +28,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
 # Stops the test at once, with the daemon's log: later steps would only fail confusingly.
 fatal() {
   echo "FATAL: $*" >&2
   echo "--- daemon log:" >&2
   cat "$tmp/daemon.log" >&2
   exit 1
-}
-
-# wait_for DESCRIPTION TRIES COMMAND...: polls COMMAND every 0.1 s, at most TRIES times.
-wait_for() {
-  local what="$1" tries="$2" i
-  shift 2
-  for ((i = 0; i < tries; i++)); do
-    "$@" && return 0
-    kill -0 "$pid" 2>/dev/null || fatal "the daemon exited while waiting for $what"
-    sleep 0.1
-  done
-  return 1
 }
 
 http_code() {  # http_code [curl args...] URL
@@ -123,7 +107,7 @@ write_config
 "$QW_BINARY" run --config "$config" >"$tmp/daemon.log" 2>&1 &
 pid=$!
 ready() { [ "$(http_code "http://127.0.0.1:$port/-/ready")" = 200 ]; }
-wait_for "/-/ready" 300 ready || fatal "/-/ready never answered 200 within 30 s"
+wait_for "/-/ready" 30 ready || fatal "/-/ready never answered 200 within 30 s"
 
 # --- /metrics ------------------------------------------------------------------------------------
 curl -s --max-time 5 "http://127.0.0.1:$port/metrics" >"$tmp/metrics.txt" ||
@@ -142,7 +126,7 @@ lint_rc=$?
 
 # The exporter follows the table: one more waiting job shows up on a later scrape.
 sql "INSERT INTO $table (queue, state) VALUES ('mail', 'ready')"
-wait_for "ready_jobs 5" 100 metric_is 5 queuewatch_queue_ready_jobs 'queue="mail"' ||
+wait_for "ready_jobs 5" 10 metric_is 5 queuewatch_queue_ready_jobs 'queue="mail"' ||
   fail "queuewatch_queue_ready_jobs{queue=mail} never became 5"
 
 # --- HTTP errors ---------------------------------------------------------------------------------
@@ -156,7 +140,7 @@ cp "$config" "$tmp/good.yaml"
 printf 'targets: [\n  - this is: not valid\n' >"$config"
 kill -HUP "$pid"
 logged_refusal() { grep -q "reload refused" "$tmp/daemon.log"; }
-wait_for "the reload refusal" 100 logged_refusal || fail "a broken config was not reported in the log"
+wait_for "the reload refusal" 10 logged_refusal || fail "a broken config was not reported in the log"
 kill -0 "$pid" 2>/dev/null || fatal "the daemon died on a broken config"
 code=$(http_code "http://127.0.0.1:$port/metrics")
 [ "$code" = 200 ] || fail "after a refused reload /metrics answered $code"
@@ -171,7 +155,7 @@ write_config "  - name: second
     timestamps: {enqueued: enqueued_at}
     completed_rows: deleted"
 kill -HUP "$pid"
-wait_for "the second source" 100 metric_is 2 queuewatch_queue_ready_jobs 'source="second"' ||
+wait_for "the second source" 10 metric_is 2 queuewatch_queue_ready_jobs 'source="second"' ||
   fail "after a reload that added source \"second\", its ready_jobs never became 2"
 got=$(metric_value queuewatch_queue_ready_jobs 'queue="mail"')
 [ "$got" = 5 ] || fail "after the reload ready_jobs{queue=mail} is '$got', want 5"

@@ -14,6 +14,8 @@ outage_seconds="${QW_OUTAGE_SECONDS:-180}"
 
 # shellcheck source=scripts/lib/pg.sh
 source "$QW_SOURCE_DIR/scripts/lib/pg.sh"
+# shellcheck source=tests/scripts/lib/harness.sh
+source "$QW_SOURCE_DIR/tests/scripts/lib/harness.sh"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/qw-outage.XXXXXX")
 table="outage_jobs_$$"
@@ -33,8 +35,6 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 fatal() {
   echo "FAIL: $*" >&2
@@ -43,18 +43,6 @@ fatal() {
   echo "--- received payloads:" >&2
   cat "$tmp/hooks.jsonl" >&2 2>/dev/null
   exit 1
-}
-
-# wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND every 0.2 s for at most SECONDS.
-wait_for() {
-  local what="$1" tries=$(($2 * 5)) i
-  shift 2
-  for ((i = 0; i < tries; i++)); do
-    "$@" && return 0
-    kill -0 "$pid" 2>/dev/null || fatal "the daemon exited while waiting for $what"
-    sleep 0.2
-  done
-  return 1
 }
 
 hook_port=$(pg_free_port)

@@ -1,0 +1,29 @@
+# Shared by the shell tests (sourced; not a test itself: ctest runs tests/scripts/*.sh only).
+# The sourcing script defines `cleanup` (its EXIT trap) and `fatal` (stop at once, with its logs),
+# and keeps the pid of the process under test in $pid.
+
+failures=0
+
+# fail MESSAGE: records a failed check and goes on; the script exits 1 at the end if any failed.
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+# bash skips the EXIT trap when a signal kills it (ctest's timeout): exit normally instead.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND every 0.1 s for at most SECONDS, and
+# stops the test (fatal) if the process in $pid exits meanwhile: tests wait on conditions, not
+# on sleeps, and a dead daemon would otherwise look like a slow one.
+wait_for() {
+  local what="$1" tries=$(($2 * 10)) i
+  shift 2
+  for ((i = 0; i < tries; i++)); do
+    "$@" && return 0
+    kill -0 "${pid:-}" 2>/dev/null || fatal "the process under test exited while waiting for $what"
+    sleep 0.1
+  done
+  return 1
+}
