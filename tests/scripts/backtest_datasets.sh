@@ -29,8 +29,8 @@ targets:
     region: local
 YAML
 
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+# shellcheck source=tests/scripts/lib/harness.sh
+source "$QW_SOURCE_DIR/tests/scripts/lib/harness.sh"
 
 run() {  # run NAME -> $work/NAME.out, exit status in $status
   set +e

@@ -15,8 +15,8 @@ rules:
   timezone: Europe/Berlin
 YAML
 
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+# shellcheck source=tests/scripts/lib/harness.sh
+source "$QW_SOURCE_DIR/tests/scripts/lib/harness.sh"
 
 expect_rejected() {  # expect_rejected NAME CONTENT EXPECTED-MESSAGE
   printf '%b' "$2" >"$work/$1.csv"

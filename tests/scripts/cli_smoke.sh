@@ -10,12 +10,8 @@ set -uo pipefail
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
+# shellcheck source=tests/scripts/lib/harness.sh
+source "$QW_SOURCE_DIR/tests/scripts/lib/harness.sh"
 
 # run NAME ARGS...: runs the binary, keeping stdout+stderr in $out and the exit code in $rc.
 run() {

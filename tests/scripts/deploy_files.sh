@@ -26,7 +26,6 @@ metrics_doc="$QW_SOURCE_DIR/docs/metrics.md"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/qw-deploy.XXXXXX")
 am_pid=""
-failures=0
 
 cleanup() {
   if [ -n "$am_pid" ] && kill -0 "$am_pid" 2>/dev/null; then
@@ -36,14 +35,9 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-# bash skips the EXIT trap when a signal kills it (ctest's timeout): exit normally instead.
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
+# shellcheck source=tests/scripts/lib/harness.sh
+source "$QW_SOURCE_DIR/tests/scripts/lib/harness.sh"
 
 # check DESCRIPTION COMMAND...: runs COMMAND; on failure reports it with its output.
 check() {
