@@ -36,7 +36,7 @@ rules::ActiveCondition watchdog_condition();
 
 class AlertEngine {
  public:
-  // Throws std::regex_error only for a matcher regex the loader would have rejected.
+  // Throws std::invalid_argument only for a matcher regex the loader would have rejected.
   explicit AlertEngine(const config::AlertingConfig& config);
 
   // A reload: new routes, inhibit rules and labels; alerts and delivery records are kept.

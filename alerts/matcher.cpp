@@ -2,13 +2,18 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 namespace qw::alerts {
 
 Matcher::Matcher(config::LabelMatcher spec) : spec_(std::move(spec)) {
   using Op = config::LabelMatcher::Op;
   if (spec_.op == Op::regex || spec_.op == Op::not_regex) {
-    // The group keeps an alternation inside the anchors: "a|b" must not become "^a|b$".
-    regex_.emplace("^(?:" + spec_.value + ")$", std::regex::ECMAScript);
+    regex_.emplace(spec_.value);
+    if (!regex_->ok()) {
+      throw std::invalid_argument(
+          fmt::format("the regex matcher on \"{}\" {}", spec_.label, regex_->error()));
+    }
   }
 }
 
@@ -23,9 +28,9 @@ bool Matcher::matches(const Labels& labels) const {
     case Op::not_equal:
       return value != spec_.value;
     case Op::regex:
-      return std::regex_match(value, *regex_);
+      return regex_->matches(value);
     case Op::not_regex:
-      return !std::regex_match(value, *regex_);
+      return !regex_->matches(value);
   }
   return false;
 }

@@ -1,21 +1,24 @@
 #pragma once
-// Alertmanager's label matchers: =, !=, =~, !~. Regexes are fully anchored ("no_.*" must match
-// the whole value) and a missing label reads as the empty string, so `team=""` matches alerts
-// without a team and `team!=""` those with one. The regex is compiled once, when the config is
-// loaded (the loader has already checked it compiles), never per evaluation.
+// Alertmanager's label matchers: =, !=, =~, !~. Regexes use RE2 syntax, as Alertmanager's Go
+// regexp does, and are fully anchored ("no_.*" must match the whole value); a missing label reads
+// as the empty string, so `team=""` matches alerts without a team and `team!=""` those with one.
+// The regex is compiled once, when the config is loaded, never per evaluation, and matches in
+// time linear in the label value: label values come from table data (queue names), so a hostile
+// one must not be able to crash or stall routing (config/label_regex.hpp).
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "alerts/alert.hpp"
 #include "config/alerting_config.hpp"
+#include "config/label_regex.hpp"
 
 namespace qw::alerts {
 
 class Matcher {
  public:
-  // Throws std::regex_error for a bad regex (the config loader rejects those first).
+  // Throws std::invalid_argument for a regex the config loader would have refused (invalid, or
+  // over config::kMaxRegexBytes / RE2's memory budget).
   explicit Matcher(config::LabelMatcher spec);
 
   bool matches(const Labels& labels) const;
@@ -24,7 +27,7 @@ class Matcher {
 
  private:
   config::LabelMatcher spec_;
-  std::optional<std::regex> regex_;
+  std::optional<config::LabelRegex> regex_;
 };
 
 std::vector<Matcher> compile_matchers(const std::vector<config::LabelMatcher>& specs);

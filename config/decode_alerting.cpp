@@ -18,9 +18,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include "config/decoders.hpp"
+#include "config/label_regex.hpp"
 #include "config/suggest.hpp"
 
 namespace qw::config::detail {
@@ -139,17 +139,17 @@ std::string parse_matcher(std::string_view text, LabelMatcher& out) {
   return "";
 }
 
-// The regex must compile now, with the same anchoring alerts/matcher.cpp uses.
+// The regex must compile now, with the limits and the anchoring alerts/matcher.cpp uses.
 bool check_regex(Context& ctx, const Value& at, const LabelMatcher& m) {
   if (m.op != LabelMatcher::Op::regex && m.op != LabelMatcher::Op::not_regex) return true;
-  try {
-    std::regex("^(?:" + m.value + ")$", std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    ctx.error(at.path, at.mark,
-              fmt::format("\"{}\" is not a valid regular expression: {}", m.value, e.what()));
-    return false;
-  }
-  return true;
+  const LabelRegex regex(m.value);
+  if (regex.ok()) return true;
+  // A refused pattern may be kilobytes long: quote only its start.
+  constexpr std::size_t kQuoted = 60;
+  const std::string shown =
+      m.value.size() <= kQuoted ? m.value : m.value.substr(0, kQuoted) + "...";
+  ctx.error(at.path, at.mark, fmt::format("\"{}\" {}", shown, regex.error()));
+  return false;
 }
 
 std::optional<LabelMatcher> decode_matcher(Context& ctx, const Value& value) {

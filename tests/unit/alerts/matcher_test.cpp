@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+#include <string>
+
 namespace qw::alerts {
 namespace {
 
@@ -27,6 +30,48 @@ TEST(Matcher, RegexIsFullyAnchored) {
   EXPECT_TRUE(match(Op::regex, "a|mailers", {{"queue", "mailers"}}));
   EXPECT_TRUE(match(Op::not_regex, "mail", {{"queue", "mailers"}}));
   EXPECT_FALSE(match(Op::not_regex, "mail.*", {{"queue", "mailers"}}));
+}
+
+// Alertmanager compiles matchers with Go's regexp, whose syntax is RE2's: flags, Unicode classes.
+TEST(Matcher, AcceptsAlertmanagerRegexSyntax) {
+  EXPECT_TRUE(match(Op::regex, "(?i)mailers", {{"queue", "MAILERS"}}));
+  EXPECT_TRUE(match(Op::regex, "(?i)mail.*", {{"queue", "Mailers"}}));
+  EXPECT_FALSE(match(Op::regex, "mailers", {{"queue", "MAILERS"}})) << "case matters without (?i)";
+  EXPECT_FALSE(match(Op::regex, "(?i)mail", {{"queue", "MAILERS"}})) << "(?i) is still anchored";
+  EXPECT_TRUE(match(Op::not_regex, "(?i)default", {{"queue", "mailers"}}));
+  EXPECT_TRUE(match(Op::regex, "\\pL+_\\d+", {{"queue", "\xc3\xa9t\xc3\xa9_42"}}));
+  // `.` does not cross a newline and `$` is the end of the value, as in Go.
+  EXPECT_FALSE(match(Op::regex, ".*", {{"queue", "a\nb"}}));
+  EXPECT_FALSE(match(Op::regex, "a$", {{"queue", "a\n"}}));
+  EXPECT_TRUE(match(Op::regex, "(?s).*", {{"queue", "a\nb"}}));
+}
+
+// Label values come from table data: a queue name of any length must neither crash (std::regex
+// recursed once per character) nor stall routing.
+TEST(Matcher, HugeLabelValueFromDataIsMatchedSafely) {
+  const std::string huge(200000, 'q');
+  EXPECT_TRUE(match(Op::regex, "q+", {{"queue", huge}}));
+  EXPECT_TRUE(match(Op::regex, "(q|qq)*", {{"queue", huge}}));
+  EXPECT_FALSE(match(Op::regex, "(q|qq)*x", {{"queue", huge}}));
+  EXPECT_TRUE(match(Op::not_regex, "mail.*", {{"queue", huge}}));
+  EXPECT_FALSE(match(Op::regex, "(.*a){20}", {{"queue", huge}}));
+}
+
+TEST(Matcher, DeeplyNestedPatternWithinTheBoundMatches) {
+  const std::string nested = std::string(2000, '(') + "q+" + std::string(2000, ')');
+  EXPECT_TRUE(match(Op::regex, nested, {{"queue", std::string(30000, 'q')}}));
+}
+
+// The loader refuses these first; a Matcher built around it (as the fuzzers do) throws instead
+// of crashing or compiling something unbounded.
+TEST(Matcher, RefusesPatternsTheLoaderRefuses) {
+  const std::string bomb = std::string(30000, '(') + "a" + std::string(30000, ')');
+  EXPECT_THROW(Matcher({"queue", Op::regex, bomb}), std::invalid_argument);
+  EXPECT_THROW(Matcher({"queue", Op::not_regex, "\\pL{100}"}), std::invalid_argument);
+  EXPECT_THROW(Matcher({"queue", Op::regex, "(unclosed"}), std::invalid_argument);
+  EXPECT_THROW(Matcher({"queue", Op::regex, "a)|(b"}), std::invalid_argument)
+      << "must not escape the anchoring group";
+  EXPECT_NO_THROW(Matcher({"queue", Op::equal, bomb})) << "= and != take any text";
 }
 
 TEST(Matcher, MissingLabelIsTheEmptyString) {

@@ -89,6 +89,44 @@ TEST_F(ConfigTest, BadRegexIsCaughtAtLoad) {
   EXPECT_THAT(e.message, HasSubstr("\"(unclosed\" is not a valid regular expression"));
 }
 
+// The regex bomb of issue 7: 30 000 nested groups crashed check-config (std::regex recursed per
+// group). Now it is an ordinary error at its line, and the message does not quote 60 KB.
+TEST_F(ConfigTest, RegexBombIsAnErrorNotACrash) {
+  const std::string bomb = std::string(30000, '(') + "a" + std::string(30000, ')');
+  const LoadResult r =
+      load(with("  routes:\n"
+                "    - receiver: ops\n"
+                "      matchers: ['queue=~\"" +
+                bomb + "\"']\n"));  // 11
+  const ConfigError e = error_at(r, "alerting.routes[0].matchers[0]");
+  EXPECT_EQ(e.line, 11);
+  EXPECT_EQ(e.column, 18);
+  EXPECT_THAT(e.message, HasSubstr("is 60001 bytes long"));
+  EXPECT_THAT(e.message, HasSubstr("at most 4096"));
+  EXPECT_LT(e.message.size(), 300u);
+}
+
+TEST_F(ConfigTest, RegexOverRe2MemoryBudgetIsRefused) {
+  const LoadResult r =
+      load(with("  routes:\n"
+                "    - receiver: ops\n"
+                "      matchers:\n"
+                "        - {label: queue, op: '!~', value: '\\pL{100}'}\n"));  // 12
+  const ConfigError e = error_at(r, "alerting.routes[0].matchers[0].value");
+  EXPECT_EQ(e.line, 12);
+  EXPECT_THAT(e.message, HasSubstr("RE2's 1024 KiB budget"));
+}
+
+// Alertmanager writes case-insensitive matchers with (?i) (Go's RE2 syntax); std::regex refused it.
+TEST_F(ConfigTest, AlertmanagerRegexFlagsAreAccepted) {
+  const LoadResult r =
+      load(with("  routes:\n"
+                "    - receiver: ops\n"
+                "      matchers: ['queue=~\"(?i)mail.*\"', 'alertname!~\"\\\\pL+\"']\n"));
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_EQ(r.config.alerting.routes[0].matchers[0].value, "(?i)mail.*");
+}
+
 TEST_F(ConfigTest, EmptyInhibitSideIsRejected) {
   const LoadResult r =
       load(with("  inhibit_rules:\n"
