@@ -3,7 +3,6 @@
 #include <set>
 
 #include "alerts/fingerprint.hpp"
-#include "alerts/templating.hpp"
 
 namespace qw::alerts {
 namespace {
@@ -25,8 +24,10 @@ Alert AlertBook::make_snapshot(const rules::ActiveCondition& condition) const {
   for (const auto& [name, value] : options_.external_labels) a.labels.emplace(name, value);
   a.fingerprint = fingerprint(a.labels);
   a.value = condition.value;
-  a.annotations = expand_annotations(
-      condition.annotations, TemplateData{a.labels, condition.value, options_.external_url});
+  // Final text, taken verbatim: the rules already rendered the operator's templates, inserting
+  // label values (queue names from table data) as plain text. Expanding again here would make
+  // that data template source: a queue named "{{ $value }}" would be rewritten in the page.
+  a.annotations = condition.annotations;
   a.for_duration = condition.for_duration;
   a.keep_firing_for = condition.keep_firing_for;
   return a;

@@ -11,7 +11,9 @@
 //                          resolved notice can go out and survive a restart
 //   resolved, active    -> a NEW incident: pending again with a new active_at
 //
-// Value and annotations follow the latest active evaluation. Pure: no I/O, no clock.
+// Value and annotations follow the latest active evaluation; annotations are the rules' final
+// text and are never expanded again (data must never become template source). Pure: no I/O, no
+// clock.
 #include <chrono>
 #include <map>
 #include <string>
@@ -23,8 +25,7 @@
 namespace qw::alerts {
 
 struct BookOptions {
-  Labels external_labels;    // added to every alert (and so to its fingerprint); alert labels win
-  std::string external_url;  // for {{ $externalURL }} in annotations
+  Labels external_labels;  // added to every alert (and so to its fingerprint); alert labels win
   // Prometheus' resolvedRetention: how long a resolved alert stays visible after it resolved.
   std::chrono::milliseconds resolved_retention{15 * 60 * 1000};
 };

@@ -6,7 +6,6 @@ namespace {
 BookOptions book_options(const config::AlertingConfig& config) {
   BookOptions options;
   options.external_labels = Labels(config.external_labels.begin(), config.external_labels.end());
-  options.external_url = config.external_url;
   return options;
 }
 

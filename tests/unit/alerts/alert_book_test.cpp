@@ -120,14 +120,31 @@ TEST(AlertBook, ResolvedAlertsAreKeptForRetentionThenDropped) {
 TEST(AlertBook, ValueAndAnnotationsFollowTheLatestEvaluation) {
   AlertBook book;
   auto c = condition("no_throughput", "a", "q");
-  c.annotations["description"] = "silent for {{ $value | humanizeDuration }}";
+  c.annotations["description"] = "silent for 1m";
   c.value = 60;
   step(book, 0s, {c});
   c.value = 303;
+  c.annotations["description"] = "silent for 5m 3s";
   const Alert a = step(book, 5s, {c})[0];
   EXPECT_EQ(a.value, 303);
   EXPECT_EQ(a.annotations.at("description"), "silent for 5m 3s");
   EXPECT_EQ(a.annotations.at("summary"), "no_throughput on a");
+}
+
+// Issue 7: a queue named like a template was expanded in the page, because the rules' text
+// (which quotes the name) was expanded once more here. Table data is never template source.
+TEST(AlertBook, AnnotationsAreTakenVerbatimNeverExpandedAgain) {
+  const std::string name = "{{ $labels.target }}/{{ $value | humanizeDuration }}";
+  auto c = condition("no_throughput", "a", name);
+  c.value = 303;
+  c.annotations["summary"] = "jobs/" + name + ": no job completed for 5m";
+  c.annotations["description"] = "{{ $labels.queue }} {{ $value }} {{ $externalURL }} {{";
+  AlertBook book(BookOptions{{{"cluster", "{{ $value }}"}}, 15min});
+  const Alert a = step(book, 0s, {c})[0];
+  EXPECT_EQ(a.labels.at("queue"), name);
+  EXPECT_EQ(a.annotations.at("summary"), "jobs/" + name + ": no job completed for 5m");
+  EXPECT_EQ(a.annotations.at("description"),
+            "{{ $labels.queue }} {{ $value }} {{ $externalURL }} {{");
 }
 
 TEST(AlertBook, IdentityIsTheLabelsIncludingExternalOnes) {

@@ -185,7 +185,7 @@ namespace {
 TEST(AlertEngine, DatabaseOutageScenario) {
   AlertEngine engine(one_receiver());
   auto db = condition("database_unavailable", "a", "", 15s);
-  db.annotations["summary"] = "PostgreSQL {{ $labels.target }} is unavailable: connection_refused";
+  db.annotations["summary"] = "PostgreSQL a is unavailable: connection_refused";
   const auto q1 = condition("cannot_measure", "a", "q1", 1min);
   const auto q2 = condition("cannot_measure", "a", "q2", 1min);
   std::vector<Notification> sent;

@@ -27,7 +27,7 @@ inline rules::ActiveCondition condition(const std::string& alertname, const std:
   c.severity = alertname == "database_unavailable" ? "critical" : "warning";
   c.labels["target"] = target;
   if (!queue.empty()) c.labels["queue"] = queue;
-  c.annotations["summary"] = "{{ $labels.alertname }} on {{ $labels.target }}";
+  c.annotations["summary"] = alertname + " on " + target;  // final text, as the rules give it
   c.value = 1;
   c.for_duration = for_duration;
   c.keep_firing_for = keep_firing_for;
