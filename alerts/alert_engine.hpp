@@ -47,6 +47,10 @@ class AlertEngine {
   std::vector<Alert> alerts() const { return book_.alerts(); }
   PersistedState state() const;
   void restore(const PersistedState& state);
+  // See NotificationPlanner::forget_deliveries.
+  void forget_deliveries(const std::set<std::pair<std::string, std::string>>& standing) {
+    planner_.forget_deliveries(book_.alerts(), standing);
+  }
 
  private:
   AlertBook book_;

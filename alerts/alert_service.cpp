@@ -24,17 +24,27 @@ AlertService::Result AlertService::evaluate(Time now,
   if (!result.step.notifications.empty()) {
     try {
       sink_.enqueue(result.step.notifications);
-    } catch (...) {
+    } catch (const std::exception& e) {
       engine_.restore(before);
-      throw;
+      result.enqueue_error = e.what();
+      // Transitions rolled back too: reporting them now would report them again next time.
+      result.step.transitions.clear();
+      result.step.notifications.clear();
     }
   }
   metrics_.update(engine_.alerts(), result.step.inhibited);
   if (result.step.needs_save() || save_pending_) {
+    result.saved = true;
     result.save_error = save_state_file(state_path_, engine_.state());
     save_pending_ = !result.save_error.empty();
   }
   return result;
+}
+
+void AlertService::outbox_lost_records(
+    const std::set<std::pair<std::string, std::string>>& standing) {
+  engine_.forget_deliveries(standing);
+  save_pending_ = true;  // the next evaluation writes what it re-sent
 }
 
 }  // namespace qw::alerts

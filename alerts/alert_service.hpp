@@ -9,7 +9,9 @@
 //     log r.step.transitions; log_if_set(r.save_error);
 //
 // Not thread-safe: the daemon calls it from the one thread that evaluates rules.
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "alerts/alert_engine.hpp"
@@ -30,13 +32,22 @@ class AlertService {
 
   struct Result {
     EngineStep step;
-    std::string save_error;  // non-empty: the state file could not be written (log it; the
-                             // next evaluation that changes something tries again)
+    // Non-empty: the sink refused the notifications (disk full). The engine was rolled back and
+    // `step` is empty: nothing happened, and the next evaluation plans the same again.
+    std::string enqueue_error;
+    bool saved = false;      // the state file was written, or tried: see save_error
+    std::string save_error;  // non-empty: the state file could not be written (count and log
+                             // it; the next evaluation tries again)
   };
   // Evaluates, hands the notifications to the sink (which makes them durable), updates the
   // metrics, then saves the state when it changed: enqueue first, so a crash in between
-  // re-sends rather than loses.
+  // re-sends rather than loses. Never throws for the sink's or the file's I/O errors.
   Result evaluate(Time now, const std::vector<rules::ActiveCondition>& active);
+
+  // The outbox lost records to damage (Outbox::replay_report()): notify every firing alert
+  // again, and resolve again the ones receivers were last told were firing (`standing`, from
+  // Outbox::standing_fingerprints()). Call after restore(), before the first evaluation.
+  void outbox_lost_records(const std::set<std::pair<std::string, std::string>>& standing);
 
   // A config reload: routes, receivers, inhibit rules, labels. Alerts and bookkeeping stay.
   void reconfigure(const config::AlertingConfig& config) { engine_.reconfigure(config); }

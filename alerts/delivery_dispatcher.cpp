@@ -39,6 +39,7 @@ const config::ReceiverConfig* find_receiver(const config::AlertingConfig& config
 Dispatcher::Dispatcher(const config::AlertingConfig& config, const std::filesystem::path& state_dir,
                        prometheus::Registry& registry, DispatcherOptions options)
     : options_(options), outbox_(state_dir, options.outbox), metrics_(registry) {
+  metrics_.count_damaged_bytes(outbox_.replay_report().damaged_bytes);
   outbox_.set_drop_observer(
       [this](const Notification& n) { metrics_.count(n.receiver, "dropped"); });
   outbox_.set_listener([this](const std::string& receiver) {
@@ -55,7 +56,13 @@ Dispatcher::~Dispatcher() {
 
 void Dispatcher::start() {
   std::lock_guard lock(mutex_);
+  if (started_) return;
   started_ = true;
+  {
+    std::lock_guard monitor_lock(monitor_mutex_);
+    monitor_stopping_ = false;
+  }
+  monitor_ = std::thread([this] { monitor(); });
   for (auto& [name, worker] : workers_) worker->start();
   if (heartbeat_) heartbeat_->start();
   for (const auto& receiver : outbox_.receivers_with_pending()) {
@@ -82,6 +89,16 @@ void Dispatcher::stop() {
   }
   for (auto& [name, worker] : workers) worker->stop();
   if (heartbeat) heartbeat->stop();
+  {
+    std::lock_guard monitor_lock(monitor_mutex_);
+    monitor_stopping_ = true;
+  }
+  monitor_cv_.notify_all();
+  if (monitor_.joinable()) monitor_.join();
+  outbox_.retry_unwritten();
+  // The last burst of a flood is logged too, not only bursts followed by another event.
+  outbox_.flush_logs(true);
+  if (options_.outbox.errors != nullptr) options_.outbox.errors->flush(true);
   // Ready for a later start() with the same config.
   std::lock_guard lock(mutex_);
   apply_config(config_);
@@ -116,6 +133,35 @@ void Dispatcher::reconfigure(const config::AlertingConfig& config) {
   if (old_heartbeat) old_heartbeat->stop();
   std::lock_guard lock(mutex_);
   apply_config(config);
+}
+
+void Dispatcher::monitor() {
+  std::unique_lock lock(monitor_mutex_);
+  while (!monitor_stopping_) {
+    lock.unlock();
+    refresh();
+    lock.lock();
+    monitor_cv_.wait_for(lock, options_.monitor_interval, [this] { return monitor_stopping_; });
+  }
+}
+
+void Dispatcher::refresh() {
+  std::vector<std::string> receivers;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, worker] : workers_) receivers.push_back(name);
+  }
+  const auto now = std::chrono::system_clock::now();
+  for (const auto& receiver : receivers) {
+    metrics_.set_depth(receiver, outbox_.depth(receiver));
+    const auto oldest = outbox_.oldest(receiver);
+    // Clamped at 0: created_at comes from the alert core's clock, which may be a little ahead.
+    metrics_.set_oldest_age(
+        receiver, oldest && now > *oldest ? now - *oldest : std::chrono::system_clock::duration{0});
+  }
+  outbox_.retry_unwritten();
+  outbox_.flush_logs();
+  if (options_.outbox.errors != nullptr) options_.outbox.errors->flush();
 }
 
 void Dispatcher::apply_config(const config::AlertingConfig& config) {

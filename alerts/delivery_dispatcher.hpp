@@ -6,16 +6,20 @@
 //                               |-- DeliveryWorker "team-slack" --> Slack
 //                               `-- ...one worker thread per receiver
 //   Heartbeat --GET every interval--> dead-man's switch
+//   monitor thread, every second: the outbox gauges (never frozen by a worker's backoff sleep),
+//                                 acks a full disk refused, due log summaries
 //
 // Wiring: construct at start-up (replays the outbox; throws if state_dir is unusable), pass it
 // to the alert engine as its NotificationSink, start(), reconfigure() on reload, stop() on
 // SIGTERM. Notifications for a receiver no longer configured stay in the outbox (logged) and go
 // out if it comes back.
+#include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "alerts/delivery_metrics.hpp"
@@ -32,7 +36,8 @@ namespace qw::alerts {
 
 struct DispatcherOptions {
   OutboxOptions outbox;
-  std::chrono::milliseconds base_backoff{500};  // first retry delay ceiling; tests shorten it
+  std::chrono::milliseconds base_backoff{500};       // first retry delay ceiling; tests shorten it
+  std::chrono::milliseconds monitor_interval{1000};  // the monitor thread's period
 };
 
 class Dispatcher : public NotificationSink {
@@ -58,6 +63,8 @@ class Dispatcher : public NotificationSink {
 
  private:
   void apply_config(const config::AlertingConfig& config);  // under mutex_
+  void monitor();
+  void refresh();  // gauges, unwritten acks, due log lines
 
   DispatcherOptions options_;
   Outbox outbox_;
@@ -67,6 +74,10 @@ class Dispatcher : public NotificationSink {
   config::AlertingConfig config_;
   std::map<std::string, std::unique_ptr<DeliveryWorker>> workers_;
   std::unique_ptr<Heartbeat> heartbeat_;
+  std::thread monitor_;
+  std::mutex monitor_mutex_;
+  std::condition_variable monitor_cv_;
+  bool monitor_stopping_ = false;
 };
 
 }  // namespace qw::alerts

@@ -21,7 +21,14 @@ DeliveryMetrics::DeliveryMetrics(prometheus::Registry& registry)
                       .Name("queuewatch_outbox_oldest_age_seconds")
                       .Help("Age of the oldest undelivered notification, by receiver (0 when "
                             "none is pending).")
-                      .Register(registry)) {}
+                      .Register(registry)),
+      damaged_bytes_(prometheus::BuildCounter()
+                         .Name("queuewatch_outbox_damaged_bytes_total")
+                         .Help("Bytes of outbox.log found damaged when it was replayed at start, "
+                               "skipped (intact records after them kept) and copied to "
+                               "outbox.log.damaged-*; every firing alert is then notified again.")
+                         .Register(registry)
+                         .Add({})) {}
 
 void DeliveryMetrics::declare(const std::string& receiver) {
   for (const char* result : {"success", "retry", "failed", "dropped"}) {
@@ -42,6 +49,14 @@ void DeliveryMetrics::set_depth(const std::string& receiver, std::size_t depth) 
 void DeliveryMetrics::set_oldest_age(const std::string& receiver,
                                      std::chrono::duration<double> age) {
   oldest_age_.Add({{"receiver", receiver}}).Set(age.count());
+}
+
+}  // namespace qw::alerts
+
+namespace qw::alerts {
+
+void DeliveryMetrics::count_damaged_bytes(std::size_t bytes) {
+  damaged_bytes_.Increment(static_cast<double>(bytes));
 }
 
 }  // namespace qw::alerts

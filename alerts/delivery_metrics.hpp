@@ -3,6 +3,7 @@
 //   queuewatch_notifications_total{receiver,result}   result: success, retry, failed, dropped
 //   queuewatch_outbox_depth{receiver}                 notifications not yet delivered
 //   queuewatch_outbox_oldest_age_seconds{receiver}    age of the oldest of them (0 when none)
+//   queuewatch_outbox_damaged_bytes_total             damage skipped when outbox.log was replayed
 // Every series of a receiver exists from its start, at 0: `rate()` and alerts on
 // increase(...{result="failed"}) need the series before the first failure.
 #include <chrono>
@@ -27,11 +28,13 @@ class DeliveryMetrics {
   void count(const std::string& receiver, const char* result);
   void set_depth(const std::string& receiver, std::size_t depth);
   void set_oldest_age(const std::string& receiver, std::chrono::duration<double> age);
+  void count_damaged_bytes(std::size_t bytes);
 
  private:
   prometheus::Family<prometheus::Counter>& notifications_;
   prometheus::Family<prometheus::Gauge>& depth_;
   prometheus::Family<prometheus::Gauge>& oldest_age_;
+  prometheus::Counter& damaged_bytes_;
 };
 
 }  // namespace qw::alerts

@@ -14,7 +14,8 @@ using std::chrono::milliseconds;
 
 namespace {
 
-// Idle wake-up period: keeps the age gauge fresh and bounds how late a resend can be.
+// Idle wake-up period: bounds how late a resend can be. (The gauges are refreshed by the
+// dispatcher's monitor thread too, so a long backoff sleep does not freeze them.)
 constexpr milliseconds kIdleTick{1000};
 
 std::string alertname_of(const Notification& n) {
@@ -86,27 +87,39 @@ void DeliveryWorker::run() {
       std::lock_guard lock(mutex_);
       if (stopping_) break;
     }
-    update_gauges();
-    if (sink_->resend_interval() > milliseconds{0} &&
-        std::chrono::steady_clock::now() >= next_resend_) {
-      resend_firing();
-      next_resend_ = std::chrono::steady_clock::now() + sink_->resend_interval();
+    // Nothing may escape this thread (std::terminate would take monitoring down with it): the
+    // outbox already keeps its own I/O errors in, this is the last line.
+    try {
+      if (!step()) break;
+    } catch (const std::exception& e) {
+      spdlog::error("delivery: receiver {}: {}; trying again in {} ms", receiver_, e.what(),
+                    kIdleTick.count());
+      if (!sleep(kIdleTick, false)) break;
     }
-    const auto next = outbox_.front(receiver_);
-    if (!next) {
-      milliseconds idle = kIdleTick;
-      if (sink_->resend_interval() > milliseconds{0}) {
-        const auto until_resend = std::chrono::duration_cast<milliseconds>(
-            next_resend_ - std::chrono::steady_clock::now());
-        idle = std::clamp(until_resend, milliseconds{0}, kIdleTick);
-      }
-      if (!sleep(idle, true)) break;
-      continue;
-    }
-    deliver_one(*next);
   }
   update_gauges();
   spdlog::debug("delivery: receiver {} stopped", receiver_);
+}
+
+bool DeliveryWorker::step() {
+  update_gauges();
+  if (sink_->resend_interval() > milliseconds{0} &&
+      std::chrono::steady_clock::now() >= next_resend_) {
+    next_resend_ = std::chrono::steady_clock::now() + sink_->resend_interval();
+    resend_firing();
+  }
+  const auto next = outbox_.front(receiver_);
+  if (!next) {
+    milliseconds idle = kIdleTick;
+    if (sink_->resend_interval() > milliseconds{0}) {
+      const auto until_resend =
+          std::chrono::duration_cast<milliseconds>(next_resend_ - std::chrono::steady_clock::now());
+      idle = std::clamp(until_resend, milliseconds{0}, kIdleTick);
+    }
+    return sleep(idle, true);
+  }
+  deliver_one(*next);
+  return true;
 }
 
 void DeliveryWorker::deliver_one(const Notification& n) {

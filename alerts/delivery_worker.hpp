@@ -49,6 +49,7 @@ class DeliveryWorker {
 
  private:
   void run();
+  bool step();  // one turn of run(); false when stopping
   void deliver_one(const Notification& n);
   void resend_firing();
   void update_gauges();

@@ -103,4 +103,22 @@ void NotificationPlanner::restore(const std::vector<DeliveryRecord>& records) {
     records_.insert_or_assign(Key{r.receiver, r.fingerprint}, r);
 }
 
+void NotificationPlanner::forget_deliveries(
+    const std::vector<Alert>& alerts,
+    const std::set<std::pair<std::string, std::string>>& standing) {
+  for (const Alert& a : alerts) {
+    if (a.state == AlertState::firing) {
+      std::erase_if(records_,
+                    [&](const auto& entry) { return entry.first.second == a.fingerprint; });
+    } else if (a.state == AlertState::inactive && a.resolved_at) {
+      for (const auto& [receiver, fingerprint] : standing) {
+        if (fingerprint != a.fingerprint) continue;
+        records_.insert_or_assign(
+            Key{receiver, fingerprint},
+            DeliveryRecord{receiver, fingerprint, a.active_at, a.fired_at.value_or(a.active_at)});
+      }
+    }
+  }
+}
+
 }  // namespace qw::alerts

@@ -42,6 +42,14 @@ class NotificationPlanner {
 
   std::vector<DeliveryRecord> records() const;
   void restore(const std::vector<DeliveryRecord>& records);
+
+  // The outbox lost records to damage, so what receivers were told is unknown: a duplicate is
+  // far better than a lost page. Firing alerts lose their records, and the next plan() notifies
+  // them as new incidents (receivers that did get them dedupe by fingerprint). Alerts resolved
+  // while a receiver was last told they were firing (`standing`: receiver, fingerprint from the
+  // outbox) get a record for their incident, and the next plan() resolves them again.
+  void forget_deliveries(const std::vector<Alert>& alerts,
+                         const std::set<std::pair<std::string, std::string>>& standing);
   void set_router(Router router) { router_ = std::move(router); }
 
  private:

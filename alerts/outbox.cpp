@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "alerts/notification_planner.hpp"
@@ -17,7 +18,11 @@ std::string id_key(const std::string& receiver, const std::string& id) {
 
 }  // namespace
 
-Outbox::Outbox(const std::filesystem::path& state_dir, OutboxOptions options) : options_(options) {
+Outbox::Outbox(const std::filesystem::path& state_dir, OutboxOptions options)
+    : options_(options),
+      own_errors_(options.errors ? nullptr : std::make_unique<StateErrors>()),
+      errors_(options.errors ? options.errors : own_errors_.get()),
+      drop_log_(spdlog::level::warn, options.drop_log_interval) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   const auto path = state_dir / "outbox.log";
@@ -28,6 +33,26 @@ Outbox::Outbox(const std::filesystem::path& state_dir, OutboxOptions options) : 
         "Notifications enqueued in that record, if any, were never acknowledged to the alert core.",
         path.string(), replay.problem, replay.truncated_bytes, replay.bodies.size());
   }
+  if (replay.damaged_regions > 0) {
+    spdlog::error(
+        "outbox: {} is damaged ({}): skipped {} bytes in {} place(s) and kept the {} intact "
+        "records around them; the damaged bytes are in {}. Notifications in the lost records "
+        "are treated as not delivered: every firing alert is notified again.",
+        path.string(), replay.problem, replay.damaged_bytes, replay.damaged_regions,
+        replay.bodies.size(),
+        replay.damaged_copy.empty() ? std::string("no copy (it could not be written)")
+                                    : replay.damaged_copy);
+  }
+  if (!replay.repair_error.empty()) {
+    errors_->failed(StateErrors::kOutbox, "cannot repair " + path.string() + ": " +
+                                              replay.repair_error +
+                                              " (replay skips the bad bytes again next time)");
+  }
+  replay_.records = replay.bodies.size();
+  replay_.truncated_bytes = replay.truncated_bytes;
+  replay_.damaged_bytes = replay.damaged_bytes;
+  replay_.damaged_regions = replay.damaged_regions;
+  replay_.damaged_copy = replay.damaged_copy;
   std::size_t unreadable = 0;
   for (const auto& body : replay.bodies) {
     if (auto record = decode_record(body)) {
@@ -116,8 +141,7 @@ void Outbox::enqueue(std::vector<Notification> notifications) {
     for (const auto& n : dropped) {
       bodies.push_back(encode_record(AckRecord{n.receiver, n.id, AckResult::dropped}));
     }
-    log_->append(bodies);  // throws before anything changed in memory
-    records_ += bodies.size();
+    append_with_unwritten(bodies);  // throws before anything changed in memory
     for (const auto& r : records) {
       touched.insert(std::get<EnqueueRecord>(r).notification.receiver);
       apply(r);
@@ -126,11 +150,13 @@ void Outbox::enqueue(std::vector<Notification> notifications) {
     maybe_compact();
   }
   for (const auto& n : dropped) {
-    spdlog::warn(
-        "outbox: receiver {} has more than {} notifications pending; dropped the oldest {} "
-        "notification {} (alertname={})",
-        n.receiver, options_.max_pending_per_receiver, to_string(n.kind), n.id,
-        n.labels.contains("alertname") ? n.labels.at("alertname") : "");
+    // A receiver down for hours drops thousands: one line per receiver every few seconds.
+    drop_log_.note(
+        n.receiver,
+        fmt::format("outbox: receiver {} has more than {} notifications pending; "
+                    "dropped the oldest {} notification {} (alertname={})",
+                    n.receiver, options_.max_pending_per_receiver, to_string(n.kind), n.id,
+                    n.labels.contains("alertname") ? n.labels.at("alertname") : ""));
     if (drop_observer_) drop_observer_(n);
   }
   if (listener_) {
@@ -149,10 +175,65 @@ void Outbox::ack(const std::string& receiver, const std::string& id, AckResult r
   std::lock_guard lock(mutex_);
   if (!pending_ids_.contains(id_key(receiver, id))) return;
   AckRecord record{receiver, id, result};
-  log_->append({encode_record(record)});
-  ++records_;
+  const std::string body = encode_record(record);
+  try {
+    append_with_unwritten({body});
+  } catch (const std::exception&) {
+    // Counted and logged already. Acked in memory all the same: re-sending it in a loop would be
+    // worse than the one duplicate a restart before the retry can cause.
+    unwritten_.push_back(body);
+  }
   apply(record);
   maybe_compact();
+}
+
+void Outbox::append_with_unwritten(const std::vector<std::string>& bodies) {
+  std::vector<std::string> batch = unwritten_;
+  batch.insert(batch.end(), bodies.begin(), bodies.end());
+  try {
+    log_->append(batch);
+  } catch (const std::exception& e) {
+    errors_->failed(StateErrors::kOutbox, e.what());
+    throw;
+  }
+  records_ += batch.size();
+  unwritten_.clear();
+  errors_->succeeded(StateErrors::kOutbox);
+}
+
+bool Outbox::retry_unwritten() {
+  std::lock_guard lock(mutex_);
+  if (unwritten_.empty()) return true;
+  try {
+    append_with_unwritten({});
+  } catch (const std::exception&) {
+    return false;  // counted and logged; tried again on the next tick
+  }
+  maybe_compact();
+  return true;
+}
+
+void Outbox::flush_logs(bool all) {
+  drop_log_.flush(all);
+}
+
+std::size_t Outbox::log_syncs() const {
+  std::lock_guard lock(mutex_);
+  return log_->syncs();
+}
+
+std::size_t Outbox::unwritten_acks() const {
+  std::lock_guard lock(mutex_);
+  return unwritten_.size();
+}
+
+std::set<std::pair<std::string, std::string>> Outbox::standing_fingerprints() const {
+  std::lock_guard lock(mutex_);
+  std::set<std::pair<std::string, std::string>> out;
+  for (const auto& [receiver, by_fingerprint] : standing_) {
+    for (const auto& [fingerprint, n] : by_fingerprint) out.emplace(receiver, fingerprint);
+  }
+  return out;
 }
 
 std::vector<Notification> Outbox::standing(const std::string& receiver) const {
@@ -219,6 +300,10 @@ void Outbox::maybe_compact() {
   }
   const std::size_t live_count = written.size() + standing_only;
   if (records_ <= options_.compact_min_records || records_ - live_count <= records_ / 2) return;
+  // After a failure (disk full), not on every ack: each attempt writes the whole live set.
+  constexpr auto kRetryCompactionAfter = std::chrono::seconds(30);
+  const auto now = std::chrono::steady_clock::now();
+  if (compact_not_before_ && now < *compact_not_before_) return;
 
   // Standing-only entries first, acked: replay rebuilds the standing set without re-sending them.
   for (const auto& [receiver, by_fingerprint] : standing_) {
@@ -235,9 +320,14 @@ void Outbox::maybe_compact() {
     log_->rewrite(live);
     spdlog::debug("outbox: compacted {} records to {}", records_, live.size());
     records_ = live.size();
+    unwritten_.clear();  // the rewrite holds the memory state, unwritten acks included
+    compact_not_before_.reset();
+    errors_->succeeded(StateErrors::kOutbox);
   } catch (const std::exception& e) {
     // The old log is intact (rename is atomic): keep appending to it and try again later.
-    spdlog::warn("outbox: compaction failed, keeping the uncompacted log: {}", e.what());
+    errors_->failed(StateErrors::kOutbox,
+                    std::string("compaction failed, keeping the uncompacted log: ") + e.what());
+    compact_not_before_ = now + kRetryCompactionAfter;
   }
 }
 

@@ -33,7 +33,9 @@ rules::Timezone load_timezone_or_throw(const std::string& name) {
 }
 
 AlertingPipeline::AlertingPipeline(const config::Config& config, prometheus::Registry& registry)
-    : config_(config), baselines_path_(config.state_dir + "/baselines.tsv") {
+    : config_(config),
+      baselines_path_(config.state_dir + "/baselines.tsv"),
+      state_errors_(std::make_unique<alerts::StateErrors>(registry)) {
   if (auto problem = prepare_state_dir(config.state_dir); !problem.empty())
     throw std::runtime_error(problem);
   engine_ =
@@ -44,11 +46,18 @@ AlertingPipeline::AlertingPipeline(const config::Config& config, prometheus::Reg
     spdlog::info("restored the baselines of {} queue(s) from {}", restored.restored,
                  baselines_path_);
   }
-  dispatcher_ = std::make_unique<alerts::Dispatcher>(config.alerting, config.state_dir, registry);
+  alerts::DispatcherOptions dispatch;
+  dispatch.outbox.errors = state_errors_.get();
+  dispatcher_ =
+      std::make_unique<alerts::Dispatcher>(config.alerting, config.state_dir, registry, dispatch);
   service_ = std::make_unique<alerts::AlertService>(
       config.alerting, config.state_dir + "/alerts.json", *dispatcher_, registry);
   for (const auto& [name, severity] : kRules) service_->declare(name, severity);
   if (auto problem = service_->restore(); !problem.empty()) spdlog::warn("{}", problem);
+  // alerts.json says what was notified; damaged outbox records may have held exactly that.
+  if (dispatcher_->outbox().replay_report().records_lost()) {
+    service_->outbox_lost_records(dispatcher_->outbox().standing_fingerprints());
+  }
 }
 
 AlertingPipeline::~AlertingPipeline() {
@@ -71,8 +80,11 @@ void AlertingPipeline::save_baselines() {
     std::lock_guard lock(mutex_);
     text = rules::save_baselines(*engine_);
   }
-  if (auto problem = write_file_atomically(baselines_path_, text); !problem.empty())
-    spdlog::warn("baselines not saved: {}", problem);
+  if (auto problem = write_file_atomically(baselines_path_, text); !problem.empty()) {
+    state_errors_->failed(alerts::StateErrors::kBaselines, "baselines not saved: " + problem);
+  } else {
+    state_errors_->succeeded(alerts::StateErrors::kBaselines);
+  }
 }
 
 rules::QueueTick AlertingPipeline::to_tick(const probes::QueueProbeSample& source,
@@ -204,7 +216,18 @@ void AlertingPipeline::evaluate(rules::Time now) {
                 alerts::to_string(t.from), resolved ? "resolved" : alerts::to_string(t.to),
                 t.value);
   }
-  if (!result.save_error.empty()) spdlog::warn("alert state not saved: {}", result.save_error);
+  // An enqueue error is the outbox's write error, counted and logged there; the engine rolled
+  // back and plans the same notifications next time.
+  if (!result.enqueue_error.empty())
+    spdlog::debug("notifications not accepted: {}", result.enqueue_error);
+  if (result.saved) {
+    if (!result.save_error.empty()) {
+      state_errors_->failed(alerts::StateErrors::kAlerts,
+                            "alert state not saved: " + result.save_error);
+    } else {
+      state_errors_->succeeded(alerts::StateErrors::kAlerts);
+    }
+  }
 }
 
 void AlertingPipeline::reconfigure(const config::Config& config) {

@@ -15,6 +15,7 @@
 
 #include "alerts/alert_service.hpp"
 #include "alerts/delivery_dispatcher.hpp"
+#include "alerts/state_errors.hpp"
 #include "config/config.hpp"
 #include "probes/samples.hpp"
 #include "rules/engine.hpp"
@@ -45,6 +46,8 @@ class AlertingPipeline : public probes::SampleSink {
   config::Config config_;
   std::string baselines_path_;
   std::mutex mutex_;  // guards engine_ and config_ between publish() and evaluate()
+  // Write errors of every state file (outbox, alerts, baselines): counted, logged, survived.
+  std::unique_ptr<alerts::StateErrors> state_errors_;
   std::unique_ptr<rules::Engine> engine_;
   std::unique_ptr<alerts::Dispatcher> dispatcher_;
   std::unique_ptr<alerts::AlertService> service_;

@@ -38,6 +38,7 @@ std::string write_file_atomically(const std::string& path, const std::string& te
       if (errno == EINTR) continue;
       const std::string err = errno_text("cannot write", tmp);
       ::close(fd);
+      ::unlink(tmp.c_str());  // a full disk must not also keep a partial copy
       return err;
     }
     written += static_cast<std::size_t>(n);
@@ -45,10 +46,15 @@ std::string write_file_atomically(const std::string& path, const std::string& te
   if (::fsync(fd) != 0) {
     const std::string err = errno_text("cannot fsync", tmp);
     ::close(fd);
+    ::unlink(tmp.c_str());
     return err;
   }
   ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return errno_text("cannot rename to", path);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string err = errno_text("cannot rename to", path);
+    ::unlink(tmp.c_str());
+    return err;
+  }
   const std::string dir = std::filesystem::path(path).parent_path().string();
   const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {

@@ -190,6 +190,28 @@ TEST_F(DeliveryTest, ReceiverDownThenUpGetsEverythingInOrder) {
   EXPECT_EQ(metric(registry_, "queuewatch_outbox_oldest_age_seconds", {{"receiver", "hook"}}), 0);
 }
 
+// The frozen gauges: a worker sleeping in a long backoff used to be the only thing that
+// refreshed them. The dispatcher's monitor refreshes them regardless.
+TEST_F(DeliveryTest, OutboxGaugesMoveWhileTheWorkerSleepsInBackoff) {
+  test::HttpTestServer server;
+  server.script({{429, {{"Retry-After", "3600"}}, "slow down"}});
+  options_.monitor_interval = 50ms;
+  auto d = dispatcher({receiver("hook", config::ReceiverKind::webhook, server.url())});
+  d->enqueue({make("hook", "fp1")});
+  ASSERT_TRUE(eventually([&] { return count("hook", "retry") == 1; }));
+  // The worker sleeps for an hour now; nothing it does can refresh the gauges.
+  d->enqueue({make("hook", "fp2"), make("hook", "fp3")});
+  const auto gauge = [&](const char* name) {
+    return metric(registry_, name, {{"receiver", "hook"}});
+  };
+  EXPECT_TRUE(eventually([&] { return gauge("queuewatch_outbox_depth") == 3; }))
+      << gauge("queuewatch_outbox_depth");
+  const double age = gauge("queuewatch_outbox_oldest_age_seconds");
+  EXPECT_TRUE(
+      eventually([&] { return gauge("queuewatch_outbox_oldest_age_seconds") > age + 0.2; }));
+  EXPECT_EQ(server.requests().size(), 1u) << "still in the backoff";
+}
+
 TEST_F(DeliveryTest, PagerDutyTriggerAndResolveShareTheDedupKey) {
   test::HttpTestServer server;
   server.script({{500, {}, ""}, {202, {}, "{\"status\":\"success\"}"}});
