@@ -80,9 +80,40 @@ double get_double(const json::object& o, const char* key) {
   fail(std::string("\"") + key + "\" is not a number");
 }
 
+// An entry that is well-formed but cannot be right: skipped alone, the rest of the file is used.
+struct BadEntry : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// 2000-01-01 to 2200-01-01 UTC. The daemon writes its own clock's times here; anything outside
+// is damage or a hand edit, and would reach receivers as the year 292278994 (int64's edge) or
+// overflow the planner's arithmetic.
+constexpr std::int64_t kMinTimeMs = 946684800000;
+constexpr std::int64_t kMaxTimeMs = 7258118400000;
+
+Time time_field(const json::object& o, const char* key) {
+  const std::int64_t ms = get_int(o, key);
+  if (ms < kMinTimeMs || ms >= kMaxTimeMs) {
+    throw BadEntry(std::string("\"") + key + "\" " + std::to_string(ms) +
+                   " is not a time between 2000 and 2200 (Unix milliseconds)");
+  }
+  return from_ms(ms);
+}
+
 std::optional<Time> get_time(const json::object& o, const char* key) {
   if (!o.contains(key)) return std::nullopt;
-  return from_ms(get_int(o, key));
+  return time_field(o, key);
+}
+
+// Durations (for, keep_firing_for): at most ten years, never negative.
+std::chrono::milliseconds duration_field(const json::object& o, const char* key) {
+  constexpr std::int64_t kMaxMs = 10LL * 366 * 24 * 3600 * 1000;
+  const std::int64_t ms = get_int(o, key);
+  if (ms < 0 || ms > kMaxMs) {
+    throw BadEntry(std::string("\"") + key + "\" " + std::to_string(ms) +
+                   " is not a duration between 0 and ten years");
+  }
+  return std::chrono::milliseconds{ms};
 }
 
 const json::object& as_object(const json::value& v, const char* what) {
@@ -119,12 +150,12 @@ Alert decode_alert(const json::object& o) {
   a.annotations = get_string_map(o, "annotations");
   a.state = parse_state(get_string(o, "state"));
   a.value = get_double(o, "value");
-  a.active_at = from_ms(get_int(o, "active_at"));
+  a.active_at = time_field(o, "active_at");
   a.fired_at = get_time(o, "fired_at");
   a.resolved_at = get_time(o, "resolved_at");
   a.last_active = get_time(o, "last_active");
-  a.for_duration = std::chrono::milliseconds{get_int(o, "for_ms")};
-  a.keep_firing_for = std::chrono::milliseconds{get_int(o, "keep_firing_for_ms")};
+  a.for_duration = duration_field(o, "for_ms");
+  a.keep_firing_for = duration_field(o, "keep_firing_for_ms");
   return a;
 }
 
@@ -153,7 +184,8 @@ std::string encode_state(const PersistedState& state) {
   return json::serialize(root) + "\n";
 }
 
-std::optional<PersistedState> decode_state(std::string_view text, std::string& error) {
+std::optional<PersistedState> decode_state(std::string_view text, std::string& error,
+                                           std::vector<std::string>* skipped) {
   boost::system::error_code ec;
   const json::value root = json::parse(text, ec);
   if (ec) {
@@ -165,14 +197,27 @@ std::optional<PersistedState> decode_state(std::string_view text, std::string& e
     const std::int64_t version = get_int(o, "version");
     if (version != kVersion) fail("unsupported version " + std::to_string(version));
     PersistedState state;
+    const auto skip = [&](const std::string& what, const BadEntry& e) {
+      if (skipped != nullptr) skipped->push_back(what + ": " + e.what());
+    };
     for (const json::value& v : get_array(o, "alerts")) {
-      state.alerts.push_back(decode_alert(as_object(v, "an alert")));
+      const json::object& a = as_object(v, "an alert");
+      try {
+        state.alerts.push_back(decode_alert(a));
+      } catch (const BadEntry& e) {
+        skip("alert " + get_string(a, "fingerprint"), e);
+      }
     }
     for (const json::value& v : get_array(o, "deliveries")) {
       const json::object& d = as_object(v, "a delivery");
-      state.deliveries.push_back(DeliveryRecord{
-          get_string(d, "receiver"), get_string(d, "fingerprint"),
-          from_ms(get_int(d, "incident_start")), from_ms(get_int(d, "last_notified"))});
+      try {
+        state.deliveries.push_back(
+            DeliveryRecord{get_string(d, "receiver"), get_string(d, "fingerprint"),
+                           time_field(d, "incident_start"), time_field(d, "last_notified")});
+      } catch (const BadEntry& e) {
+        skip("delivery record " + get_string(d, "receiver") + "/" + get_string(d, "fingerprint"),
+             e);
+      }
     }
     return state;
   } catch (const std::exception& e) {
@@ -191,8 +236,13 @@ LoadedState load_state_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   std::string error;
-  if (std::optional<PersistedState> state = decode_state(text.str(), error)) {
+  std::vector<std::string> skipped;
+  if (std::optional<PersistedState> state = decode_state(text.str(), error, &skipped)) {
     out.state = std::move(*state);
+    for (const auto& s : skipped) {
+      out.problem +=
+          (out.problem.empty() ? "alert state file \"" + path + "\": skipped " : "; ") + s;
+    }
     return out;
   }
   std::error_code ec;
@@ -215,6 +265,7 @@ std::string save_state_file(const std::string& path, const PersistedState& state
     if (n < 0) {
       const std::string error = errno_text("cannot write", tmp);
       ::close(fd);
+      ::unlink(tmp.c_str());  // a full disk must not also keep a partial copy
       return error;
     }
     written += static_cast<std::size_t>(n);
@@ -222,10 +273,15 @@ std::string save_state_file(const std::string& path, const PersistedState& state
   if (::fsync(fd) != 0) {
     const std::string error = errno_text("cannot fsync", tmp);
     ::close(fd);
+    ::unlink(tmp.c_str());
     return error;
   }
   ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return errno_text("cannot rename onto", path);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string error = errno_text("cannot rename onto", path);
+    ::unlink(tmp.c_str());
+    return error;
+  }
   // The rename is durable only once the directory entry is on disk.
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir = ".";

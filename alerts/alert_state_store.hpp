@@ -23,12 +23,16 @@ struct PersistedState {
 };
 
 std::string encode_state(const PersistedState& state);
-// nullopt and `error` set when the text is not a state file this version understands.
-std::optional<PersistedState> decode_state(std::string_view text, std::string& error);
+// nullopt and `error` set when the text is not a state file this version understands. An entry
+// that parses but holds an impossible value (a time outside 2000..2200, a negative or
+// decade-long duration) is skipped alone, described in `skipped` when given.
+std::optional<PersistedState> decode_state(std::string_view text, std::string& error,
+                                           std::vector<std::string>* skipped = nullptr);
 
 struct LoadedState {
   PersistedState state;  // empty when the file is missing or unusable
-  std::string problem;   // non-empty: what to log (the daemon still starts, with empty state)
+  std::string problem;   // non-empty: what to log (the daemon still starts, with empty state,
+                         // or without the skipped entries)
 };
 
 // A missing file is a first start, not a problem. A damaged one is renamed to "<path>.corrupt"

@@ -147,5 +147,36 @@ TEST_F(StateFile, UnwritableDirectoryIsAnErrorNotACrash) {
   EXPECT_NE(error, "");
 }
 
+// int64's edge in a time field reached receivers as the year 292278994. Such an entry is skipped
+// with a message naming it; the rest of the file is used.
+TEST_F(StateFile, ImpossibleTimesAreSkippedWithAMessage) {
+  const auto a = condition("no_throughput", "a", "q");
+  const auto b = condition("no_throughput", "b", "q");
+  {
+    AlertEngine engine(one_receiver());
+    engine.evaluate(at(0s), {a, b});
+    ASSERT_EQ(save_state_file(path_, engine.state()), "");
+  }
+  std::string text;
+  {
+    std::ifstream in(path_);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const std::string first = "\"active_at\":" + std::to_string(at(0s).time_since_epoch().count());
+  const auto pos = text.find(first);
+  ASSERT_NE(pos, std::string::npos);
+  text.replace(pos, first.size(), "\"active_at\":9223372036854775807");
+  std::ofstream(path_, std::ios::trunc) << text;
+
+  const LoadedState loaded = load_state_file(path_);
+  EXPECT_NE(loaded.problem.find("active_at"), std::string::npos) << loaded.problem;
+  EXPECT_NE(loaded.problem.find("9223372036854775807"), std::string::npos) << loaded.problem;
+  ASSERT_EQ(loaded.state.alerts.size(), 1u);
+  for (const auto& alert : loaded.state.alerts) {
+    EXPECT_LT(alert.active_at, at(24h));
+  }
+  EXPECT_FALSE(std::filesystem::exists(path_ + ".corrupt")) << "one bad entry is not a bad file";
+}
+
 }  // namespace
 }  // namespace qw::alerts::test
