@@ -340,7 +340,8 @@ ReceiverConfig decode_receiver(Context& ctx, const Value& value) {
     kind_known = kind.has_value();
     assign(std::move(kind), r.kind);
   }
-  if (auto v = map.get("timeout")) assign(read_duration(ctx, *v, Duration{100}), r.timeout);
+  if (auto v = map.get("timeout"))
+    assign(read_duration(ctx, *v, bounds::kReceiverTimeout), r.timeout);
   if (auto v = map.get("tls_verify")) assign(read_bool(ctx, *v), r.tls_verify);
   if (auto v = map.get("ca_file")) {
     if (std::optional<std::string> path = read_nonempty_string(ctx, *v)) {
@@ -355,10 +356,10 @@ ReceiverConfig decode_receiver(Context& ctx, const Value& value) {
     }
   }
   if (auto v = map.get("max_backoff")) {
-    assign(read_duration(ctx, *v, Duration{1000}), r.max_backoff);
+    assign(read_duration(ctx, *v, bounds::kReceiverMaxBackoff), r.max_backoff);
   }
   if (auto v = map.get("resend_interval")) {
-    assign(read_duration(ctx, *v, Duration{1000}), r.resend_interval);
+    assign(read_duration(ctx, *v, bounds::kResendInterval), r.resend_interval);
     if (kind_known && r.kind != ReceiverKind::alertmanager) {
       ctx.error(v->path, v->mark,
                 "only applies to alertmanager receivers (re-posting keeps their endsAt ahead)");
@@ -459,7 +460,7 @@ Route decode_route(Context& ctx, const Value& value, const std::vector<ReceiverC
   }
   if (auto v = map.get("continue")) assign(read_bool(ctx, *v), r.continue_matching);
   if (auto v = map.get("repeat_interval")) {
-    r.repeat_interval = read_duration(ctx, *v, Duration{1000});
+    r.repeat_interval = read_duration(ctx, *v, bounds::kRepeatInterval);
   }
   return r;
 }
@@ -502,7 +503,8 @@ void decode_heartbeat(Context& ctx, const Value& value, HeartbeatConfig& out) {
     check_url(ctx, *url.given, *url.secret, false, "");
     out.url = url.secret;
   }
-  if (auto v = map.get("interval")) assign(read_duration(ctx, *v, Duration{1000}), out.interval);
+  if (auto v = map.get("interval"))
+    assign(read_duration(ctx, *v, bounds::kHeartbeatInterval), out.interval);
   if (auto v = map.get("watchdog_alert")) assign(read_bool(ctx, *v), out.watchdog_alert);
 }
 
@@ -527,12 +529,12 @@ void decode_alerting(Context& ctx, const Value& value, AlertingConfig& out) {
     }
   }
   if (auto v = map.get("repeat_interval")) {
-    assign(read_duration(ctx, *v, Duration{1000}), out.repeat_interval);
+    assign(read_duration(ctx, *v, bounds::kRepeatInterval), out.repeat_interval);
   }
   if (auto v = map.get("builtin_inhibit_rules"))
     assign(read_bool(ctx, *v), out.builtin_inhibit_rules);
   if (auto v = map.get("inhibit_release_delay")) {
-    assign(read_duration(ctx, *v, Duration{0}), out.inhibit_release_delay);
+    assign(read_duration(ctx, *v, bounds::kInhibitReleaseDelay), out.inhibit_release_delay);
   }
   // Receivers first: routes and default_receiver refer to them.
   if (auto v = map.get("receivers")) decode_receivers(ctx, *v, out.receivers);

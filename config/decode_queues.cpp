@@ -49,16 +49,11 @@ void decode_warm_start(Context& ctx, const Value& value, WarmStartConfig& out) {
   if (!map.is_mapping()) return;
   if (auto v = map.get("enabled")) assign(read_bool(ctx, *v), out.enabled);
   if (auto v = map.get("lookback")) {
-    std::optional<Duration> d = read_duration(ctx, *v, Duration{3600000});
-    if (d && *d > kMaxWarmStartLookback) {
-      ctx.error(v->path, v->mark,
-                fmt::format("must be at most {} (the hourly history the rules keep), got {}",
-                            format_duration(kMaxWarmStartLookback), format_duration(*d)));
-    } else {
-      assign(std::move(d), out.lookback);
-    }
+    // At most the hourly history the rules keep (kMaxWarmStartLookback).
+    assign(read_duration(ctx, *v, bounds::kWarmStartLookback), out.lookback);
   }
-  if (auto v = map.get("timeout")) assign(read_duration(ctx, *v, Duration{1000}), out.timeout);
+  if (auto v = map.get("timeout"))
+    assign(read_duration(ctx, *v, bounds::kWarmStartTimeout), out.timeout);
 }
 
 QueueConfig decode_queue(Context& ctx, const Value& value,
@@ -101,13 +96,15 @@ QueueConfig decode_queue(Context& ctx, const Value& value,
   if (auto v = map.require("state")) decode_state(ctx, *v, q.completed_rows, q.state);
   const std::optional<Value> timestamps = map.get("timestamps");
   if (timestamps) decode_timestamps(ctx, *timestamps, q.timestamps);
-  if (auto v = map.get("settle_delay")) assign(read_duration(ctx, *v, Duration{0}), q.settle_delay);
+  if (auto v = map.get("settle_delay"))
+    assign(read_duration(ctx, *v, bounds::kSettleDelay), q.settle_delay);
   if (auto v = map.get("count_cap")) {
-    assign(read_integer(ctx, *v, 1, std::numeric_limits<std::int64_t>::max()), q.count_cap);
+    assign(read_integer(ctx, *v, bounds::kCountCap), q.count_cap);
   }
-  if (auto v = map.get("interval")) assign(read_duration(ctx, *v, kMinInterval), q.interval);
+  if (auto v = map.get("interval"))
+    assign(read_duration(ctx, *v, bounds::kProbeInterval), q.interval);
   if (auto v = map.get("query_timeout")) {
-    assign(read_duration(ctx, *v, Duration{1}), q.query_timeout);
+    assign(read_duration(ctx, *v, bounds::kProbeQueryTimeout), q.query_timeout);
   }
   if (auto v = map.get("warm_start")) decode_warm_start(ctx, *v, q.warm_start);
 

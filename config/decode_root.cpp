@@ -16,20 +16,22 @@ constexpr std::string_view kProbesKeys[] = {"postgres_health", "postgres_queue"}
 constexpr std::string_view kProbeSettingKeys[] = {"interval", "query_timeout", "max_backoff"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
-// Anything below 1 KiB cannot hold a browser's or Prometheus' ordinary request headers.
-constexpr std::int64_t kMinRequestBytes = 1024;
-
 void decode_probe_settings(Context& ctx, const Value& value, ProbeSettings& out) {
   MapReader map(ctx, value, kProbeSettingKeys);
-  if (auto v = map.get("interval")) assign(read_duration(ctx, *v, kMinInterval), out.interval);
+  bool interval_ok = true;  // a refused interval is reported once, not again via max_backoff
+  if (auto v = map.get("interval")) {
+    std::optional<Duration> interval = read_duration(ctx, *v, bounds::kProbeInterval);
+    interval_ok = interval.has_value();
+    assign(std::move(interval), out.interval);
+  }
   if (auto v = map.get("query_timeout")) {
-    assign(read_duration(ctx, *v, Duration{1}), out.query_timeout);
+    assign(read_duration(ctx, *v, bounds::kProbeQueryTimeout), out.query_timeout);
   }
   if (auto v = map.get("max_backoff")) {
-    std::optional<Duration> backoff = read_duration(ctx, *v, Duration{1});
+    std::optional<Duration> backoff = read_duration(ctx, *v, bounds::kProbeMaxBackoff);
     // Backoff stretches the interval of a failing probe; a ceiling below the interval would
     // make a failing probe run more often than a healthy one.
-    if (backoff && *backoff < out.interval) {
+    if (backoff && interval_ok && *backoff < out.interval) {
       ctx.error(v->path, v->mark,
                 fmt::format("must be at least the interval ({}), got {}",
                             format_duration(out.interval), format_duration(*backoff)));
@@ -71,13 +73,13 @@ void decode_http(Context& ctx, const Value& value, HttpConfig& out) {
     }
   }
   if (auto v = map.get("request_timeout")) {
-    assign(read_duration(ctx, *v, Duration{1}), out.request_timeout);
+    assign(read_duration(ctx, *v, bounds::kHttpRequestTimeout), out.request_timeout);
   }
   if (auto v = map.get("max_connections")) {
-    assign(read_integer(ctx, *v, 1, 65535), out.max_connections);
+    assign(read_integer(ctx, *v, bounds::kHttpMaxConnections), out.max_connections);
   }
   if (auto v = map.get("max_request_bytes")) {
-    assign(read_integer(ctx, *v, kMinRequestBytes, 1 << 20), out.max_request_bytes);
+    assign(read_integer(ctx, *v, bounds::kHttpMaxRequestBytes), out.max_request_bytes);
   }
 }
 

@@ -111,15 +111,9 @@ std::optional<double> read_real(Context& ctx, const Value& v, double min, double
   return x;
 }
 
+// At most the per-minute history the rules keep (kMaxRuleWindow).
 std::optional<Duration> read_window(Context& ctx, const Value& v) {
-  std::optional<Duration> d = read_duration(ctx, v, Duration{60000});
-  if (d && *d > kMaxRuleWindow) {
-    ctx.error(v.path, v.mark,
-              fmt::format("must be at most {} (the per-minute history rules keep), got {}",
-                          format_duration(kMaxRuleWindow), format_duration(*d)));
-    return std::nullopt;
-  }
-  return d;
+  return read_duration(ctx, v, bounds::kWindow);
 }
 
 // Templates may only use what the renderer knows; a typo would otherwise reach the page as-is.
@@ -153,9 +147,9 @@ std::optional<std::string> read_template(Context& ctx, const Value& v) {
 
 void decode_common(Context& ctx, const MapReader& map, RuleCommonPatch& out) {
   if (auto v = map.get("enabled")) out.enabled = read_bool(ctx, *v);
-  if (auto v = map.get("for")) out.for_duration = read_duration(ctx, *v, Duration{0});
+  if (auto v = map.get("for")) out.for_duration = read_duration(ctx, *v, bounds::kFor);
   if (auto v = map.get("keep_firing_for")) {
-    out.keep_firing_for = read_duration(ctx, *v, Duration{0});
+    out.keep_firing_for = read_duration(ctx, *v, bounds::kKeepFiringFor);
   }
   if (auto v = map.get("severity")) out.severity = read_enum(ctx, *v, kSeverities);
   if (auto v = map.get("labels"))
@@ -171,8 +165,8 @@ void decode_rule_patches(Context& ctx, const MapReader& parent, QueueRulesPatch&
     MapReader m(ctx, *v, kNoThroughputKeys);
     auto& p = out.no_throughput;
     decode_common(ctx, m, p.common);
-    if (auto x = m.get("grace")) p.grace = read_duration(ctx, *x, Duration{0});
-    if (auto x = m.get("min_silence")) p.min_silence = read_duration(ctx, *x, Duration{1000});
+    if (auto x = m.get("grace")) p.grace = read_duration(ctx, *x, bounds::kGrace);
+    if (auto x = m.get("min_silence")) p.min_silence = read_duration(ctx, *x, bounds::kMinSilence);
     if (auto x = m.get("implausible_expected")) {
       p.implausible_expected = read_real(ctx, *x, 1, 1e6);
     }
@@ -193,16 +187,16 @@ void decode_rule_patches(Context& ctx, const MapReader& parent, QueueRulesPatch&
     MapReader m(ctx, *v, kStuckKeys);
     auto& p = out.stuck_in_progress;
     decode_common(ctx, m, p.common);
-    if (auto x = m.get("running_for")) p.running_for = read_duration(ctx, *x, Duration{1000});
+    if (auto x = m.get("running_for")) p.running_for = read_duration(ctx, *x, bounds::kRunningFor);
     if (auto x = m.get("heartbeat_timeout")) {
-      p.heartbeat_timeout = read_duration(ctx, *x, Duration{1000});
+      p.heartbeat_timeout = read_duration(ctx, *x, bounds::kHeartbeatTimeout);
     }
   }
   if (auto v = parent.get("queue_latency")) {
     MapReader m(ctx, *v, kLatencyKeys);
     decode_common(ctx, m, out.queue_latency.common);
     if (auto x = m.get("max_age"))
-      out.queue_latency.max_age = read_duration(ctx, *x, Duration{1000});
+      out.queue_latency.max_age = read_duration(ctx, *x, bounds::kMaxAge);
   }
   if (auto v = parent.get("failure_ratio")) {
     MapReader m(ctx, *v, kFailureKeys);
@@ -216,7 +210,7 @@ void decode_rule_patches(Context& ctx, const MapReader& parent, QueueRulesPatch&
     MapReader m(ctx, *v, kCannotMeasureKeys);
     decode_common(ctx, m, out.cannot_measure.common);
     if (auto x = m.get("stale_after")) {
-      out.cannot_measure.stale_after = read_duration(ctx, *x, Duration{1000});
+      out.cannot_measure.stale_after = read_duration(ctx, *x, bounds::kStaleAfter);
     }
   }
 }
@@ -276,7 +270,7 @@ void decode_rules(Context& ctx, const Value& value, RulesConfig& out) {
     }
   }
   if (auto v = map.get("evaluation_interval")) {
-    assign(read_duration(ctx, *v, Duration{1000}), out.evaluation_interval);
+    assign(read_duration(ctx, *v, bounds::kEvaluationInterval), out.evaluation_interval);
   }
   if (auto v = map.get("defaults")) {
     MapReader defaults(ctx, *v, kRuleNames);

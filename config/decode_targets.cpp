@@ -19,9 +19,6 @@ constexpr EnumWord<ExpectedRole> kRoles[] = {
     {"replica", ExpectedRole::replica},
 };
 
-// Each connection is a backend process on someone's production server: keep the ceiling low.
-constexpr std::int64_t kMaxTargetConnections = 16;
-
 std::string resolve(const Context& ctx, const std::string& path) {
   const std::filesystem::path p(path);
   if (p.is_absolute() || ctx.base_dir().empty()) return path;
@@ -38,10 +35,10 @@ TargetConfig decode_target(Context& ctx, const Value& value) {
   if (auto v = map.get("connect_timeout")) {
     // libpq counts whole seconds (and treats 1 as 2): sub-second values would be a promise
     // the connection code cannot keep.
-    assign(read_duration(ctx, *v, Duration{1000}), t.connect_timeout);
+    assign(read_duration(ctx, *v, bounds::kConnectTimeout), t.connect_timeout);
   }
   if (auto v = map.get("max_connections")) {
-    assign(read_integer(ctx, *v, 1, kMaxTargetConnections), t.max_connections);
+    assign(read_integer(ctx, *v, bounds::kTargetMaxConnections), t.max_connections);
   }
 
   DsnCheck dsn_check;

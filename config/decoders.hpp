@@ -31,7 +31,4 @@ const T* find_by_name(const std::vector<T>& items, const std::string& name) {
   return nullptr;
 }
 
-// Probe intervals shorter than this would be a load test against the database, not monitoring.
-inline constexpr Duration kMinInterval{100};
-
 }  // namespace qw::config::detail

@@ -43,31 +43,43 @@ int take_unit(std::string_view& rest) {
 
 }  // namespace
 
-std::optional<Duration> parse_duration(std::string_view text) {
-  if (text == "0") return Duration{0};
-  if (text.empty()) return std::nullopt;
+DurationParse parse_duration_checked(std::string_view text) {
+  if (text == "0") return {Duration{0}};
+  if (text.empty()) return {};
 
-  constexpr std::int64_t kMax = std::numeric_limits<Duration::rep>::max();
+  constexpr std::int64_t kMax = kMaxParsedDuration.count();
   std::int64_t total = 0;
-  int last_unit = -1;  // units must strictly decrease, so each appears at most once
+  bool too_large = false;  // keep checking the syntax: a malformed value is reported as such
+  int last_unit = -1;      // units must strictly decrease, so each appears at most once
   std::string_view rest = text;
   while (!rest.empty()) {
-    if (!is_digit(rest.front())) return std::nullopt;
+    if (!is_digit(rest.front())) return {};
     std::int64_t number = 0;
     while (!rest.empty() && is_digit(rest.front())) {
       const int digit = rest.front() - '0';
-      if (number > (kMax - digit) / 10) return std::nullopt;
-      number = number * 10 + digit;
+      if (number > (kMax - digit) / 10) {
+        too_large = true;
+      } else {
+        number = number * 10 + digit;
+      }
       rest.remove_prefix(1);
     }
     const int unit = take_unit(rest);
-    if (unit < 0 || unit <= last_unit) return std::nullopt;
+    if (unit < 0 || unit <= last_unit) return {};
     last_unit = unit;
     const std::int64_t scale = kUnits[static_cast<std::size_t>(unit)].millis;
-    if (number > (kMax - total) / scale) return std::nullopt;
-    total += number * scale;
+    if (too_large || number > (kMax - total) / scale) {
+      too_large = true;
+    } else {
+      total += number * scale;
+    }
   }
-  return Duration{total};
+  if (too_large) return {std::nullopt, true};
+  return {Duration{total}};
+}
+
+std::optional<Duration> parse_duration(std::string_view text) {
+  return parse_duration_checked(text).value;
 }
 
 std::string format_duration(Duration d) {

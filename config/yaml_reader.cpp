@@ -211,49 +211,49 @@ std::optional<std::string> read_name(Context& ctx, const Value& value) {
   return s;
 }
 
-std::optional<Duration> read_duration(Context& ctx, const Value& value, Duration at_least) {
+std::optional<Duration> read_duration(Context& ctx, const Value& value,
+                                      const DurationBounds& bounds) {
   std::optional<std::string> s = read_string(ctx, value);
   if (!s) return std::nullopt;
-  std::optional<Duration> d = parse_duration(*s);
-  if (!d && s->starts_with('-')) {
+  const DurationParse d = parse_duration_checked(*s);
+  if (d.too_large || (d.value && *d.value > bounds.max)) {
+    ctx.error(value.path, value.mark,
+              fmt::format("must be at most {}, got {}", format_duration(bounds.max), *s));
+    return std::nullopt;
+  }
+  if (!d.value && s->starts_with('-')) {
     ctx.error(value.path, value.mark, fmt::format("\"{}\": durations cannot be negative", *s));
     return std::nullopt;
   }
-  if (!d) {
+  if (!d.value) {
     ctx.error(value.path, value.mark,
               fmt::format("\"{}\" is not a duration (write a number with a unit: ms, s, m, h, d; "
                           "e.g. 500ms, 15s, 1m30s)",
                           *s));
     return std::nullopt;
   }
-  if (*d < at_least) {
+  if (*d.value < bounds.min) {
     ctx.error(value.path, value.mark,
-              fmt::format("must be at least {}, got {}", format_duration(at_least), *s));
+              fmt::format("must be at least {}, got {}", format_duration(bounds.min), *s));
     return std::nullopt;
   }
-  return d;
+  return d.value;
 }
 
-std::optional<std::int64_t> read_integer(Context& ctx, const Value& value, std::int64_t min,
-                                         std::int64_t max) {
+std::optional<std::int64_t> read_integer(Context& ctx, const Value& value,
+                                         const IntegerBounds& bounds) {
   std::optional<std::string> s = read_string(ctx, value);
   if (!s) return std::nullopt;
   std::int64_t n = 0;
   const char* end = s->data() + s->size();
   const auto [ptr, ec] = std::from_chars(s->data(), end, n);
-  if (s->empty() || ec != std::errc{} || ptr != end) {
-    const char* why =
-        ec == std::errc::result_out_of_range ? "an integer too large" : "not an integer";
-    ctx.error(value.path, value.mark, fmt::format("\"{}\" is {}", *s, why));
+  if (s->empty() || ptr != end || (ec != std::errc{} && ec != std::errc::result_out_of_range)) {
+    ctx.error(value.path, value.mark, fmt::format("\"{}\" is not an integer", *s));
     return std::nullopt;
   }
-  if (n < min || n > max) {
-    if (max == std::numeric_limits<std::int64_t>::max()) {
-      ctx.error(value.path, value.mark, fmt::format("must be at least {}, got {}", min, n));
-    } else {
-      ctx.error(value.path, value.mark,
-                fmt::format("must be between {} and {}, got {}", min, max, n));
-    }
+  if (ec == std::errc::result_out_of_range || n < bounds.min || n > bounds.max) {
+    ctx.error(value.path, value.mark,
+              fmt::format("must be between {} and {}, got {}", bounds.min, bounds.max, *s));
     return std::nullopt;
   }
   return n;

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/bounds.hpp"
 #include "config/config.hpp"
 #include "config/loader.hpp"
 
@@ -91,9 +92,11 @@ std::optional<std::string> read_identifier(Context& ctx, const Value& value);
 // A target or queue name: [A-Za-z0-9_.-]+, because it becomes a label value, a log key and part
 // of state file names.
 std::optional<std::string> read_name(Context& ctx, const Value& value);
-std::optional<Duration> read_duration(Context& ctx, const Value& value, Duration at_least);
-std::optional<std::int64_t> read_integer(Context& ctx, const Value& value, std::int64_t min,
-                                         std::int64_t max);
+// Within the key's bounds (config/bounds.hpp), or an error naming them.
+std::optional<Duration> read_duration(Context& ctx, const Value& value,
+                                      const DurationBounds& bounds);
+std::optional<std::int64_t> read_integer(Context& ctx, const Value& value,
+                                         const IntegerBounds& bounds);
 std::optional<std::vector<std::string>> read_string_list(Context& ctx, const Value& value);
 std::optional<bool> read_bool(Context& ctx, const Value& value);
 

@@ -37,7 +37,23 @@ INSTANTIATE_TEST_SUITE_P(
                       ParseCase{"1m 30s", std::nullopt}, ParseCase{" 1s", std::nullopt},
                       ParseCase{"1S", std::nullopt}, ParseCase{"1w", std::nullopt},
                       ParseCase{"99999999999999999999s", std::nullopt},
-                      ParseCase{"9223372036854775807d", std::nullopt}));
+                      ParseCase{"9223372036854775807d", std::nullopt},
+                      // The nanosecond ceiling (asio's timers): 106751d fits, 106752d does not.
+                      ParseCase{"106751d", 106751 * 24h}, ParseCase{"106752d", std::nullopt},
+                      ParseCase{"9223372036854775807ms", std::nullopt}));
+
+// A value above the nanosecond ceiling is well-formed but too large, and said so: the loader
+// then reports the key's bound rather than "not a duration".
+TEST(ParseDurationChecked, TooLargeIsToldApartFromMalformed) {
+  EXPECT_TRUE(parse_duration_checked("1000000d").too_large);
+  EXPECT_FALSE(parse_duration_checked("1000000d").value);
+  EXPECT_TRUE(parse_duration_checked("106751d23h59m59s").too_large);
+  EXPECT_TRUE(parse_duration_checked("99999999999999999999999999ms").too_large);
+  EXPECT_FALSE(parse_duration_checked("1000000x").too_large) << "malformed stays malformed";
+  EXPECT_FALSE(parse_duration_checked("1000000d1d").too_large) << "repeated unit";
+  EXPECT_FALSE(parse_duration_checked("106751d").too_large);
+  EXPECT_EQ(kMaxParsedDuration.count(), 9223372036854LL);
+}
 
 struct FormatCase {
   Duration value;
