@@ -44,7 +44,10 @@ bool eventually(const std::function<bool()>& condition, std::chrono::seconds lim
 class AlertmanagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(kAlertmanager)) GTEST_SKIP() << "prometheus-alertmanager is not installed";
+    // A failure, not a skip: scripts/install-deps installs it, so its absence is a broken setup
+    // that a skip would hide behind a green run.
+    ASSERT_TRUE(fs::exists(kAlertmanager))
+        << kAlertmanager << " is missing: run scripts/install-deps (prometheus-alertmanager)";
     dir_ = fs::temp_directory_path() / ("qw-am-" + std::to_string(::getpid()));
     fs::create_directories(dir_ / "storage");
     std::ofstream(dir_ / "alertmanager.yml") << "route:\n  receiver: blackhole\n"

@@ -2,8 +2,13 @@
 // receiver. Retries, Retry-After, rejections, outages, re-posts, metrics and the heartbeat.
 #include <gtest/gtest.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
 #include <functional>
+#include <optional>
+#include <sstream>
 #include <thread>
 
 #include <prometheus/registry.h>
@@ -326,10 +331,45 @@ TEST(Heartbeat, PingsTheUrlEveryInterval) {
   }
 }
 
+// The threads of this process, from /proc: what start() would add.
+std::size_t thread_count() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/self/task")) {
+    ++n;
+  }
+  return n;
+}
+
+// Without a URL (or with an empty one) start() starts no pinging thread and logs no "pinging"
+// line, while the same config with a URL does both: the assertions can fail.
 TEST(Heartbeat, WithoutUrlDoesNothing) {
-  Heartbeat heartbeat(config::HeartbeatConfig{});
-  heartbeat.start();
-  heartbeat.stop();
+  std::ostringstream log;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("heartbeat-test", sink));
+  test::HttpTestServer server;
+  for (const std::optional<config::Secret>& url :
+       {std::optional<config::Secret>{}, std::optional<config::Secret>{config::Secret{"", "env X"}},
+        std::optional<config::Secret>{config::Secret{server.url("/ping"), "env X"}}}) {
+    const bool has_url = url && !url->value.empty();
+    log.str("");
+    config::HeartbeatConfig config;
+    config.url = url;
+    config.interval = 1h;
+    Heartbeat heartbeat(config);
+    const std::size_t before = thread_count();
+    heartbeat.start();
+    if (has_url) {
+      EXPECT_EQ(server.wait_for_requests(1).size(), 1u);
+      EXPECT_GT(thread_count(), before);
+    } else {
+      EXPECT_LE(thread_count(), before) << "start() without a URL started a thread";
+    }
+    heartbeat.stop();
+    EXPECT_EQ(log.str().find("heartbeat: pinging") != std::string::npos, has_url) << log.str();
+  }
+  spdlog::set_default_logger(previous);
 }
 
 }  // namespace
