@@ -74,6 +74,10 @@ inline constexpr DurationBounds kHeartbeatTimeout{"stuck_in_progress.heartbeat_t
 inline constexpr DurationBounds kMaxAge{"queue_latency.max_age", 1s, 30 * kDay};
 inline constexpr DurationBounds kStaleAfter{"cannot_measure.stale_after", 1s, 7 * kDay};
 
+// Bytes per glob in rules.overrides[].queues and .sources: rules/glob.cpp matches in time
+// proportional to glob length times name length, and queue names come from table data.
+inline constexpr IntegerBounds kGlobBytes{"rules.overrides[].queues[]", 1, 256};
+
 // alerting
 inline constexpr DurationBounds kRepeatInterval{"repeat_interval", 1s, 30 * kDay};
 inline constexpr DurationBounds kInhibitReleaseDelay{"alerting.inhibit_release_delay", 0ms, 1h};
@@ -107,7 +111,7 @@ inline constexpr std::array kAllDurations{kHttpRequestTimeout,
                                           kResendInterval,
                                           kHeartbeatInterval};
 inline constexpr std::array kAllIntegers{kHttpMaxConnections, kHttpMaxRequestBytes,
-                                         kTargetMaxConnections, kCountCap};
+                                         kTargetMaxConnections, kCountCap, kGlobBytes};
 
 }  // namespace bounds
 }  // namespace qw::config

@@ -224,6 +224,12 @@ std::optional<std::vector<std::string>> read_globs(Context& ctx, const Value& v)
     return std::nullopt;
   }
   for (const std::string& g : *list) {
+    if (g.size() > static_cast<std::size_t>(bounds::kGlobBytes.max)) {
+      ctx.error(v.path, v.mark,
+                fmt::format("\"{}...\" is {} bytes long; a glob may have at most {}",
+                            g.substr(0, 60), g.size(), bounds::kGlobBytes.max));
+      return std::nullopt;
+    }
     std::size_t open = g.find('[');
     while (open != std::string::npos) {
       const std::size_t close = g.find(']', open + 2);

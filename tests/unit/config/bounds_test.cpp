@@ -199,7 +199,25 @@ TEST_F(ConfigTest, EveryIntegerBoundIsChecked) {
       EXPECT_EQ(e.column, value_mark(c).column);
     }
   }
-  EXPECT_EQ(all.size(), bounds::kAllIntegers.size());
+  EXPECT_EQ(all.size() + 1, bounds::kAllIntegers.size()) << "kGlobBytes is tested below";
+}
+
+TEST_F(ConfigTest, GlobsAreBoundedInLength) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"rules.overrides[0].queues", "{{queues: [{}], queue_latency: {{max_age: 1h}}}}"},
+      {"rules.overrides[0].sources", "{{queues: [a], sources: [{}], queue_latency: {{}}}}"},
+  };
+  const std::string longest(static_cast<std::size_t>(bounds::kGlobBytes.max), 'q');
+  for (const auto& [path, entry] : cases) {
+    SCOPED_TRACE(path);
+    const std::string tmpl =
+        std::string(kOneTarget) + "rules:\n  overrides:\n    - " + entry + "\n";
+    const LoadResult ok = load(fmt::format(fmt::runtime(tmpl), longest));
+    EXPECT_TRUE(ok.ok()) << all_errors(ok);
+    const ConfigError e = error_at(load(fmt::format(fmt::runtime(tmpl), longest + "*")), path);
+    EXPECT_EQ(e.line, 7);
+    EXPECT_THAT(e.message, HasSubstr("is 257 bytes long; a glob may have at most 256"));
+  }
 }
 
 // docs/configuration.md has one row per bound: | `key` | min | max |, with these exact values.
