@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <deque>
 #include <limits>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
@@ -39,6 +41,9 @@ constexpr std::string_view kTextContentType = "text/plain; charset=utf-8";
 constexpr std::chrono::milliseconds kLingerLimit{2000};
 // A failed accept (EMFILE, ENOBUFS) is retried after this pause rather than in a busy loop.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+// At a limit, a newcomer that has not sent its request yet is given this long to send it (a real
+// client's request follows its connect at once) before it may displace an idle connection.
+constexpr std::chrono::milliseconds kAskWithin{200};
 // Refused connections are logged at most this often: under a flood, one line says enough.
 constexpr std::chrono::seconds kRefusalLogInterval{60};
 
@@ -147,6 +152,10 @@ class Session;
 
 }  // namespace
 
+std::size_t per_address_limit(std::size_t max_connections) {
+  return std::max<std::size_t>(8, max_connections / 4);
+}
+
 struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   State(asio::io_context& io_context, const config::HttpConfig& http_config,
         HttpHandlers http_handlers)
@@ -160,10 +169,18 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   void accept_next();
   void on_accept(const error_code& ec, tcp::socket socket);
   void refuse(tcp::socket& socket);
+  bool at_limit(const asio::ip::address& peer) const;
+  // Admits a newcomer whose request has arrived, closing idle connections to make room.
+  void admit(tcp::socket socket, const asio::ip::address& peer);
+  // At a limit, a newcomer that has not asked yet waits (kAskWithin) for its request.
+  void wait_for_request(tcp::socket socket, const asio::ip::address& peer);
+  // Closes the connection idle the longest (from `peer` only, when given); false when every one
+  // is busy with a request.
+  bool evict_idle(const asio::ip::address* peer);
   void stop();
 
   asio::io_context& io;
-  const config::HttpConfig config;
+  config::HttpConfig config;  // a reload changes all but `listen`
   const HttpHandlers handlers;
   tcp::acceptor acceptor;
   asio::steady_timer retry_timer;
@@ -173,6 +190,14 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   // Open connections, for max_connections and for closing them on stop(). Only touched on the
   // event loop; a Session removes itself when its last pending operation is gone.
   std::unordered_set<Session*> sessions;
+  std::size_t open = 0;  // sessions not yet closed (a closed one leaves `sessions` a bit later)
+  std::map<asio::ip::address, std::size_t> open_by_address;
+  // Newcomers in wait_for_request, oldest first; at most max_connections of them undecided.
+  struct Waiting;
+  std::deque<std::weak_ptr<Waiting>> waiting_queue;
+  std::size_t waiting = 0;
+  std::size_t evicted_since_log = 0;
+  std::optional<std::chrono::steady_clock::time_point> last_eviction_log;
   std::size_t refused_since_log = 0;
   std::optional<std::chrono::steady_clock::time_point> last_refusal_log;
 };
@@ -183,45 +208,92 @@ namespace {
 // error, timeout, an over-limit request, or when the client or the server asks to.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<HttpServer::State> state)
+  Session(tcp::socket socket, asio::ip::address peer, std::shared_ptr<HttpServer::State> state)
       : stream_(std::move(socket)),
         buffer_(state->config.max_request_bytes),
-        state_(std::move(state)) {}
+        state_(std::move(state)),
+        peer_(std::move(peer)) {}
 
-  ~Session() { state_->sessions.erase(this); }
+  ~Session() {
+    forget();
+    state_->sessions.erase(this);
+  }
 
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   void start() {
     state_->sessions.insert(this);
+    ++state_->open;
+    ++state_->open_by_address[peer_];
     read_request();
   }
 
-  // Called by stop(): pending operations complete with operation_aborted and release us.
+  // Called by stop() and evictions: pending operations complete with operation_aborted and
+  // release us. The connection stops counting against the limits at once.
   void close() {
+    forget();
     error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
   }
 
+  bool closed() const { return closed_; }
+  // Between accept (or the last response) and a complete request header: holding a slot
+  // without asking anything, so the first to go when a newcomer needs room.
+  bool idle() const { return !closed_ && !busy_; }
+  const asio::ip::address& peer() const { return peer_; }
+  std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
+
  private:
-  std::size_t limit() const { return state_->config.max_request_bytes; }
+  // Fixed when the connection opened: a reload's new limit applies to new connections.
+  std::size_t limit() const { return buffer_.max_size(); }
+
+  // The connection no longer counts against the limits (idempotent).
+  void forget() {
+    if (closed_) return;
+    closed_ = true;
+    --state_->open;
+    const auto it = state_->open_by_address.find(peer_);
+    if (it != state_->open_by_address.end() && --it->second == 0) state_->open_by_address.erase(it);
+  }
 
   void read_request() {
+    busy_ = false;
+    idle_since_ = std::chrono::steady_clock::now();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(limit(), std::numeric_limits<std::uint32_t>::max())));
     parser_->body_limit(limit());
     // One deadline for the whole request, not per read: a client trickling a byte at a time
     // (slowloris) is cut off just like one that sends nothing.
-    stream_.expires_after(state_->config.request_timeout);
+    const auto deadline = std::chrono::steady_clock::now() + state_->config.request_timeout;
+    if (first_request_) {
+      // A new connection that stays silent is not a scraper: it gets much less time.
+      first_request_ = false;
+      stream_.expires_after(
+          std::min<std::chrono::milliseconds>(kFirstByteTimeout, state_->config.request_timeout));
+      const auto room = std::min<std::size_t>(buffer_.max_size() - buffer_.size(), 1024);
+      stream_.async_read_some(buffer_.prepare(room),
+                              [self = shared_from_this(), deadline](error_code ec, std::size_t n) {
+                                if (ec) return self->on_read_error(ec);
+                                self->buffer_.commit(n);
+                                self->read_header(deadline);
+                              });
+      return;
+    }
+    read_header(deadline);
+  }
+
+  void read_header(std::chrono::steady_clock::time_point deadline) {
+    stream_.expires_at(deadline);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::on_header, shared_from_this()));
   }
 
   void on_header(error_code ec, std::size_t header_bytes) {
     if (ec) return on_read_error(ec);
+    busy_ = true;
     const auto length = parser_->content_length();
     if (header_bytes >= limit() || (length && *length > limit() - header_bytes)) {
       return reject(http::status::payload_too_large, "Request Too Large\n");
@@ -237,9 +309,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_read_error(const error_code& ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted) return close();
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::operation_aborted)
+      return close();
     if (ec == beast::error::timeout) {
       // tcp_stream has already closed the socket; there is nobody left to answer.
+      forget();
       spdlog::debug("http: closed a connection idle or mid-request for {}ms (http.request_timeout)",
                     state_->config.request_timeout.count());
       return;
@@ -317,6 +392,11 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   Response response_;
   std::shared_ptr<HttpServer::State> state_;
+  const asio::ip::address peer_;
+  std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
+  bool first_request_ = true;
+  bool busy_ = false;    // a complete request header came: answering it
+  bool closed_ = false;  // no longer counted in the limits
   std::array<char, 1024> discard_{};
 };
 
@@ -353,12 +433,117 @@ void HttpServer::State::on_accept(const error_code& ec, tcp::socket socket) {
     });
     return;
   }
-  if (sessions.size() >= config.max_connections) {
-    refuse(socket);
+  error_code peer_error;
+  const auto peer = socket.remote_endpoint(peer_error).address();
+  if (peer_error) {  // already gone (reset before we got to it)
+    accept_next();
+    return;
+  }
+  if (!at_limit(peer)) {
+    std::make_shared<Session>(std::move(socket), peer, shared_from_this())->start();
   } else {
-    std::make_shared<Session>(std::move(socket), shared_from_this())->start();
+    // Room is made by closing an idle connection, never by refusing a newcomer that asks:
+    // otherwise whoever holds the slots first, sending nothing, keeps every scraper out. Only
+    // one that asks displaces anybody, so a flood of silent sockets re-opened as fast as they
+    // are closed only meets cheap refusals, and the slots keep serving.
+    error_code available_error;
+    const bool asked = socket.available(available_error) > 0 && !available_error;
+    if (asked) {
+      admit(std::move(socket), peer);
+    } else {
+      wait_for_request(std::move(socket), peer);
+    }
   }
   accept_next();
+}
+
+bool HttpServer::State::at_limit(const asio::ip::address& peer) const {
+  const auto from_peer = open_by_address.find(peer);
+  return open >= config.max_connections ||
+         (from_peer != open_by_address.end() &&
+          from_peer->second >= per_address_limit(config.max_connections));
+}
+
+void HttpServer::State::admit(tcp::socket socket, const asio::ip::address& peer) {
+  const auto from_peer = open_by_address.find(peer);
+  const bool peer_full = from_peer != open_by_address.end() &&
+                         from_peer->second >= per_address_limit(config.max_connections);
+  if ((peer_full && !evict_idle(&peer)) ||
+      (open >= config.max_connections && !evict_idle(nullptr))) {
+    refuse(socket);
+    return;
+  }
+  std::make_shared<Session>(std::move(socket), peer, shared_from_this())->start();
+}
+
+struct HttpServer::State::Waiting {
+  Waiting(tcp::socket s, asio::io_context& io) : socket(std::move(s)), timer(io) {}
+  tcp::socket socket;
+  asio::steady_timer timer;
+  bool decided = false;
+};
+
+void HttpServer::State::wait_for_request(tcp::socket socket, const asio::ip::address& peer) {
+  // Full of silent newcomers: the oldest of them gives way, so a flood of them cannot crowd out
+  // a scraper whose request is a moment behind its connect.
+  while (waiting >= config.max_connections && !waiting_queue.empty()) {
+    const auto oldest = waiting_queue.front().lock();
+    waiting_queue.pop_front();
+    if (!oldest || oldest->decided) continue;
+    oldest->decided = true;
+    --waiting;
+    oldest->timer.cancel();
+    refuse(oldest->socket);
+  }
+  while (!waiting_queue.empty() && waiting_queue.front().expired()) waiting_queue.pop_front();
+  ++waiting;
+  auto w = std::make_shared<Waiting>(std::move(socket), io);
+  waiting_queue.push_back(w);
+  w->timer.expires_after(kAskWithin);
+  w->timer.async_wait([self = shared_from_this(), w](error_code) {
+    if (w->decided) return;
+    w->decided = true;
+    --self->waiting;
+    self->refuse(w->socket);  // silent all this time: not a scraper
+  });
+  w->socket.async_wait(tcp::socket::wait_read, [self = shared_from_this(), w, peer](error_code ec) {
+    if (w->decided) return;
+    w->decided = true;
+    --self->waiting;
+    w->timer.cancel();
+    error_code available_error;
+    if (ec || self->stopped || w->socket.available(available_error) == 0 || available_error) {
+      error_code ignored;  // gone, or closed without a word (readable at end of stream)
+      w->socket.close(ignored);
+      return;
+    }
+    if (self->at_limit(peer)) {
+      self->admit(std::move(w->socket), peer);
+    } else {
+      std::make_shared<Session>(std::move(w->socket), peer, self)->start();
+    }
+  });
+}
+
+bool HttpServer::State::evict_idle(const asio::ip::address* peer) {
+  Session* oldest = nullptr;
+  for (Session* s : sessions)
+    if (s->idle() && (peer == nullptr || s->peer() == *peer) &&
+        (oldest == nullptr || s->idle_since() < oldest->idle_since()))
+      oldest = s;
+  if (oldest == nullptr) return false;
+  oldest->close();
+  ++evicted_since_log;
+  const auto now = std::chrono::steady_clock::now();
+  if (!last_eviction_log || now - *last_eviction_log >= kRefusalLogInterval) {
+    spdlog::warn(
+        "http: closed {} idle connection(s) to make room for new ones (http.max_connections {}, "
+        "{} per address)",
+        evicted_since_log, config.max_connections, per_address_limit(config.max_connections));
+    evicted_since_log = 0;
+    last_eviction_log = now;
+  }
+  return true;
 }
 
 // Over max_connections: one non-blocking attempt to say so, then close. Never queue the
@@ -380,8 +565,11 @@ void HttpServer::State::refuse(tcp::socket& socket) {
   ++refused_since_log;
   const auto now = std::chrono::steady_clock::now();
   if (!last_refusal_log || now - *last_refusal_log >= kRefusalLogInterval) {
-    spdlog::warn("http: refused {} connection(s): already {} open (http.max_connections)",
-                 refused_since_log, sessions.size());
+    spdlog::warn(
+        "http: refused {} connection(s) at the limit ({} open; http.max_connections {}, {} per "
+        "address): silent for {} ms, or every connection busy answering",
+        refused_since_log, open, config.max_connections, per_address_limit(config.max_connections),
+        kAskWithin.count());
     refused_since_log = 0;
     last_refusal_log = now;
   }
@@ -418,6 +606,14 @@ void HttpServer::start() {
 
 void HttpServer::stop() {
   asio::dispatch(state_->io, [state = state_] { state->stop(); });
+}
+
+void HttpServer::reconfigure(const config::HttpConfig& config) {
+  asio::dispatch(state_->io, [state = state_, config] {
+    const auto listen = state->config.listen;
+    state->config = config;
+    state->config.listen = listen;
+  });
 }
 
 std::uint16_t HttpServer::port() const {

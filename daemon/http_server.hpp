@@ -1,7 +1,15 @@
 #pragma once
 // The daemon's HTTP endpoint: /metrics for Prometheus, /-/healthy and /-/ready for orchestration.
 // Asynchronous on the caller's io_context (one event loop thread; nothing here ever blocks).
-// Beast stays inside http_server.cpp: it is heavy to compile, and nothing else needs it.
+//
+// Any local process can open sockets, so a flood of idle or trickling ones must not lock the
+// scraper out: a new connection must send its first byte within kFirstByteTimeout and its whole
+// request within http.request_timeout; one address holds at most a quarter of
+// http.max_connections (at least 8); and at either limit a newcomer that sends its request
+// within 200 ms closes the connection idle the longest (one that has not sent a complete
+// request) to make room. Silent newcomers, and any newcomer when every connection is busy
+// answering, are answered 503.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,6 +20,13 @@
 #include "config/config.hpp"
 
 namespace qw::daemon {
+
+// How long a new connection may stay silent: a real client sends its request as soon as it has
+// connected. (Capped by http.request_timeout, the deadline for the whole request.)
+inline constexpr std::chrono::milliseconds kFirstByteTimeout{2000};
+
+// The most connections one client address may hold: a quarter of the total, at least 8.
+std::size_t per_address_limit(std::size_t max_connections);
 
 struct HttpHandlers {
   // The exposition text. Called on the event loop: it must only serialize, never query.
@@ -36,6 +51,9 @@ class HttpServer {
   void start();
   // Stops accepting and closes every open connection. Safe from any thread, idempotent.
   void stop();
+  // A reload: applies the new limits and timeouts to connections accepted from now on (and to
+  // the next request of open ones). The listen address needs a restart: it is ignored here.
+  void reconfigure(const config::HttpConfig& config);
   // The bound port: with "host:0" the kernel picks one (tests use that).
   std::uint16_t port() const;
 
