@@ -14,10 +14,13 @@ namespace qw::config {
 
 using Duration = std::chrono::milliseconds;
 
-// Where a value came from, so errors found after parsing can still name line:column.
+// Where a value came from, so errors found after parsing can still name line:column. (The
+// structs compare with ==, marks included: a reload that only moved lines compares them after
+// clearing the marks, see probes/same_settings.hpp.)
 struct SourceMark {
   int line = 0;    // 1-based; 0 = not from a file
   int column = 0;  // 1-based
+  bool operator==(const SourceMark&) const = default;
 };
 
 struct HttpConfig {
@@ -25,6 +28,7 @@ struct HttpConfig {
   Duration request_timeout{5000};         // a slow client cannot hold a connection longer
   std::size_t max_connections = 64;       // concurrent HTTP connections; more are refused
   std::size_t max_request_bytes = 8192;   // header + body; /metrics never needs a body
+  bool operator==(const HttpConfig&) const = default;
 };
 
 // Settings shared by every instance of one probe kind; each may be overridden per target/queue.
@@ -32,6 +36,7 @@ struct ProbeSettings {
   Duration interval{15000};      // how often one instance runs
   Duration query_timeout{3000};  // client-side deadline (cancel) and server statement_timeout
   Duration max_backoff{120000};  // the longest a failing probe waits between runs
+  bool operator==(const ProbeSettings&) const = default;
 };
 
 struct ProbesConfig {
@@ -50,6 +55,7 @@ struct TargetConfig {
   Duration connect_timeout{3000};  // libpq connect_timeout (rounded up to whole seconds, >= 2)
   int max_connections = 2;         // the most connections queuewatch ever opens here
   SourceMark mark;
+  bool operator==(const TargetConfig&) const = default;
 };
 
 enum class TimestampKind {
@@ -68,6 +74,7 @@ struct StateMapping {
   std::vector<std::string> ready, running, completed, failed;  // values of `column`
   // Set when `column` is not: trusted SQL boolean expressions over the table's columns.
   std::string ready_when, running_when, completed_when, failed_when;
+  bool operator==(const StateMapping&) const = default;
 };
 
 struct TimestampMapping {
@@ -78,6 +85,7 @@ struct TimestampMapping {
   std::optional<std::string> finished;   // completed (and failed, unless `failed` is set)
   std::optional<std::string> failed;     // when failures are stamped in another column
   std::optional<std::string> heartbeat;  // last sign of life from the worker
+  bool operator==(const TimestampMapping&) const = default;
 };
 
 // Reading the table's own history once at start-up (kept rows only), so the seasonal baseline
@@ -88,6 +96,7 @@ struct WarmStartConfig {
   Duration lookback{28LL * 24 * 3600 * 1000};
   // Its own deadline: one range scan over the finished rows, once, much longer than a round.
   Duration timeout{30000};
+  bool operator==(const WarmStartConfig&) const = default;
 };
 // The history the rules keep (rules/history.hpp: five weeks of hours); more is never read.
 inline constexpr Duration kMaxWarmStartLookback{35LL * 24 * 3600 * 1000};
@@ -111,6 +120,7 @@ struct QueueConfig {
   std::optional<Duration> query_timeout;  // overrides probes.queue.query_timeout
   WarmStartConfig warm_start;
   SourceMark mark;
+  bool operator==(const QueueConfig&) const = default;
 };
 
 struct Config {

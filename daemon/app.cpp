@@ -16,6 +16,7 @@
 #include "daemon/logging.hpp"
 #include "daemon/metrics_exporter.hpp"
 #include "daemon/runtime.hpp"
+#include "daemon/runtime_reaper.hpp"
 #include "daemon/systemd_notify.hpp"
 #include "daemon/transition_log.hpp"
 #include "probes/pg/conninfo.hpp"
@@ -25,8 +26,10 @@ namespace qw::daemon {
 
 namespace {
 
-constexpr auto kStopGrace = std::chrono::milliseconds(1500);  // within systemd's patience and
-                                                              // the 2 s we promise
+// How long a stop waits for probe workers, retired ones included, before exiting without them.
+// --help promises that the process is gone within two seconds of SIGTERM: this leaves room for
+// the delivery workers' cancelled attempts, the last baselines save and the exit itself.
+constexpr auto kStopGrace = std::chrono::milliseconds(1000);
 
 std::optional<config::Config> load_or_report(const std::string& path) {
   auto loaded = config::load_file(path);
@@ -92,6 +95,9 @@ class Daemon {
     });
   }
 
+  // Runs on the event loop and never waits for a probe: the new generation carries over what
+  // did not change, and the old one is joined on the reaper's thread (a connect in flight may
+  // hold it for connect_timeout). Scrapes, evaluation and the watchdog ping go on meanwhile.
   void reload() {
     systemd::reloading();
     spdlog::info("SIGHUP: reloading {}", path_);
@@ -100,42 +106,62 @@ class Daemon {
       for (const auto& e : loaded.errors) spdlog::error("reload refused: {}", e.to_string());
       spdlog::error("reload refused: keeping the running configuration");
     } else {
-      if (loaded.config.http.listen != config_.http.listen)
-        spdlog::warn("http.listen changed; it takes effect only after a restart");
-      const auto http = config_.http;
+      warn_restart_only(loaded.config);
+      const auto listen = config_.http.listen;
+      const auto state_dir = config_.state_dir;
       config_ = std::move(loaded.config);
-      config_.http = http;
-      runtime_->stop(kStopGrace);
+      config_.http.listen = listen;
+      config_.state_dir = state_dir;
+      http_->reconfigure(config_.http);
+      auto next = std::make_unique<Runtime>(io_, config_, sink_, observer_, runtime_.get());
+      runtime_->retire(*next);
+      reaper_.retire(std::move(runtime_));
+      runtime_ = std::move(next);
       exporter_.reconfigure(config_);
       try {
         alerting_.reconfigure(config_);
       } catch (const std::exception& e) {
         spdlog::error("reload: alerting kept its previous settings: {}", e.what());
       }
-      runtime_ = std::make_unique<Runtime>(io_, config_, sink_, observer_);
       runtime_->start();
       log_targets(config_);
+      spdlog::info("reload: {} probe(s) and {} connection pool(s) carried over unchanged",
+                   runtime_->carried_probes(), runtime_->carried_pools());
     }
     systemd::ready();
   }
 
+  // What only a restart applies: said once per reload, by key, rather than silently ignored.
+  void warn_restart_only(const config::Config& next) const {
+    if (next.http.listen != config_.http.listen)
+      spdlog::warn("reload: http.listen changed; it takes effect only after a restart");
+    if (next.state_dir != config_.state_dir)
+      spdlog::warn("reload: state_dir changed; it takes effect only after a restart");
+  }
+
   void shutdown(int signo) {
+    const auto began = std::chrono::steady_clock::now();
     spdlog::info("{}: stopping", signo == SIGTERM ? "SIGTERM" : "SIGINT");
     systemd::stopping();
     http_->stop();
     watchdog_timer_.cancel();
     evaluation_timer_.cancel();
     signals_.cancel();
-    const bool clean = runtime_->stop(kStopGrace);
+    // One deadline for the current generation and any retired one still joining.
+    bool clean = runtime_->stop(kStopGrace);
+    clean = reaper_.wait_until(began + kStopGrace) && clean;
     alerting_.stop();
     io_.stop();
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - began);
     if (!clean) {
       // A worker is stuck in a blocking connect that cannot be interrupted; its socket dies
       // with the process. Exit now rather than break the two-second promise.
-      spdlog::warn("exiting with a probe still blocked");
+      spdlog::warn("stopped in {} ms, exiting with a probe still blocked", took.count());
       spdlog::shutdown();
       std::_Exit(kExitOk);
     }
+    spdlog::info("stopped in {} ms", took.count());
   }
 
   // Rules run on the event loop: evaluating 10,000 queues takes milliseconds, and the outbox
@@ -192,6 +218,7 @@ class Daemon {
   int evaluations_ = 0;
   std::chrono::milliseconds ping_every_{0};
   std::unique_ptr<HttpServer> http_;
+  RuntimeReaper reaper_;  // before runtime_: a retired generation outlives the current one
   std::unique_ptr<Runtime> runtime_;
   int exit_code_ = kExitOk;
 };

@@ -13,9 +13,14 @@ std::size_t worker_count(const config::Config& config) {
 }
 
 Runtime::Runtime(boost::asio::io_context& io, const config::Config& config,
-                 probes::SampleSink& sink, SchedulerObserver& observer)
-    : pools_(config),
-      scheduler_(io, probes::make_all_probes(config), pools_, sink, observer,
-                 worker_count(config)) {}
+                 probes::SampleSink& sink, SchedulerObserver& observer, Runtime* previous)
+    : pools_(config, previous ? &previous->pools_ : nullptr),
+      scheduler_(io, probes::make_all_probes(config), pools_, sink, observer, worker_count(config),
+                 previous ? &previous->scheduler_ : nullptr) {}
+
+void Runtime::retire(const Runtime& successor) {
+  scheduler_.retire();
+  pools_.close_retired(successor.pools_);
+}
 
 }  // namespace qw::daemon

@@ -1,6 +1,8 @@
 #pragma once
 // Everything one configuration generation runs: its connection pools, its probes and their
-// scheduler. A SIGHUP reload builds a new Runtime and retires the old one.
+// scheduler. A SIGHUP reload builds a new Runtime from the running one, which hands over the
+// pools and probes whose settings did not change (running, with their state), and retires the
+// old one: on the event loop only what never blocks, the joining on the RuntimeReaper's thread.
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
@@ -32,11 +34,22 @@ class ExporterObserver : public SchedulerObserver {
 
 class Runtime {
  public:
+  // With `previous` (a reload, on the event loop): carries over what did not change.
   Runtime(boost::asio::io_context& io, const config::Config& config, probes::SampleSink& sink,
-          SchedulerObserver& observer);
+          SchedulerObserver& observer, Runtime* previous = nullptr);
   void start() { scheduler_.start(); }
+  // Reload, on the event loop, once `successor` is built: stops what it did not carry over and
+  // closes the pools it did not keep. Never blocks; then hand this to the RuntimeReaper.
+  void retire(const Runtime& successor);
+  // Off the event loop: waits for the workers (a blocked connect holds one up to its timeout).
+  void join() { scheduler_.join(); }
+  bool join_until(std::chrono::steady_clock::time_point deadline) {
+    return scheduler_.join_until(deadline);
+  }
   bool stop(std::chrono::milliseconds grace) { return scheduler_.stop(grace); }
   bool ready() const { return scheduler_.all_ran_once(); }
+  std::size_t carried_probes() const { return scheduler_.carried_over(); }
+  std::size_t carried_pools() const { return pools_.carried_over(); }
 
  private:
   probes::pg::PoolSet pools_;  // declared first: the scheduler's probes use it until they stop

@@ -32,6 +32,19 @@ class Probe {
   // One round, blocking. Runs on a worker thread, never concurrently with itself. Publishes its
   // samples (also on failure: "cannot measure" is data) and returns why it failed, or none.
   virtual FailureReason run(ProbeContext& ctx, SampleSink& sink) = 0;
+
+  // Reload (as Prometheus reloads rule groups): true when this probe, built from the new
+  // configuration, observes exactly what `running` (same id) does, so `running` carries on with
+  // its in-memory state (watermarks, learnt schema, warm start) instead of starting over. The
+  // default starts over.
+  virtual bool same_observation(const Probe& running) const {
+    static_cast<void>(running);
+    return false;
+  }
+  // Called on a carried-over probe with the new configuration's instance: takes the settings
+  // that do not touch its state (e.g. rule thresholds). On the event loop, possibly while run()
+  // is going on a worker.
+  virtual void take_settings(const Probe& fresh) { static_cast<void>(fresh); }
 };
 
 using ProbeList = std::vector<std::unique_ptr<Probe>>;

@@ -37,19 +37,22 @@ bool looks_closed(const pqxx::connection& conn) {
 
 }  // namespace
 
-TargetPool::TargetPool(config::TargetConfig target, QueryWatchdog& watchdog, BackoffPolicy backoff)
-    : target_(std::move(target)), watchdog_(watchdog), backoff_(backoff) {}
+TargetPool::TargetPool(config::TargetConfig target, BackoffPolicy backoff)
+    : target_(std::move(target)), backoff_(backoff) {}
 
 TargetPool::~TargetPool() {
   close();
 }
 
 void TargetPool::close() {
-  std::lock_guard lock(mutex_);
-  closed_ = true;
-  open_ -= static_cast<int>(idle_.size());
-  idle_.clear();
-  released_.notify_all();
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    open_ -= static_cast<int>(idle_.size());
+    idle_.clear();
+    released_.notify_all();
+  }
+  watchdog_.fire_all();
 }
 
 FailureReason TargetPool::last_failure() const {

@@ -37,7 +37,7 @@ class TargetPool {
  public:
   using Clock = std::chrono::steady_clock;
 
-  TargetPool(config::TargetConfig target, QueryWatchdog& watchdog, BackoffPolicy backoff = {});
+  explicit TargetPool(config::TargetConfig target, BackoffPolicy backoff = {});
   ~TargetPool();
   TargetPool(const TargetPool&) = delete;
   TargetPool& operator=(const TargetPool&) = delete;
@@ -57,8 +57,11 @@ class TargetPool {
   // Last connect failure, while the pool is backing off; none when healthy.
   FailureReason last_failure() const;
   const config::TargetConfig& target() const { return target_; }
+  const BackoffPolicy& backoff() const { return backoff_; }
 
-  // Shutdown: no new connections; in-flight queries are cancelled by the watchdog's fire_all.
+  // Shutdown, or a reload that retires this pool: no new connections, and every query in
+  // flight is cancelled and its socket shut. (A connect in progress cannot be interrupted: libpq
+  // blocks until connect_timeout.)
   void close();
 
  private:
@@ -74,8 +77,10 @@ class TargetPool {
   void schedule_retry_locked(const PgError& failure);
 
   const config::TargetConfig target_;
-  QueryWatchdog& watchdog_;
   const BackoffPolicy backoff_;
+  // Its own, not one shared by every pool: a reload keeps unchanged pools and closes the others,
+  // and closing one must cancel only that pool's queries.
+  QueryWatchdog watchdog_;
 
   mutable std::mutex mutex_;
   std::condition_variable released_;

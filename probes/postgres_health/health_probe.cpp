@@ -7,6 +7,7 @@
 
 #include "probes/pg/pg_error.hpp"
 #include "probes/pg/target_pool.hpp"
+#include "probes/same_settings.hpp"
 
 namespace qw::probes::health {
 
@@ -22,6 +23,11 @@ constexpr const char* kHealthQuery =
 
 HealthProbe::HealthProbe(const config::TargetConfig& target, const config::ProbeSettings& settings)
     : target_(target), settings_(settings), id_("postgres_health/" + target.name) {}
+
+bool HealthProbe::same_observation(const Probe& running) const {
+  const auto* other = dynamic_cast<const HealthProbe*>(&running);
+  return other && same_settings(other->target_, target_) && other->settings_ == settings_;
+}
 
 FailureReason HealthProbe::run(ProbeContext& ctx, SampleSink& sink) {
   TargetHealthSample sample;

@@ -18,6 +18,7 @@ class HealthProbe : public Probe {
   config::Duration interval() const override { return settings_.interval; }
   config::Duration max_backoff() const override { return settings_.max_backoff; }
   FailureReason run(ProbeContext& ctx, SampleSink& sink) override;
+  bool same_observation(const Probe& running) const override;
 
  private:
   const config::TargetConfig target_;

@@ -8,6 +8,7 @@
 #include "probes/pg/pg_error.hpp"
 #include "probes/pg/sql_text.hpp"
 #include "probes/pg/target_pool.hpp"
+#include "probes/same_settings.hpp"
 #include "rules/thresholds.hpp"
 
 namespace qw::probes::queue {
@@ -58,7 +59,7 @@ QueueProbe::QueueProbe(const config::QueueConfig& queue, const config::ProbeSett
       interval_(queue.interval.value_or(defaults.interval)),
       query_timeout_(queue.query_timeout.value_or(defaults.query_timeout)),
       max_backoff_(defaults.max_backoff),
-      rules_(rules),
+      rules_(std::make_shared<const config::RulesConfig>(rules)),
       queues_(queue.queue_column ? queue.queue_names : std::vector<std::string>{queue.name},
               std::chrono::duration_cast<std::chrono::seconds>(kForgetAfter)) {}
 
@@ -152,8 +153,9 @@ void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
   const auto names = queues_.current(now);
   const std::int64_t limit = per_queue_count_limit(config_.count_cap, names.size());
   std::vector<std::string> stuck_after, heartbeat_timeout;
+  const auto rules_now = rules();
   for (const auto& name : names) {
-    const auto resolved = rules::resolve(rules_, config_.name, name).stuck_in_progress;
+    const auto resolved = rules::resolve(*rules_now, config_.name, name).stuck_in_progress;
     stuck_after.push_back(seconds_text(resolved.running_for));
     heartbeat_timeout.push_back(seconds_text(resolved.heartbeat_timeout));
   }
@@ -222,6 +224,25 @@ QueueHistorySample QueueProbe::read_history(ProbeContext& ctx) {
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
+}
+
+std::shared_ptr<const config::RulesConfig> QueueProbe::rules() const {
+  std::lock_guard lock(rules_mutex_);
+  return rules_;
+}
+
+bool QueueProbe::same_observation(const Probe& running) const {
+  const auto* other = dynamic_cast<const QueueProbe*>(&running);
+  return other && same_settings(other->config_, config_) && other->interval_ == interval_ &&
+         other->query_timeout_ == query_timeout_ && other->max_backoff_ == max_backoff_;
+}
+
+void QueueProbe::take_settings(const Probe& fresh) {
+  const auto* other = dynamic_cast<const QueueProbe*>(&fresh);
+  if (!other) return;
+  auto next = other->rules();
+  std::lock_guard lock(rules_mutex_);
+  rules_ = std::move(next);
 }
 
 FailureReason QueueProbe::run(ProbeContext& ctx, SampleSink& sink) {

@@ -3,6 +3,7 @@
 // and theirs, and completions and failures as counters. One read-only REPEATABLE READ
 // transaction per round, a handful of index-backed statements. See README.md.
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -28,8 +29,12 @@ class QueueProbe : public Probe {
   config::Duration interval() const override { return interval_; }
   config::Duration max_backoff() const override { return max_backoff_; }
   FailureReason run(ProbeContext& ctx, SampleSink& sink) override;
+  bool same_observation(const Probe& running) const override;
+  void take_settings(const Probe& fresh) override;  // the rules (stuck thresholds)
 
  private:
+  std::shared_ptr<const config::RulesConfig> rules() const;
+
   // Checks that the table and every mapped column exist and are readable; learns their types.
   void inspect_schema(pqxx::connection& conn);
   void observe(pqxx::connection& conn, QueueProbeSample& sample);
@@ -42,7 +47,9 @@ class QueueProbe : public Probe {
   const config::Duration interval_;
   const config::Duration query_timeout_;
   const config::Duration max_backoff_;
-  const config::RulesConfig rules_;
+  // Swapped by take_settings on the event loop while a round may be reading it.
+  mutable std::mutex rules_mutex_;
+  std::shared_ptr<const config::RulesConfig> rules_;
 
   // Learned from the catalog on the first run and again after a schema-shaped failure.
   std::optional<QueueSql> sql_;

@@ -28,19 +28,31 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds lim
 
 class TestProbe : public probes::Probe {
  public:
-  explicit TestProbe(probes::FailureReason result = probes::FailureReason::none)
-      : result_(result) {}
+  explicit TestProbe(probes::FailureReason result = probes::FailureReason::none,
+                     int observation = 0)
+      : result_(result), observation_(observation) {}
   std::string_view kind() const override { return "test"; }
   const std::string& id() const override { return id_; }
   const std::string& target() const override { return target_; }
   config::Duration interval() const override { return config::Duration{20}; }
   config::Duration max_backoff() const override { return config::Duration{2000}; }
-  probes::FailureReason run(probes::ProbeContext&, probes::SampleSink&) override {
+  probes::FailureReason run(probes::ProbeContext&, probes::SampleSink& sink) override {
     ++entered;
-    std::unique_lock lock(mutex_);
-    released_.wait(lock, [this] { return !hold_; });
+    {
+      std::unique_lock lock(mutex_);
+      released_.wait(lock, [this] { return !hold_; });
+    }
     ++runs;
+    probes::TargetHealthSample sample;
+    sample.target = target_;
+    sample.detail = std::to_string(observation_);  // which probe published it
+    sink.publish(sample);
     return result_;
+  }
+  // Same observation when built with the same number: stands for "the config did not change".
+  bool same_observation(const probes::Probe& running) const override {
+    const auto* other = dynamic_cast<const TestProbe*>(&running);
+    return other && other->observation_ == observation_;
   }
   void hold(bool on) {
     {
@@ -53,6 +65,7 @@ class TestProbe : public probes::Probe {
 
  private:
   const probes::FailureReason result_;
+  const int observation_;
   const std::string id_ = "test/db";
   const std::string target_ = "db";
   std::mutex mutex_;
@@ -67,8 +80,12 @@ struct CountingObserver : SchedulerObserver {
   void on_backoff_skip(const probes::Probe&) override { ++backoff_skips; }
 };
 
-struct NullSink : probes::SampleSink {
-  void publish(const probes::Sample&) override {}
+struct CountingSink : probes::SampleSink {
+  std::atomic<int> samples{0}, from_retired{0};  // from_retired: by a probe with observation 0
+  void publish(const probes::Sample& s) override {
+    ++samples;
+    if (std::get<probes::TargetHealthSample>(s).detail == "0") ++from_retired;
+  }
 };
 
 config::Config one_target() {
@@ -84,7 +101,7 @@ struct Rig {
   boost::asio::io_context io;
   config::Config config = one_target();
   probes::pg::PoolSet pools{config};
-  NullSink sink;
+  CountingSink sink;
   CountingObserver observer;
   TestProbe* probe = nullptr;
   std::unique_ptr<Scheduler> scheduler;
@@ -141,6 +158,80 @@ TEST(Scheduler, DestroyedWithItsHandlersStillQueuedOnTheEventLoop) {
   rig.io.restart();
   rig.io.run_for(50ms);  // those handlers now run against a destroyed scheduler: must be no-ops
   EXPECT_EQ(rig.observer.runs, 0) << "a destroyed scheduler's run was reported";
+}
+
+}  // namespace
+}  // namespace qw::daemon
+
+namespace qw::daemon {
+namespace {
+
+std::unique_ptr<Scheduler> successor(Rig& rig, TestProbe*& probe, int observation) {
+  auto p = std::make_unique<TestProbe>(probes::FailureReason::none, observation);
+  probe = p.get();
+  probes::ProbeList list;
+  list.push_back(std::move(p));
+  return std::make_unique<Scheduler>(rig.io, std::move(list), rig.pools, rig.sink, rig.observer, 2,
+                                     rig.scheduler.get());
+}
+
+// A reload that changes nothing keeps the running probe (its object, so its state) and its
+// schedule, even with a run in flight; the retired generation needs no join on the event loop.
+TEST(SchedulerReload, AnUnchangedProbeIsCarriedOverRunning) {
+  Rig rig;
+  rig.scheduler->start();
+  rig.probe->hold(true);
+  ASSERT_TRUE(rig.run_until([&] { return rig.probe->entered >= 1; }));
+
+  TestProbe* duplicate = nullptr;  // freed by the successor: never dereferenced
+  auto next = successor(rig, duplicate, 0);
+  EXPECT_EQ(next->carried_over(), 1u);
+  rig.scheduler->retire();
+  next->start();
+  std::thread reaper([old = std::move(rig.scheduler)]() mutable { old->join(); });
+
+  // The held run belongs to the new generation now: released, it is reported there, and the
+  // same probe object runs on (the new configuration's duplicate was dropped unused).
+  const int reported = rig.observer.runs;
+  rig.probe->hold(false);
+  ASSERT_TRUE(rig.run_until([&] { return rig.observer.runs >= reported + 3; }));
+  EXPECT_GE(rig.probe->runs, 3);
+  EXPECT_TRUE(next->all_ran_once());
+  reaper.join();
+  next->stop(1s);
+}
+
+// A changed probe is retired: the event loop goes on at once although its run is blocked (as in
+// a connect), what it publishes afterwards is dropped, and joining it happens elsewhere.
+TEST(SchedulerReload, AChangedProbeIsRetiredWithoutBlockingTheEventLoop) {
+  Rig rig;
+  rig.scheduler->start();
+  rig.probe->hold(true);
+  ASSERT_TRUE(rig.run_until([&] { return rig.probe->entered >= 1; }));
+
+  TestProbe* fresh = nullptr;
+  auto next = successor(rig, fresh, 1);
+  EXPECT_EQ(next->carried_over(), 0u);
+  rig.scheduler->retire();
+  next->start();
+  TestProbe* retired = rig.probe;
+  std::atomic<bool> joined{false};
+  std::thread reaper([old = std::move(rig.scheduler), &joined]() mutable {
+    old->join();
+    old.reset();
+    joined = true;
+  });
+
+  // The new probe runs while the old one is still blocked.
+  ASSERT_TRUE(rig.run_until([&] { return fresh->runs >= 3; }));
+  EXPECT_FALSE(joined);
+  const int before = rig.sink.from_retired;
+  retired->hold(false);
+  reaper.join();
+  EXPECT_EQ(retired->runs, 1);
+  EXPECT_EQ(rig.sink.from_retired, before) << "a retired probe's late sample was published";
+  rig.io.run_for(50ms);  // its "finished", queued by now, must be a no-op
+  next->stop(1s);
 }
 
 }  // namespace
