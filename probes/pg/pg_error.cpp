@@ -25,6 +25,10 @@ FailureReason classify_sqlstate(std::string_view s) {
   if (s == "42501") return FailureReason::permission_denied;
   if (s == "55P03") return FailureReason::query_timeout;  // lock_not_available (lock_timeout)
   if (s == "57P03") return FailureReason::in_recovery;    // cannot_connect_now: starting up
+  // The server ended the session: pg_terminate_backend (57P01), a crash (57P02), or the
+  // connection broke (class 08). The connection failed, whatever the query was; like a server
+  // going away, the next attempt meets "refused" until it is back.
+  if (s == "57P01" || s == "57P02" || s.starts_with("08")) return FailureReason::connection_refused;
   return FailureReason::other;
 }
 
@@ -53,7 +57,8 @@ FailureReason classify_connect_message(std::string_view m) {
     if (contains(m, text)) return reason;
   if (contains(m, "role \"") && contains(m, "does not exist")) return FailureReason::auth_failed;
   if (contains(m, "the database system is shutting down") ||
-      contains(m, "server closed the connection unexpectedly"))
+      contains(m, "server closed the connection unexpectedly") ||
+      contains(m, "terminating connection due to"))
     return FailureReason::connection_refused;  // going away: the next attempt is refused
   return FailureReason::other;
 }

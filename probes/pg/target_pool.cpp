@@ -35,6 +35,21 @@ bool looks_closed(const pqxx::connection& conn) {
   return ::poll(&p, 1, 0) != 0;
 }
 
+// libpqxx 6.4 reports a connection the server has already closed (pg_terminate_backend, a
+// pooler or a failover dropping it) in words that name no cause, e.g. "Could not obtain client
+// encoding: not connected.": a connection that is gone is a connection failure, whatever the
+// words. (A fired deadline is a query_timeout instead, and SQL errors keep their SQLSTATE.)
+PgError classify_on(const pqxx::connection& conn, const std::exception& error, bool deadline_hit) {
+  PgError classified = classify(error, deadline_hit);
+  if (classified.reason() != FailureReason::other || deadline_hit ||
+      dynamic_cast<const pqxx::sql_error*>(&error) != nullptr ||
+      dynamic_cast<const PgError*>(&error) != nullptr)
+    return classified;
+  if (conn.is_open() && !looks_closed(conn)) return classified;
+  return {FailureReason::connection_refused,
+          fmt::format("the server closed the connection ({})", classified.what())};
+}
+
 }  // namespace
 
 TargetPool::TargetPool(config::TargetConfig target, BackoffPolicy backoff)
@@ -90,7 +105,7 @@ std::shared_ptr<pqxx::connection> TargetPool::connect() {
     pqxx::nontransaction tx(*conn);
     tx.exec(kSessionSetup);
   } catch (const std::exception& e) {
-    throw classify(e, guard->fired());
+    throw classify_on(*conn, e, guard->fired());
   }
   return conn;
 }
@@ -165,7 +180,7 @@ TargetPool::Use TargetPool::with_connection(std::chrono::milliseconds timeout,
       const bool connection_ok = dynamic_cast<const pqxx::sql_error*>(&e) != nullptr ||
                                  dynamic_cast<const PgError*>(&e) != nullptr;
       const bool stale_socket = !connection_ok && !fired && !slot.fresh && attempt == 0;
-      PgError classified = classify(e, fired);
+      PgError classified = classify_on(*slot.conn, e, fired);
       // A fired deadline may still have a cancel in flight: never reuse that connection.
       release(std::move(slot.conn), connection_ok && !fired);
       if (stale_socket) continue;  // e.g. the server restarted since: retry once, fresh

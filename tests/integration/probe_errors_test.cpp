@@ -2,6 +2,9 @@
 // or column, and the other sources of the same round are not affected.
 #include <fmt/format.h>
 
+#include <optional>
+
+#include "probes/pg/pg_error.hpp"
 #include "tests/integration/support.hpp"
 
 namespace qw::itest {
@@ -77,6 +80,42 @@ queues:
   const auto recovered = rig.run_queue("missing_table");
   EXPECT_TRUE(recovered.ok) << recovered.detail;
   EXPECT_EQ(queue_of(recovered, "missing_table").ready, 0);
+}
+
+}  // namespace
+}  // namespace qw::itest
+
+namespace qw::itest {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A connection opened for this use and killed before its first query (pg_terminate_backend, a
+// pooler or failover dropping it) is a connection failure, not "other": the page must say so.
+TEST(ProbeErrors, AFreshConnectionKilledBeforeItsFirstQueryIsAConnectionFailure) {
+  Db admin;
+  ProbeRig rig("targets:\n" + target_yaml("db", test_dsn()));
+  auto& pool = rig.pools().get("db");
+  std::optional<probes::pg::PgError> failure;
+  try {
+    ThirdPartyLeakScope libpqxx_leak;  // the query below runs on a connection the server closed
+    pool.with_connection(10s, [&](pqxx::connection& conn) {
+      const auto pid = std::to_string(conn.backendpid());
+      admin.exec("SELECT pg_terminate_backend(" + pid + ")");
+      // Terminating is asynchronous: wait until the backend is gone.
+      for (int i = 0; i < 500; ++i) {
+        if (admin.scalar<int>("SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid) == 0)
+          break;
+        std::this_thread::sleep_for(10ms);
+      }
+      pqxx::nontransaction tx(conn);
+      tx.exec("SELECT 1");
+    });
+  } catch (const probes::pg::PgError& e) {
+    failure = e;
+  }
+  ASSERT_TRUE(failure) << "a query on a terminated connection succeeded";
+  EXPECT_EQ(failure->reason(), probes::FailureReason::connection_refused) << failure->what();
 }
 
 }  // namespace

@@ -47,6 +47,14 @@ TEST(PgError, ClassifiesSqlStates) {
   EXPECT_EQ(classify_sqlstate("42703"), FailureReason::undefined_column);
   EXPECT_EQ(classify_sqlstate("42501"), FailureReason::permission_denied);
   EXPECT_EQ(classify_sqlstate("XX000"), FailureReason::other);
+  // The server ended the session (pg_terminate_backend, a crash) or the connection broke.
+  EXPECT_EQ(classify_sqlstate("57P01"), FailureReason::connection_refused);
+  EXPECT_EQ(classify_sqlstate("57P02"), FailureReason::connection_refused);
+  EXPECT_EQ(classify_sqlstate("08006"), FailureReason::connection_refused);
+  EXPECT_EQ(classify_connect_message(
+                "FATAL: terminating connection due to administrator command server closed the "
+                "connection unexpectedly"),
+            FailureReason::connection_refused);
 }
 
 TEST(PgError, DeadlineTurnsALostConnectionIntoQueryTimeout) {
