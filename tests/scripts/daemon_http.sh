@@ -76,11 +76,12 @@ port=$(python3 -c 'import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 config="$tmp/queuewatch.yaml"
 
-# write_config [EXTRA_QUEUE_YAML]
+# write_config [EXTRA_QUEUE_YAML [EXTRA_HTTP_YAML]]
 write_config() {
   cat >"$config" <<YAML
 http:
   listen: "127.0.0.1:$port"
+${2:-}
 state_dir: "$tmp/state"
 log_level: info
 probes:
@@ -148,15 +149,21 @@ got=$(metric_value queuewatch_queue_ready_jobs 'queue="mail"')
 [ "$got" = 5 ] || fail "after a refused reload ready_jobs{queue=mail} is '$got', want 5"
 
 # --- SIGHUP with a valid config that adds a source: it is reported ----------------------------
+# The same reload lowers http.max_request_bytes, which applies to the next connections.
+padded=(-H "X-Pad: $(printf 'x%.0s' {1..2000})")
+code=$(http_code "${padded[@]}" "http://127.0.0.1:$port/metrics")
+[ "$code" = 200 ] || fail "a 2 kB request answered $code before the reload, want 200"
 write_config "  - name: second
     target: testdb
     table: $table2
     state: {column: state, ready: [ready], running: [running], completed: []}
     timestamps: {enqueued: enqueued_at}
-    completed_rows: deleted"
+    completed_rows: deleted" "  max_request_bytes: 1024"
 kill -HUP "$pid"
 wait_for "the second source" 10 metric_is 2 queuewatch_queue_ready_jobs 'source="second"' ||
   fail "after a reload that added source \"second\", its ready_jobs never became 2"
+code=$(http_code "${padded[@]}" "http://127.0.0.1:$port/metrics")
+[ "$code" = 431 ] || fail "after a reload to max_request_bytes 1024 a 2 kB request answered $code, want 431"
 got=$(metric_value queuewatch_queue_ready_jobs 'queue="mail"')
 [ "$got" = 5 ] || fail "after the reload ready_jobs{queue=mail} is '$got', want 5"
 
