@@ -8,8 +8,9 @@ const char* usage_text() {
 Usage:
   queuewatch run --config FILE [--log-level LEVEL]
       Run the daemon: probe on schedule, serve /metrics, /-/healthy, /-/ready.
-      SIGHUP reloads the config (an invalid one is refused and the old one kept);
-      SIGTERM or SIGINT stop it within two seconds.
+      SIGHUP reloads the config (an invalid one is refused and the old one kept;
+      probes whose settings did not change keep running, with their state);
+      SIGTERM or SIGINT stop it within two seconds, even with a connect blocked.
   queuewatch check-config FILE
       Validate FILE and print every error as file:line:column: key.path: message.
   queuewatch once --config FILE [--format table|json]
