@@ -34,7 +34,8 @@ Alert AlertBook::make_snapshot(const rules::ActiveCondition& condition) const {
 }
 
 std::vector<Transition> AlertBook::evaluate(Time now,
-                                            const std::vector<rules::ActiveCondition>& active) {
+                                            const std::vector<rules::ActiveCondition>& active,
+                                            const std::set<std::string>& undecided) {
   std::vector<Transition> out;
   auto transition = [&out, now](const Alert& a, AlertState from) {
     out.push_back(Transition{now, a.fingerprint, alertname_of(a), from, a.state, a.value});
@@ -78,7 +79,8 @@ std::vector<Transition> AlertBook::evaluate(Time now,
 
   for (auto it = alerts_.begin(); it != alerts_.end();) {
     Alert& a = it->second;
-    if (seen.contains(it->first)) {
+    if (seen.contains(it->first) ||
+        (a.state != AlertState::inactive && undecided.contains(it->first))) {
       ++it;
       continue;
     }

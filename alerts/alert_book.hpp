@@ -16,6 +16,7 @@
 // clock.
 #include <chrono>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,11 @@ class AlertBook {
  public:
   explicit AlertBook(BookOptions options = {}) : options_(std::move(options)) {}
 
-  std::vector<Transition> evaluate(Time now, const std::vector<rules::ActiveCondition>& active);
+  // `active`: the conditions that hold. An alert whose condition is absent resolves (after
+  // keep_firing_for), unless its fingerprint is in `undecided`: the rules lacked the evidence to
+  // judge it (a restart, nothing measured yet), and it is kept exactly as it is.
+  std::vector<Transition> evaluate(Time now, const std::vector<rules::ActiveCondition>& active,
+                                   const std::set<std::string>& undecided = {});
 
   // Every alert the book holds (pending, firing, and resolved within retention), by fingerprint.
   std::vector<Alert> alerts() const;

@@ -35,14 +35,15 @@ void AlertEngine::reconfigure(const config::AlertingConfig& config) {
   watchdog_ = config.heartbeat.watchdog_alert;
 }
 
-EngineStep AlertEngine::evaluate(Time now, const std::vector<rules::ActiveCondition>& active) {
+EngineStep AlertEngine::evaluate(Time now, const std::vector<rules::ActiveCondition>& active,
+                                 const std::set<std::string>& undecided) {
   EngineStep step;
   if (watchdog_) {
     std::vector<rules::ActiveCondition> with_watchdog = active;
     with_watchdog.push_back(watchdog_condition());
-    step.transitions = book_.evaluate(now, with_watchdog);
+    step.transitions = book_.evaluate(now, with_watchdog, undecided);
   } else {
-    step.transitions = book_.evaluate(now, active);
+    step.transitions = book_.evaluate(now, active, undecided);
   }
   const std::vector<Alert> alerts = book_.alerts();
   step.inhibited = inhibitor_.inhibited(now, alerts);

@@ -42,7 +42,9 @@ class AlertEngine {
   // A reload: new routes, inhibit rules and labels; alerts and delivery records are kept.
   void reconfigure(const config::AlertingConfig& config);
 
-  EngineStep evaluate(Time now, const std::vector<rules::ActiveCondition>& active);
+  // `undecided`: fingerprints the rules could not judge, kept as they are (AlertBook::evaluate).
+  EngineStep evaluate(Time now, const std::vector<rules::ActiveCondition>& active,
+                      const std::set<std::string>& undecided = {});
 
   std::vector<Alert> alerts() const { return book_.alerts(); }
   PersistedState state() const;

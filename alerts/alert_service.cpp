@@ -15,12 +15,13 @@ std::string AlertService::restore() {
 }
 
 AlertService::Result AlertService::evaluate(Time now,
-                                            const std::vector<rules::ActiveCondition>& active) {
+                                            const std::vector<rules::ActiveCondition>& active,
+                                            const std::set<std::string>& undecided) {
   Result result;
   // The engine records a notification as sent when it plans it. If the outbox refuses it
   // (disk full), roll the engine back, so the next evaluation plans the same notifications.
   const PersistedState before = engine_.state();
-  result.step = engine_.evaluate(now, active);
+  result.step = engine_.evaluate(now, active, undecided);
   if (!result.step.notifications.empty()) {
     try {
       sink_.enqueue(result.step.notifications);

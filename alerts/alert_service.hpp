@@ -42,7 +42,9 @@ class AlertService {
   // Evaluates, hands the notifications to the sink (which makes them durable), updates the
   // metrics, then saves the state when it changed: enqueue first, so a crash in between
   // re-sends rather than loses. Never throws for the sink's or the file's I/O errors.
-  Result evaluate(Time now, const std::vector<rules::ActiveCondition>& active);
+  // `undecided`: see AlertBook::evaluate.
+  Result evaluate(Time now, const std::vector<rules::ActiveCondition>& active,
+                  const std::set<std::string>& undecided = {});
 
   // The outbox lost records to damage (Outbox::replay_report()): notify every firing alert
   // again, and resolve again the ones receivers were last told were firing (`standing`, from

@@ -203,11 +203,20 @@ void AlertingPipeline::warm_start(const probes::QueueHistorySample& h) {
 
 void AlertingPipeline::evaluate(rules::Time now) {
   std::vector<rules::ActiveCondition> active;
+  std::set<std::string> undecided;
   {
     std::lock_guard lock(mutex_);
     active = engine_->evaluate(now);
+    // An alert resolves on evidence only: one the rules could not judge (restored after a
+    // restart and not yet measured, or whose evidence the restart erased) is kept as it is,
+    // unless its source or target has left the configuration.
+    for (const alerts::Alert& a : service_->alerts()) {
+      if (a.state != alerts::AlertState::inactive && still_configured(a.labels) &&
+          engine_->undecided(a.labels))
+        undecided.insert(a.fingerprint);
+    }
   }
-  const auto result = service_->evaluate(now, active);
+  const auto result = service_->evaluate(now, active, undecided);
   for (const auto& t : result.step.transitions) {
     const bool resolved =
         t.from == alerts::AlertState::firing && t.to == alerts::AlertState::inactive;
@@ -228,6 +237,19 @@ void AlertingPipeline::evaluate(rules::Time now) {
       state_errors_->succeeded(alerts::StateErrors::kAlerts);
     }
   }
+}
+
+bool AlertingPipeline::still_configured(const alerts::Labels& labels) const {
+  const auto label = [&labels](const char* name) {
+    const auto it = labels.find(name);
+    return it == labels.end() ? std::string() : it->second;
+  };
+  const std::string target = label("target"), source = label("source");
+  if (config_.find_target(target) == nullptr) return false;
+  if (!labels.contains("source")) return true;  // a target's alert
+  for (const auto& q : config_.queues)
+    if (q.target == target && q.name == source) return true;
+  return false;
 }
 
 void AlertingPipeline::reconfigure(const config::Config& config) {

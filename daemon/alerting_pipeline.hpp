@@ -42,6 +42,8 @@ class AlertingPipeline : public probes::SampleSink {
   rules::QueueTick to_tick(const probes::QueueProbeSample& source, const probes::QueueSample* q,
                            rules::Time at) const;
   void warm_start(const probes::QueueHistorySample& history);  // under mutex_
+  // Whether the target (and source) an alert names are still in the configuration; under mutex_.
+  bool still_configured(const alerts::Labels& labels) const;
 
   config::Config config_;
   std::string baselines_path_;

@@ -123,6 +123,11 @@ std::string save_baselines(const Engine& engine) {
         fmt::format("qwb1\t{}\t{}\t{}\t{}\t{}\n", escape(key.target), escape(key.source),
                     escape(key.queue), q.history.hours().newest(), encode_hours(q.history.hours()));
   }
+  for (const auto& [key, q] : engine.queues()) {
+    if (!q.rate_known) continue;
+    out += fmt::format("qwr1\t{}\t{}\t{}\t{}\n", escape(key.target), escape(key.source),
+                       escape(key.queue), q.rate_before_silence);
+  }
   return out;
 }
 
@@ -133,6 +138,17 @@ RestoreResult restore_baselines(Engine& engine, std::string_view text) {
     ++line_no;
     if (line.empty()) continue;
     const std::vector<std::string_view> f = split(line, '\t');
+    if (!f.empty() && f[0] == "qwr1") {
+      double rate = 0;
+      std::optional<std::string> target, source, queue;
+      if (f.size() == 5) target = unescape(f[1]), source = unescape(f[2]), queue = unescape(f[3]);
+      if (!target || !source || !queue || !parse(f[4], rate) || !std::isfinite(rate) || rate < 0) {
+        result.errors.push_back(fmt::format("line {}: malformed rate record", line_no));
+        continue;
+      }
+      engine.restore_rate(QueueKey{*target, *source, *queue}, rate);
+      continue;
+    }
     std::int64_t newest = 0;
     if (f.size() != 6 || f[0] != "qwb1" || !parse(f[4], newest)) {
       result.errors.push_back(fmt::format("line {}: not a qwb1 baseline record", line_no));

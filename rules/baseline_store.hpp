@@ -7,6 +7,9 @@
 //   qwb1  TARGET  SOURCE  QUEUE  NEWEST_LOCAL_HOUR  SLOTS
 // SLOTS lists the ring from oldest to newest, comma-separated: `COUNT:MEASURED_S` for an hour,
 // a trailing `x` when it was excluded, and `_N` for N empty hours. ~10 KB per queue at most.
+// Then, for queues whose recent rate is known, the rate a stall is judged against, so that a
+// restart in the middle of a stall can judge it again (completions per second):
+//   qwr1  TARGET  SOURCE  QUEUE  RATE
 #include <string>
 #include <string_view>
 #include <vector>

@@ -11,21 +11,24 @@
 
 namespace qw::rules {
 
-std::optional<ActiveCondition> eval_below_baseline(const QueueState& q, const RuleContext& ctx) {
+Verdict eval_below_baseline(const QueueState& q, const RuleContext& ctx) {
   const config::BelowBaselineRule& rule = q.rules.below_baseline;
-  if (!rule.common.enabled || !q.last_measured || !q.last_measured->completions_known) {
-    return std::nullopt;
-  }
+  if (!rule.common.enabled) return std::nullopt;
+  if (!q.last_measured) return Verdict::unknown();               // nothing measured since the start
+  if (!q.last_measured->completions_known) return std::nullopt;  // never judgeable here
   const std::int64_t now_s = epoch_seconds(ctx.now);
   const std::int64_t window_s =
       std::chrono::duration_cast<std::chrono::seconds>(rule.window).count();
   const Expected base = expected_between(q.history.hours(), ctx.tz, now_s - window_s, now_s,
                                          rule.warmup_floor_per_hour, q.baseline_cache);
+  // No baseline for these hours yet: nothing to compare with.
+  if (!base.complete) return Verdict::unknown();
   // A quiet hour needs no counting: the expectation is too small to judge even fully measured.
-  if (!base.complete || base.count < rule.min_expected) return std::nullopt;
+  if (base.count < rule.min_expected) return std::nullopt;
   const WindowSums seen = q.history.window(now_s, window_s);
-  // Less than half the window measured: too little to compare (and cannot_measure is firing).
-  if (seen.measured_s < 0.5 * static_cast<double>(window_s)) return std::nullopt;
+  // Less than half the window measured (a probe outage, or a restart: minutes are not kept):
+  // too little to compare either way.
+  if (seen.measured_s < 0.5 * static_cast<double>(window_s)) return Verdict::unknown();
   const double expected = base.count * seen.measured_s / static_cast<double>(window_s);
   if (expected < rule.min_expected || expected <= 0) return std::nullopt;
   const double ratio = seen.completed / expected;

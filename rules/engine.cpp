@@ -1,5 +1,8 @@
 #include "rules/engine.hpp"
 
+#include <algorithm>
+#include <string_view>
+
 namespace qw::rules {
 
 namespace {
@@ -50,6 +53,7 @@ void Engine::ingest(const QueueTick& tick) {
   if (q.last) q.last_gap = tick.at - q.last->at;
   q.region = tick.region;
   if (tick.measured) {
+    measured_sources_.emplace(tick.key.target, tick.key.source);
     const Time from = q.last_measured ? q.last_measured->at : tick.at;
     const std::int64_t at_s = epoch_seconds(tick.at);
     if (tick.completions_known) {
@@ -65,11 +69,15 @@ void Engine::ingest(const QueueTick& tick) {
       }
       // Never earlier than a completion already seen (a late-committing row, clock skew).
       q.last_completion_at = std::max(finished, *q.last_completion_at);
+      q.completion_seen = true;
       // The rate a later silence is judged against: the last hour's, over its measured part,
       // once that part is evidence rather than a guess. Until then the previous rate stands
       // (none, or the one warm_start read from the table).
       const WindowSums hour = q.history.window(at_s, 3600);
-      if (rate_is_known(hour)) q.rate_before_silence = hour.completed / hour.measured_s;
+      if (rate_is_known(hour)) {
+        q.rate_before_silence = hour.completed / hour.measured_s;
+        q.rate_known = true;
+      }
     }
     if (const std::int64_t h = at_s / 3600; h != q.dispersion_hour) {
       q.history.refresh_dispersion(at_s);
@@ -89,32 +97,54 @@ void Engine::ingest(const TargetTick& tick) {
 
 std::vector<ActiveCondition> Engine::evaluate(Time now) {
   std::vector<ActiveCondition> out;
+  unknown_.clear();
   const RuleContext ctx{tz_, now, config_.evaluation_interval};
   for (const auto& [name, t] : targets_) {
-    if (auto c = eval_database_unavailable(t, config_.database_unavailable, now)) {
-      out.push_back(std::move(*c));
-    }
+    Verdict v = eval_database_unavailable(t, config_.database_unavailable, now);
+    if (v.holds()) out.push_back(std::move(v.condition()));
   }
   for (auto& [key, q] : queues_) {
-    if (auto c = eval_no_throughput(q, ctx)) {
+    // Keeps a holding condition; remembers an unknown verdict for undecided().
+    auto take = [&, &key = key](const char* alertname, Verdict v) {
+      if (!v.known()) unknown_.emplace(alertname, key);
+      if (!v.holds()) return false;
+      out.push_back(std::move(v.condition()));
+      return true;
+    };
+    if (take("no_throughput", eval_no_throughput(q, ctx))) {
       // A stall is not a normal hour: later baselines must not learn it.
       q.history.exclude(tz_, epoch_seconds(*q.last_completion_at), epoch_seconds(now));
       q.baseline_cache.clear();
-      out.push_back(std::move(*c));
     }
-    if (auto c = eval_below_baseline(q, ctx)) {
+    if (take("below_baseline", eval_below_baseline(q, ctx))) {
       const auto window =
           std::chrono::duration_cast<std::chrono::seconds>(q.rules.below_baseline.window);
       q.history.exclude(tz_, epoch_seconds(now) - window.count(), epoch_seconds(now));
       q.baseline_cache.clear();
-      out.push_back(std::move(*c));
     }
-    if (auto c = eval_stuck_in_progress(q, ctx)) out.push_back(std::move(*c));
-    if (auto c = eval_queue_latency(q, ctx)) out.push_back(std::move(*c));
-    if (auto c = eval_failure_ratio(q, ctx)) out.push_back(std::move(*c));
-    if (auto c = eval_cannot_measure(q, ctx)) out.push_back(std::move(*c));
+    take("stuck_in_progress", eval_stuck_in_progress(q, ctx));
+    take("queue_latency", eval_queue_latency(q, ctx));
+    take("failure_ratio", eval_failure_ratio(q, ctx));
+    take("cannot_measure", eval_cannot_measure(q, ctx));
   }
   return out;
+}
+
+bool Engine::undecided(const Labels& labels) const {
+  auto label = [&labels](const char* name) {
+    const auto it = labels.find(name);
+    return it == labels.end() ? std::string() : it->second;
+  };
+  const std::string alertname = label("alertname");
+  if (alertname == "database_unavailable") return !targets_.contains(label("target"));
+  static constexpr std::string_view kQueueRules[] = {"no_throughput", "below_baseline",
+                                                     "failure_ratio", "stuck_in_progress",
+                                                     "queue_latency", "cannot_measure"};
+  if (std::find(std::begin(kQueueRules), std::end(kQueueRules), alertname) == std::end(kQueueRules))
+    return false;
+  const QueueKey key{label("target"), label("source"), label("queue")};
+  if (queues_.contains(key)) return unknown_.contains({alertname, key});
+  return !measured_sources_.contains({key.target, key.source});
 }
 
 void Engine::warm_start(const QueueKey& key, std::span<const HourlyCount> hours, Time until) {
@@ -131,7 +161,10 @@ void Engine::warm_start(const QueueKey& key, std::span<const HourlyCount> hours,
   }
   // A stall already under way when the daemon starts has no "before" of its own: the table's
   // last complete hour stands in until the daemon has measured a rate itself.
-  if (q.rate_before_silence == 0) q.rate_before_silence = last_hour / 3600;
+  if (!q.rate_known) {
+    q.rate_before_silence = last_hour / 3600;
+    q.rate_known = true;
+  }
   q.baseline_cache.clear();
 }
 
@@ -145,6 +178,12 @@ std::vector<HourlyCount> complete_hours(std::span<const HourlyCount> rows, Time 
     out.push_back({h, present ? rows[next].completed : 0});
   }
   return out;
+}
+
+void Engine::restore_rate(const QueueKey& key, double per_second) {
+  QueueState& q = state_for(key);
+  q.rate_before_silence = per_second;
+  q.rate_known = true;
 }
 
 bool Engine::has_history(const std::string& target, const std::string& source) const {

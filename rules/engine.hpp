@@ -3,6 +3,7 @@
 // evaluation which conditions hold. Pure (no I/O, no clock): the daemon and backtest drive it
 // with the same calls, so a backtest verdict is the daemon's verdict.
 #include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -41,12 +42,21 @@ class Engine {
   // The conditions holding at `now`, in a stable order (queue key, then rule).
   std::vector<ActiveCondition> evaluate(Time now);
 
+  // After evaluate(): whether the rules reached no verdict on the subject of an alert with these
+  // labels (alertname, target, source, queue): its rule lacked evidence, or the subject has not
+  // been measured since the start. Such an alert is kept as it is, never resolved for it. A
+  // queue that its source's measured rounds no longer show, or an alert of no rule, is decided.
+  bool undecided(const Labels& alert_labels) const;
+
   // Seeds the hourly history from the table's own past, the complete hours before `until`;
   // hours already measured are kept. The last of them also seeds the rate a stall is judged
   // against, so a queue already stalled at start-up is caught.
   void warm_start(const QueueKey& key, std::span<const HourlyCount> hours, Time until);
   // Replaces a queue's hourly history (restored from the state directory).
   void restore_hours(const QueueKey& key, const HourRing& hours);
+  // The rate before a silence, restored from the state directory: a stall that outlives a
+  // restart completes nothing, so it could never be measured again.
+  void restore_rate(const QueueKey& key, double per_second);
   // Whether any queue of this source has hours enough for a baseline (restored, or learned).
   bool has_history(const std::string& target, const std::string& source) const;
   // Drops a queue (its source left the config, or the queue disappeared from the table).
@@ -64,6 +74,10 @@ class Engine {
   Timezone tz_;
   std::map<QueueKey, QueueState> queues_;
   std::map<std::string, TargetState> targets_;
+  // The last evaluation's unknown verdicts, as (alertname, queue); and the sources whose
+  // probe has had a measured round since the start (a queue they no longer show is gone).
+  std::set<std::pair<std::string, QueueKey>> unknown_;
+  std::set<std::pair<std::string, std::string>> measured_sources_;
 };
 
 }  // namespace qw::rules

@@ -9,9 +9,10 @@
 
 namespace qw::rules {
 
-std::optional<ActiveCondition> eval_cannot_measure(const QueueState& q, const RuleContext& ctx) {
+Verdict eval_cannot_measure(const QueueState& q, const RuleContext& ctx) {
   const config::CannotMeasureRule& rule = q.rules.cannot_measure;
-  if (!rule.common.enabled || !q.last) return std::nullopt;
+  if (!rule.common.enabled) return std::nullopt;
+  if (!q.last) return Verdict::unknown();
   const std::chrono::milliseconds stale_after =
       rule.stale_after.value_or(std::max(3 * q.last_gap, 3 * ctx.evaluation_interval));
   const Time since = q.last_measured ? q.last_measured->at : q.last->at;
@@ -60,8 +61,8 @@ std::string reason_words(const std::string& reason) {
 }
 }  // namespace
 
-std::optional<ActiveCondition> eval_database_unavailable(
-    const TargetState& t, const config::DatabaseUnavailableRule& rule, Time now) {
+Verdict eval_database_unavailable(const TargetState& t, const config::DatabaseUnavailableRule& rule,
+                                  Time now) {
   if (!rule.common.enabled || t.last.up || !t.down_since) return std::nullopt;
   const double down_for = seconds_between(*t.down_since, now);
   const std::string where = t.last.endpoint.empty()

@@ -16,9 +16,10 @@ double secs(std::chrono::milliseconds d) {
 
 // The probe counts stuck jobs with this rule's thresholds (rules::resolve). Should it not have
 // (an older probe, a mapping without ids), the oldest ages still show at least one.
-std::optional<ActiveCondition> eval_stuck_in_progress(const QueueState& q, const RuleContext&) {
+Verdict eval_stuck_in_progress(const QueueState& q, const RuleContext&) {
   const config::StuckInProgressRule& rule = q.rules.stuck_in_progress;
-  if (!rule.common.enabled || !q.last_measured) return std::nullopt;
+  if (!rule.common.enabled) return std::nullopt;
+  if (!q.last_measured) return Verdict::unknown();
   const QueueTick& t = *q.last_measured;
   const double running_for = secs(rule.running_for);
   const double heartbeat = secs(rule.heartbeat_timeout);
@@ -58,9 +59,10 @@ std::optional<ActiveCondition> eval_stuck_in_progress(const QueueState& q, const
                         static_cast<double>(count), std::move(text));
 }
 
-std::optional<ActiveCondition> eval_queue_latency(const QueueState& q, const RuleContext&) {
+Verdict eval_queue_latency(const QueueState& q, const RuleContext&) {
   const config::QueueLatencyRule& rule = q.rules.queue_latency;
-  if (!rule.common.enabled || !q.last_measured) return std::nullopt;
+  if (!rule.common.enabled) return std::nullopt;
+  if (!q.last_measured) return Verdict::unknown();
   const QueueTick& t = *q.last_measured;
   const double max_age = secs(rule.max_age);
   if (!t.oldest_ready_age_seconds || *t.oldest_ready_age_seconds <= max_age) return std::nullopt;
@@ -76,13 +78,15 @@ std::optional<ActiveCondition> eval_queue_latency(const QueueState& q, const Rul
   return make_condition("queue_latency", rule.common, queue_labels(q), age, std::move(text));
 }
 
-std::optional<ActiveCondition> eval_failure_ratio(const QueueState& q, const RuleContext& ctx) {
+Verdict eval_failure_ratio(const QueueState& q, const RuleContext& ctx) {
   const config::FailureRatioRule& rule = q.rules.failure_ratio;
-  if (!rule.common.enabled || !q.last_measured || !q.last_measured->completions_known) {
-    return std::nullopt;
-  }
+  if (!rule.common.enabled) return std::nullopt;
+  if (!q.last_measured) return Verdict::unknown();
+  if (!q.last_measured->completions_known) return std::nullopt;
   const auto window_s = std::chrono::duration_cast<std::chrono::seconds>(rule.window).count();
   const WindowSums w = q.history.window(epoch_seconds(ctx.now), window_s);
+  // Too little of the window measured (a restart: minutes are not kept) to say the ratio is fine.
+  if (w.measured_s < 0.5 * static_cast<double>(window_s)) return Verdict::unknown();
   const double volume = w.completed + w.failed;
   if (volume < rule.min_volume || volume <= 0) return std::nullopt;
   const double ratio = w.failed / volume;

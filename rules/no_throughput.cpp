@@ -12,6 +12,12 @@
 //     bursts a stall, so B's threshold is multiplied by the queue's index of dispersion (about the
 //     burst size).
 // An idle queue at night has neither: nothing waits, and its baseline is near zero.
+//
+// Not holding is a verdict too, and it needs evidence. After a start (or a restart in the middle
+// of a stall) the silence is counted from the first round, because no completion has been seen
+// yet: that undercounts a silence which began earlier, so while work waits and the undercount is
+// not yet enough to fire, the answer is `unknown` and an alert already firing stays firing. Only a
+// completion seen, or nothing waiting, clears it.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -21,20 +27,23 @@
 
 namespace qw::rules {
 
-std::optional<ActiveCondition> eval_no_throughput(const QueueState& q, const RuleContext& ctx) {
+Verdict eval_no_throughput(const QueueState& q, const RuleContext& ctx) {
   const config::NoThroughputRule& rule = q.rules.no_throughput;
-  if (!rule.common.enabled || !q.last_measured || !q.last_completion_at) return std::nullopt;
+  if (!rule.common.enabled) return std::nullopt;
+  if (!q.last_measured || !q.last_completion_at) return Verdict::unknown();
   const QueueTick& t = *q.last_measured;
   // Deleted-mode tables with several queues report no per-queue completions: nothing to judge.
   if (!t.completions_known) return std::nullopt;
 
   const double silence = seconds_between(*q.last_completion_at, t.at);
   const double min_silence = std::chrono::duration<double>(rule.min_silence).count();
-  if (silence < min_silence) return std::nullopt;
-
   const double grace = std::chrono::duration<double>(rule.grace).count();
   const bool waiting =
       t.ready > 0 && (!t.oldest_ready_age_seconds || *t.oldest_ready_age_seconds > grace);
+  // Work waits, yet this silence is too short or its rate unknown to tell: no verdict (see top).
+  const Verdict undecided =
+      waiting && (!q.completion_seen || !q.rate_known) ? Verdict::unknown() : Verdict{};
+  if (silence < min_silence) return undecided;
   const double waited =
       t.oldest_ready_age_seconds ? std::min(silence, *t.oldest_ready_age_seconds) : silence;
   const double expected_recent = waiting ? q.rate_before_silence * waited : 0;
@@ -54,7 +63,7 @@ std::optional<ActiveCondition> eval_no_throughput(const QueueState& q, const Rul
     seasonal_expected = std::min(seasonal.count, q.rate_before_silence * silence);
   }
   const bool by_seasonal = seasonal_expected >= seasonal_needed;
-  if (!by_recent && !by_seasonal) return std::nullopt;
+  if (!by_recent && !by_seasonal) return undecided;
 
   ConditionText text;
   text.summary = fmt::format("{}/{}: no job completed for {} ({} ready)", q.key.source, q.key.queue,
@@ -75,11 +84,14 @@ std::optional<ActiveCondition> eval_no_throughput(const QueueState& q, const Rul
         format_number(seasonal.count), format_number(q.rate_before_silence * silence),
         format_number(dispersion), format_number(seasonal_needed));
   }
+  const std::string since = q.completion_seen ? format_time(*q.last_completion_at)
+                                              : fmt::format("queuewatch started watching it at {}",
+                                                            format_time(*q.last_completion_at));
   text.description = fmt::format(
       "Queue {} (source {}, target {}) completed nothing since {} ({} of measured silence, "
       "minimum {}). {}",
-      q.key.queue, q.key.source, q.key.target, format_time(*q.last_completion_at),
-      format_seconds(silence), format_seconds(min_silence), why);
+      q.key.queue, q.key.source, q.key.target, since, format_seconds(silence),
+      format_seconds(min_silence), why);
   text.extra["silence_seconds"] = format_number(silence);
   return make_condition("no_throughput", rule.common, queue_labels(q), silence, std::move(text));
 }

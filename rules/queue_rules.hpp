@@ -1,12 +1,14 @@
 #pragma once
 // The rules. Each is a pure function of one queue's (or target's) state, its thresholds and
 // `now`: no I/O, no clock, so backtest replays exactly what the daemon runs. Each returns the
-// condition when it holds now, with human words naming the queue, the numbers and thresholds.
+// condition when it holds now, with human words naming the queue, the numbers and thresholds;
+// or that it does not hold; or, lacking the evidence to say either, Verdict::unknown().
 #include <optional>
 
 #include "rules/observation.hpp"
 #include "rules/queue_state.hpp"
 #include "rules/timezone.hpp"
+#include "rules/verdict.hpp"
 
 namespace qw::rules {
 
@@ -16,20 +18,20 @@ struct RuleContext {
   std::chrono::milliseconds evaluation_interval;
 };
 
-std::optional<ActiveCondition> eval_no_throughput(const QueueState& q, const RuleContext& ctx);
-std::optional<ActiveCondition> eval_below_baseline(const QueueState& q, const RuleContext& ctx);
-std::optional<ActiveCondition> eval_stuck_in_progress(const QueueState& q, const RuleContext& ctx);
-std::optional<ActiveCondition> eval_queue_latency(const QueueState& q, const RuleContext& ctx);
-std::optional<ActiveCondition> eval_failure_ratio(const QueueState& q, const RuleContext& ctx);
-std::optional<ActiveCondition> eval_cannot_measure(const QueueState& q, const RuleContext& ctx);
+Verdict eval_no_throughput(const QueueState& q, const RuleContext& ctx);
+Verdict eval_below_baseline(const QueueState& q, const RuleContext& ctx);
+Verdict eval_stuck_in_progress(const QueueState& q, const RuleContext& ctx);
+Verdict eval_queue_latency(const QueueState& q, const RuleContext& ctx);
+Verdict eval_failure_ratio(const QueueState& q, const RuleContext& ctx);
+Verdict eval_cannot_measure(const QueueState& q, const RuleContext& ctx);
 
 struct TargetState {
   TargetTick last;
   std::optional<Time> down_since;  // the first failing round of the current outage
 };
 
-std::optional<ActiveCondition> eval_database_unavailable(
-    const TargetState& t, const config::DatabaseUnavailableRule& rule, Time now);
+Verdict eval_database_unavailable(const TargetState& t, const config::DatabaseUnavailableRule& rule,
+                                  Time now);
 
 // Seconds since the epoch, and seconds between two times, as the rules count them.
 std::int64_t epoch_seconds(Time t);

@@ -21,10 +21,14 @@ struct QueueState {
   // The latest measured round that saw a completion; the silence starts there. Before any,
   // the first measured round (a queue that never completed anything is silent since then).
   std::optional<Time> last_completion_at;
+  // Whether last_completion_at is a completion seen since the start, rather than the first round
+  // (a silence counted from there may have begun long before).
+  bool completion_seen = false;
   std::chrono::milliseconds last_gap{0};  // between the last two rounds: the probe interval
   // Completions per second over the hour before last_completion_at: the recent rate a stall
   // is measured against.
   double rate_before_silence = 0;
+  bool rate_known = false;  // measured, read by warm_start, or restored: 0 then means idle
   QueueHistory history;
   mutable BaselineCache baseline_cache;
   std::int64_t dispersion_hour = INT64_MIN;  // hour of the last dispersion refresh
