@@ -232,7 +232,10 @@ class ThirdPartyLeakScope {
     __lsan_enable();
   }
 #else
-  ThirdPartyLeakScope() = default;
+  // User-provided, like the sanitizer branch's: a trivial scope object would be an unused
+  // variable (-Werror) in builds without sanitizers.
+  ThirdPartyLeakScope() {}   // NOLINT(modernize-use-equals-default)
+  ~ThirdPartyLeakScope() {}  // NOLINT(modernize-use-equals-default)
 #endif
   ThirdPartyLeakScope(const ThirdPartyLeakScope&) = delete;
   ThirdPartyLeakScope& operator=(const ThirdPartyLeakScope&) = delete;
