@@ -65,11 +65,12 @@ psql -X -q -v ON_ERROR_STOP=1 "$QW_TEST_PG_DSN" -c "CREATE DATABASE $db" >/dev/n
 sql "CREATE TABLE jobs (id bigserial PRIMARY KEY, queue text NOT NULL, state text NOT NULL,
        enqueued_at timestamptz NOT NULL DEFAULT now(), started_at timestamptz,
        finished_at timestamptz)" || fatal "cannot create the job table"
-# The last complete hour completed 36,000 jobs (10/s): the warm start reads it, so the rate a
-# stall is judged against is known from the first round.
+# The last two complete hours completed 36,000 jobs each (10/s): the warm start reads them (it
+# drops the oldest hour it finds, which retention may have cut), so the rate a stall is judged
+# against is known from the first round.
 sql "INSERT INTO jobs (queue, state, enqueued_at, started_at, finished_at)
-     SELECT 'flow', 'done', t, t, t FROM generate_series(1, 36000) AS g(i),
-       LATERAL (SELECT date_trunc('hour', now()) - interval '1 hour' + (i % 3600) * interval '1 second') AS x(t)" ||
+     SELECT 'flow', 'done', t, t, t FROM generate_series(1, 72000) AS g(i),
+       LATERAL (SELECT date_trunc('hour', now()) - interval '2 hours' + (i % 7200) * interval '1 second') AS x(t)" ||
   fatal "cannot insert the history rows"
 # The stall: work waiting since well before the daemon starts, nothing completing.
 sql "INSERT INTO jobs (queue, state, enqueued_at) SELECT 'flow', 'ready', now() - interval '2 minutes'
@@ -96,6 +97,7 @@ probes:
 targets:
   - name: stalldb
     dsn: "$dsn"
+    region: local
 queues:
   - name: jobs
     target: stalldb
