@@ -151,14 +151,7 @@ void Dispatcher::refresh() {
     std::lock_guard lock(mutex_);
     for (const auto& [name, worker] : workers_) receivers.push_back(name);
   }
-  const auto now = std::chrono::system_clock::now();
-  for (const auto& receiver : receivers) {
-    metrics_.set_depth(receiver, outbox_.depth(receiver));
-    const auto oldest = outbox_.oldest(receiver);
-    // Clamped at 0: created_at comes from the alert core's clock, which may be a little ahead.
-    metrics_.set_oldest_age(
-        receiver, oldest && now > *oldest ? now - *oldest : std::chrono::system_clock::duration{0});
-  }
+  for (const auto& receiver : receivers) metrics_.refresh_outbox(receiver, outbox_);
   outbox_.retry_unwritten();
   outbox_.flush_logs();
   if (options_.outbox.errors != nullptr) options_.outbox.errors->flush();

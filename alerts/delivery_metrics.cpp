@@ -5,6 +5,8 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "alerts/outbox.hpp"
+
 namespace qw::alerts {
 
 DeliveryMetrics::DeliveryMetrics(prometheus::Registry& registry)
@@ -42,12 +44,14 @@ void DeliveryMetrics::count(const std::string& receiver, const char* result) {
   notifications_.Add({{"receiver", receiver}, {"result", result}}).Increment();
 }
 
-void DeliveryMetrics::set_depth(const std::string& receiver, std::size_t depth) {
-  depth_.Add({{"receiver", receiver}}).Set(static_cast<double>(depth));
-}
-
-void DeliveryMetrics::set_oldest_age(const std::string& receiver,
-                                     std::chrono::duration<double> age) {
+void DeliveryMetrics::refresh_outbox(const std::string& receiver, const Outbox& outbox) {
+  std::lock_guard lock(refresh_mutex_);
+  depth_.Add({{"receiver", receiver}}).Set(static_cast<double>(outbox.depth(receiver)));
+  const auto oldest = outbox.oldest(receiver);
+  const auto now = std::chrono::system_clock::now();
+  // Clamped at 0: created_at comes from the alert core's clock, which may be a little ahead.
+  const std::chrono::duration<double> age =
+      oldest && now > *oldest ? now - *oldest : std::chrono::system_clock::duration{0};
   oldest_age_.Add({{"receiver", receiver}}).Set(age.count());
 }
 

@@ -8,6 +8,7 @@
 // increase(...{result="failed"}) need the series before the first failure.
 #include <chrono>
 #include <cstddef>
+#include <mutex>
 #include <string>
 
 namespace prometheus {
@@ -20,14 +21,17 @@ class Family;
 
 namespace qw::alerts {
 
+class Outbox;
+
 class DeliveryMetrics {
  public:
   explicit DeliveryMetrics(prometheus::Registry& registry);
 
   void declare(const std::string& receiver);
   void count(const std::string& receiver, const char* result);
-  void set_depth(const std::string& receiver, std::size_t depth);
-  void set_oldest_age(const std::string& receiver, std::chrono::duration<double> age);
+  // Sets the two outbox gauges from `outbox` now. Serialised: the worker and the dispatcher's
+  // monitor both refresh, and a refresh that read the outbox earlier must not write last.
+  void refresh_outbox(const std::string& receiver, const Outbox& outbox);
   void count_damaged_bytes(std::size_t bytes);
 
  private:
@@ -35,6 +39,7 @@ class DeliveryMetrics {
   prometheus::Family<prometheus::Gauge>& depth_;
   prometheus::Family<prometheus::Gauge>& oldest_age_;
   prometheus::Counter& damaged_bytes_;
+  std::mutex refresh_mutex_;
 };
 
 }  // namespace qw::alerts

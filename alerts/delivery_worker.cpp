@@ -72,12 +72,7 @@ bool DeliveryWorker::sleep(milliseconds delay, bool wakeable) {
 }
 
 void DeliveryWorker::update_gauges() {
-  metrics_.set_depth(receiver_, outbox_.depth(receiver_));
-  const auto oldest = outbox_.oldest(receiver_);
-  const auto now = std::chrono::system_clock::now();
-  // Clamped at 0: created_at comes from the alert core's clock, which may be a little ahead.
-  const auto age = oldest && now > *oldest ? now - *oldest : std::chrono::system_clock::duration{0};
-  metrics_.set_oldest_age(receiver_, age);
+  metrics_.refresh_outbox(receiver_, outbox_);
 }
 
 void DeliveryWorker::run() {
