@@ -163,7 +163,8 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
         config(http_config),
         handlers(std::move(http_handlers)),
         acceptor(io_context),
-        retry_timer(io_context) {}
+        retry_timer(io_context),
+        log_timer(io_context) {}
 
   void listen();
   void accept_next();
@@ -178,12 +179,21 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   // is busy with a request.
   bool evict_idle(const asio::ip::address* peer);
   void stop();
+  // The refusal and eviction summaries: logged at once when kRefusalLogInterval has passed since
+  // the last line, otherwise counted and logged by log_timer when it has, or at stop: a summary
+  // that waited for the next event would never report the last burst of a flood.
+  void log_refusals(std::chrono::steady_clock::time_point now);
+  void log_evictions(std::chrono::steady_clock::time_point now);
+  void flush_summaries(bool all);
+  void arm_log_timer();
 
   asio::io_context& io;
   config::HttpConfig config;  // a reload changes all but `listen`
   const HttpHandlers handlers;
   tcp::acceptor acceptor;
   asio::steady_timer retry_timer;
+  asio::steady_timer log_timer;
+  bool log_timer_armed = false;
   std::uint16_t port = 0;
   bool started = false;
   bool stopped = false;
@@ -536,14 +546,57 @@ bool HttpServer::State::evict_idle(const asio::ip::address* peer) {
   ++evicted_since_log;
   const auto now = std::chrono::steady_clock::now();
   if (!last_eviction_log || now - *last_eviction_log >= kRefusalLogInterval) {
-    spdlog::warn(
-        "http: closed {} idle connection(s) to make room for new ones (http.max_connections {}, "
-        "{} per address)",
-        evicted_since_log, config.max_connections, per_address_limit(config.max_connections));
-    evicted_since_log = 0;
-    last_eviction_log = now;
+    log_evictions(now);
+  } else {
+    arm_log_timer();
   }
   return true;
+}
+
+void HttpServer::State::log_evictions(std::chrono::steady_clock::time_point now) {
+  spdlog::warn(
+      "http: closed {} idle connection(s) to make room for new ones (http.max_connections {}, "
+      "{} per address)",
+      evicted_since_log, config.max_connections, per_address_limit(config.max_connections));
+  evicted_since_log = 0;
+  last_eviction_log = now;
+}
+
+void HttpServer::State::log_refusals(std::chrono::steady_clock::time_point now) {
+  spdlog::warn(
+      "http: refused {} connection(s) at the limit ({} open; http.max_connections {}, {} per "
+      "address): silent for {} ms, or every connection busy answering",
+      refused_since_log, open, config.max_connections, per_address_limit(config.max_connections),
+      kAskWithin.count());
+  refused_since_log = 0;
+  last_refusal_log = now;
+}
+
+void HttpServer::State::flush_summaries(bool all) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto due = [&](const auto& last) {
+    return all || !last || now - *last >= kRefusalLogInterval;
+  };
+  if (refused_since_log > 0 && due(last_refusal_log)) log_refusals(now);
+  if (evicted_since_log > 0 && due(last_eviction_log)) log_evictions(now);
+}
+
+void HttpServer::State::arm_log_timer() {
+  if (log_timer_armed || stopped) return;
+  log_timer_armed = true;
+  // When the older of the held-back summaries is due.
+  auto due = std::chrono::steady_clock::now() + kRefusalLogInterval;
+  if (refused_since_log > 0 && last_refusal_log)
+    due = std::min(due, *last_refusal_log + kRefusalLogInterval);
+  if (evicted_since_log > 0 && last_eviction_log)
+    due = std::min(due, *last_eviction_log + kRefusalLogInterval);
+  log_timer.expires_at(due);
+  log_timer.async_wait([self = shared_from_this()](error_code ec) {
+    self->log_timer_armed = false;
+    if (ec || self->stopped) return;
+    self->flush_summaries(false);
+    if (self->refused_since_log > 0 || self->evicted_since_log > 0) self->arm_log_timer();
+  });
 }
 
 // Over max_connections: one non-blocking attempt to say so, then close. Never queue the
@@ -565,13 +618,9 @@ void HttpServer::State::refuse(tcp::socket& socket) {
   ++refused_since_log;
   const auto now = std::chrono::steady_clock::now();
   if (!last_refusal_log || now - *last_refusal_log >= kRefusalLogInterval) {
-    spdlog::warn(
-        "http: refused {} connection(s) at the limit ({} open; http.max_connections {}, {} per "
-        "address): silent for {} ms, or every connection busy answering",
-        refused_since_log, open, config.max_connections, per_address_limit(config.max_connections),
-        kAskWithin.count());
-    refused_since_log = 0;
-    last_refusal_log = now;
+    log_refusals(now);
+  } else {
+    arm_log_timer();
   }
 }
 
@@ -581,6 +630,8 @@ void HttpServer::State::stop() {
   error_code ignored;
   acceptor.close(ignored);
   retry_timer.cancel();
+  log_timer.cancel();
+  flush_summaries(true);
   // close() only cancels; the sessions leave the set later, as their handlers run.
   for (Session* session : std::vector<Session*>(sessions.begin(), sessions.end())) session->close();
 }

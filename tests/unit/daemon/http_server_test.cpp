@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/executor_work_guard.hpp>
 
 #include "http_test_client.hpp"
@@ -247,6 +249,43 @@ TEST_F(HttpServerTest, ConnectionsBeyondMaxAreRefusedNotQueuedWhenAllAreBusy) {
       EXPECT_TRUE(received.starts_with("HTTP/1.1 503")) << received;
     }
   }
+}
+
+// A refusal summary that waited for the next refusal never reported the last burst of a flood:
+// the refusals after the first line are logged at stop (and by a timer while running).
+TEST_F(HttpServerTest, TheLastBurstOfRefusalsIsLoggedAtStop) {
+  // Added before the event loop runs and removed after it stopped: a logger's sinks are not
+  // safe to change while another thread logs.
+  auto log = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
+  spdlog::default_logger()->sinks().push_back(log);
+  config::HttpConfig config;
+  config.max_connections = 2;
+  config.request_timeout = 30s;
+  metrics_text_ = std::string(32 << 20, '#');
+  start(config);
+  std::vector<std::unique_ptr<TestConnection>> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(std::make_unique<TestConnection>(server_->port()));
+    ASSERT_TRUE(held.back()->send(get("/metrics")));
+    ASSERT_TRUE(held.back()->read_response(/*head=*/true));
+  }
+  for (int i = 0; i < 5; ++i) {
+    TestConnection extra(server_->port());
+    extra.send(get("/metrics"));
+    ASSERT_TRUE(extra.wait_closed(10s));
+  }
+  server_->stop();
+  held.clear();
+  work_.reset();
+  loop_.join();
+  spdlog::default_logger()->sinks().pop_back();
+
+  std::size_t refused = 0;
+  for (const auto& line : log->last_formatted()) {
+    const auto at = line.find("refused ");
+    if (at != std::string::npos) refused += std::stoul(line.substr(at + 8));
+  }
+  EXPECT_EQ(refused, 5u) << "every refusal is in some log line, the last burst included";
 }
 
 // 64 idle connections (the reproducer) made 78 of 80 scrapes fail: a connection that has
