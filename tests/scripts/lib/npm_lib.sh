@@ -1,0 +1,55 @@
+# Shared by the tests that run a real job library from npm (sourced; not a test itself).
+#
+# npm_lib_install NAME VERSION: installs NAME@VERSION (pinned: never a range) into
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/queuewatch-npm/NAME@VERSION unless it is already there, and
+#   sets NPM_LIB_DIR to that directory (give it to node as NODE_PATH=$NPM_LIB_DIR/node_modules).
+#   A re-run reuses the directory and costs no download. When npm cannot install it (no network
+#   to the npm registry, no node or npm), it prints why and returns 1: the test must then FAIL,
+#   not skip, since scripts/install-deps is meant to provide everything a test needs.
+# docs_yaml_block FILE MARKER: prints the ```yaml block that follows the first line of FILE
+#   containing MARKER, so a test runs exactly the mapping the docs show.
+
+npm_lib_install() {
+  local name="$1" version="$2"
+  local cache="${XDG_CACHE_HOME:-$HOME/.cache}/queuewatch-npm"
+  NPM_LIB_DIR="$cache/$name@$version"
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "npm_lib_install: node and npm are needed to run $name@$version (scripts/install-deps)" >&2
+    return 1
+  fi
+  # The versions the tests pin were checked on Node.js 20 (their engines field asks for 22: see
+  # DEVELOPERS.md); Debian 12's own Node.js 18 fails in ways that would look like our bugs.
+  if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+    echo "npm_lib_install: node $(node --version) is too old for $name@$version (need 20 or later)" >&2
+    return 1
+  fi
+  local installed
+  installed=$(node -p "require('$NPM_LIB_DIR/node_modules/$name/package.json').version" 2>/dev/null)
+  if [ "$installed" = "$version" ]; then
+    echo "using $name@$version from $NPM_LIB_DIR (node $(node --version))" >&2
+    return 0
+  fi
+  # Installed beside the cache entry, then renamed: an interrupted install leaves no half entry.
+  mkdir -p "$cache" || return 1
+  local tmp
+  tmp=$(mktemp -d "$cache/.install.XXXXXX") || return 1
+  echo "installing $name@$version with npm into $NPM_LIB_DIR" >&2
+  if ! (cd "$tmp" && echo '{"private": true}' >package.json &&
+    npm install --no-audit --no-fund --save-exact --loglevel=error "$name@$version" >&2); then
+    rm -rf "$tmp"
+    echo "npm_lib_install: npm could not install $name@$version: is the npm registry reachable?" >&2
+    return 1
+  fi
+  rm -rf "$NPM_LIB_DIR"
+  mv "$tmp" "$NPM_LIB_DIR" || return 1
+  echo "installed $name@$version (node $(node --version); its engines field says" \
+    "$(node -p "JSON.stringify(require('$NPM_LIB_DIR/node_modules/$name/package.json').engines)"))" >&2
+}
+
+docs_yaml_block() {
+  awk -v marker="$2" '
+    !found && index($0, marker) { found = 1; next }
+    found == 1 && /^```yaml/ { found = 2; next }
+    found == 2 && /^```/ { exit }
+    found == 2 { print }' "$1"
+}
