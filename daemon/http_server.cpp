@@ -1,8 +1,14 @@
 #include "daemon/http_server.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <limits>
 #include <map>
@@ -44,6 +50,11 @@ constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 // At a limit, a newcomer that has not sent its request yet is given this long to send it (a real
 // client's request follows its connect at once) before it may displace an idle connection.
 constexpr std::chrono::milliseconds kAskWithin{200};
+// How many such newcomers may wait at once; the oldest gives way to the next. A scraper's
+// request can lag its connect by tens of milliseconds on a busy host, and a flood re-connects
+// thousands of times a second: the queue must outlast that. Each costs one descriptor, and this
+// plus the default max_connections stays well inside the usual 1024.
+constexpr std::size_t kMaxWaiting = 256;
 // Refused connections are logged at most this often: under a flood, one line says enough.
 constexpr std::chrono::seconds kRefusalLogInterval{60};
 
@@ -202,7 +213,7 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   std::unordered_set<Session*> sessions;
   std::size_t open = 0;  // sessions not yet closed (a closed one leaves `sessions` a bit later)
   std::map<asio::ip::address, std::size_t> open_by_address;
-  // Newcomers in wait_for_request, oldest first; at most max_connections of them undecided.
+  // Newcomers in wait_for_request, oldest first; at most kMaxWaiting of them undecided.
   struct Waiting;
   std::deque<std::weak_ptr<Waiting>> waiting_queue;
   std::size_t waiting = 0;
@@ -420,6 +431,16 @@ void HttpServer::State::listen() {
     acceptor.set_option(tcp::acceptor::reuse_address(true));
     acceptor.bind(endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
+#ifdef TCP_DEFER_ACCEPT
+    // The kernel hands over a connection only once it has sent something (or after the first
+    // byte's deadline): a silent socket costs neither a descriptor nor a turn of the event loop
+    // here, and a flood of them cannot crowd out a scraper, whose request follows its connect.
+    const int defer_seconds = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::seconds>(kFirstByteTimeout).count());
+    if (::setsockopt(acceptor.native_handle(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds,
+                     sizeof defer_seconds) != 0)
+      spdlog::debug("http: TCP_DEFER_ACCEPT not available: {}", std::strerror(errno));
+#endif
     port = acceptor.local_endpoint().port();
   } catch (const boost::system::system_error& e) {
     throw std::runtime_error(
@@ -496,7 +517,7 @@ struct HttpServer::State::Waiting {
 void HttpServer::State::wait_for_request(tcp::socket socket, const asio::ip::address& peer) {
   // Full of silent newcomers: the oldest of them gives way, so a flood of them cannot crowd out
   // a scraper whose request is a moment behind its connect.
-  while (waiting >= config.max_connections && !waiting_queue.empty()) {
+  while (waiting >= kMaxWaiting && !waiting_queue.empty()) {
     const auto oldest = waiting_queue.front().lock();
     waiting_queue.pop_front();
     if (!oldest || oldest->decided) continue;

@@ -4,7 +4,8 @@
 //
 // Any local process can open sockets, so a flood of idle or trickling ones must not lock the
 // scraper out: a new connection must send its first byte within kFirstByteTimeout and its whole
-// request within http.request_timeout; one address holds at most a quarter of
+// request within http.request_timeout (and until it sends something the kernel does not even
+// hand it over: TCP_DEFER_ACCEPT); one address holds at most a quarter of
 // http.max_connections (at least 8); and at either limit a newcomer that sends its request
 // within 200 ms closes the connection idle the longest (one that has not sent a complete
 // request) to make room. Silent newcomers, and any newcomer when every connection is busy

@@ -18,7 +18,7 @@ pid=""
 flood_pid=""
 idle_sockets=2000
 slow_sockets=50
-scrapes=30
+scrapes=30  # at least
 
 cleanup() {
   local p
@@ -55,8 +55,8 @@ YAML
 # limit is plenty, which is the point: the flood must not need the daemon to hold 2,000 sockets.
 "$QW_BINARY" run --config "$tmp/queuewatch.yaml" >"$tmp/daemon.log" 2>&1 &
 pid=$!
-healthy() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/-/healthy")" = 200 ]; }
-wait_for "/-/healthy" 30 healthy || fatal "the daemon never answered"
+measured() { curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | grep -q '^queuewatch_target_up{'; }
+wait_for "the first health check" 30 measured || fatal "the daemon never measured its target"
 
 python3 "$QW_SOURCE_DIR/tests/scripts/lib/socket_flood.py" "$port" "$idle_sockets" \
   "$slow_sockets" 120 "$tmp/stop" >"$tmp/flood.log" 2>&1 &
@@ -64,9 +64,14 @@ flood_pid=$!
 flooding() { grep -q "holding" "$tmp/flood.log" 2>/dev/null; }
 wait_for "the flood's sockets" 60 flooding || fatal "the flood never got going: $(cat "$tmp/flood.log")"
 
+# At least $scrapes scrapes, and for at least 8 s: the kernel holds silent sockets back for 2 s
+# (TCP_DEFER_ACCEPT) before the daemon must deal with them itself; both phases are covered.
 ok=0
 slowest=0
-for ((i = 1; i <= scrapes; i++)); do
+i=0
+flood_start=$SECONDS
+while [ "$i" -lt "$scrapes" ] || [ $((SECONDS - flood_start)) -lt 8 ]; do
+  i=$((i + 1))
   kill -0 "$flood_pid" 2>/dev/null || fatal "the flood stopped early: $(cat "$tmp/flood.log")"
   out=$(curl -s -o "$tmp/scrape.txt" -w '%{http_code} %{time_total}' --max-time 5 \
     "http://127.0.0.1:$port/metrics")
@@ -83,7 +88,7 @@ wait "$flood_pid"
 flood_pid=""
 grep -q "closed .* idle connection(s) to make room" "$tmp/daemon.log" ||
   fail "the daemon never had to make room: the flood did not fill its connections"
-echo "$ok of $scrapes scrapes served during the flood (slowest ${slowest}s); $(cat "$tmp/flood.log")"
+echo "$ok of $i scrapes served during the flood (slowest ${slowest}s); $(cat "$tmp/flood.log")"
 kill -0 "$pid" 2>/dev/null || fatal "the daemon died during the flood"
 
 kill -TERM "$pid"

@@ -288,8 +288,20 @@ TEST_F(HttpServerTest, TheLastBurstOfRefusalsIsLoggedAtStop) {
   EXPECT_EQ(refused, 5u) << "every refusal is in some log line, the last burst included";
 }
 
+// A connection the server has accepted that has not sent a complete request: it has sent the
+// first line only, slowloris-style. (One that sends nothing at all the kernel does not even hand
+// over for a while: TCP_DEFER_ACCEPT.)
+constexpr std::string_view kHalfRequest = "GET /-/healthy HTTP/1.1\r\n";
+constexpr std::string_view kRestOfRequest = "Host: localhost\r\n\r\n";
+
+std::unique_ptr<TestConnection> half_request(std::uint16_t port) {
+  auto conn = std::make_unique<TestConnection>(port);
+  EXPECT_TRUE(conn->send(kHalfRequest));
+  return conn;
+}
+
 // 64 idle connections (the reproducer) made 78 of 80 scrapes fail: a connection that has
-// asked nothing must give way to one that asks.
+// not asked anything complete must give way to one that asks.
 TEST_F(HttpServerTest, TheOldestIdleConnectionMakesRoomForANewcomer) {
   config::HttpConfig config;
   config.max_connections = 2;
@@ -297,7 +309,7 @@ TEST_F(HttpServerTest, TheOldestIdleConnectionMakesRoomForANewcomer) {
   start(config);
 
   std::vector<std::unique_ptr<TestConnection>> idle;
-  for (int i = 0; i < 2; ++i) idle.push_back(std::make_unique<TestConnection>(server_->port()));
+  for (int i = 0; i < 2; ++i) idle.push_back(half_request(server_->port()));
   // Served, and again, and again: each newcomer closes the oldest silent connection.
   for (int i = 0; i < 3; ++i) {
     const auto res = request(get("/metrics"));
@@ -318,14 +330,13 @@ TEST_F(HttpServerTest, OneAddressHoldsAtMostItsShareAndGivesWayToItsOwnNewcomers
   ASSERT_LT(share, config.max_connections);
 
   std::vector<std::unique_ptr<TestConnection>> idle;
-  for (std::size_t i = 0; i < share; ++i)
-    idle.push_back(std::make_unique<TestConnection>(server_->port()));
+  for (std::size_t i = 0; i < share; ++i) idle.push_back(half_request(server_->port()));
   const auto res = request(get("/metrics"));
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_TRUE(idle[0]->wait_closed(10s)) << "the address's oldest idle connection was kept";
   // The youngest idle one is still a session: it is answered.
-  ASSERT_TRUE(idle.back()->send(get("/-/healthy")));
+  ASSERT_TRUE(idle.back()->send(kRestOfRequest));
   const auto still = idle.back()->read_response();
   ASSERT_TRUE(still);
   EXPECT_EQ(still->status, 200);
