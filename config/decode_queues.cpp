@@ -5,6 +5,7 @@
 
 #include "config/decoders.hpp"
 #include "config/duration.hpp"
+#include "config/presets.hpp"
 #include "config/suggest.hpp"
 #include "config/table_name.hpp"
 
@@ -12,9 +13,9 @@ namespace qw::config::detail {
 namespace {
 
 constexpr std::string_view kQueueKeys[] = {
-    "name",        "target",   "table",         "id_column",      "queue_column",
-    "queue_names", "state",    "timestamps",    "completed_rows", "settle_delay",
-    "count_cap",   "interval", "query_timeout", "warm_start"};
+    "name",          "target",     "table",          "id_column",    "queue_column", "queue_names",
+    "state",         "timestamps", "completed_rows", "settle_delay", "count_cap",    "interval",
+    "query_timeout", "warm_start", "preset",         "schema"};
 
 constexpr std::string_view kWarmStartKeys[] = {"enabled", "lookback", "timeout"};
 
@@ -56,10 +57,42 @@ void decode_warm_start(Context& ctx, const Value& value, WarmStartConfig& out) {
     assign(read_duration(ctx, *v, bounds::kWarmStartTimeout), out.timeout);
 }
 
+// `preset: NAME`: adds the preset's keys that the source does not give itself to the source's
+// mapping, so that everything after reads one mapping, and an override is just a key of the
+// source. Returns the preset, or null (none asked for, or an unknown name: reported).
+const Preset* apply_preset(Context& ctx, const Value& value) {
+  if (!value.node.IsMap()) return nullptr;
+  const YAML::Node& source = value.node;
+  const YAML::Node name_node = source["preset"];
+  if (!name_node) return nullptr;
+  const Value name_value{name_node, child_path(value.path, "preset"), mark_of(name_node.Mark())};
+  const std::optional<std::string> name = read_nonempty_string(ctx, name_value);
+  if (!name) return nullptr;
+  const Preset* preset = find_preset(*name);
+  if (preset == nullptr) {
+    std::vector<std::string_view> names;
+    for (const Preset& p : presets()) names.push_back(p.name);
+    std::string message = fmt::format("no preset named \"{}\"", *name);
+    if (auto guess = closest_match(*name, names))
+      message += fmt::format("; did you mean \"{}\"?", *guess);
+    message += fmt::format(" (presets: {})", fmt::join(names, ", "));
+    ctx.error(name_value.path, name_value.mark, std::move(message));
+    return nullptr;
+  }
+  const YAML::Node defaults = YAML::Load(std::string(preset->yaml));
+  YAML::Node target = value.node;
+  for (const auto& entry : defaults) {
+    if (!source[entry.first.Scalar()]) target.force_insert(entry.first, entry.second);
+  }
+  return preset;
+}
+
 QueueConfig decode_queue(Context& ctx, const Value& value,
                          const std::vector<TargetConfig>& targets) {
   QueueConfig q;
   q.mark = value.mark;
+  const bool own_table = value.node.IsMap() && value.node["table"];
+  const Preset* preset = apply_preset(ctx, value);
   MapReader map(ctx, value, kQueueKeys);
   if (!map.is_mapping()) return q;
 
@@ -107,6 +140,16 @@ QueueConfig decode_queue(Context& ctx, const Value& value,
     assign(read_duration(ctx, *v, bounds::kProbeQueryTimeout), q.query_timeout);
   }
   if (auto v = map.get("warm_start")) decode_warm_start(ctx, *v, q.warm_start);
+  if (auto v = map.get("schema")) {
+    // The schema a library was told to use (pg-boss `schema`, graphile-worker `--schema`).
+    if (preset == nullptr) {
+      ctx.error(v->path, v->mark, "needs preset: without one, write the schema in table");
+    } else if (own_table) {
+      ctx.error(v->path, v->mark, "is for the preset's table: with table, write it there");
+    } else {
+      assign(read_identifier(ctx, *v), q.schema);
+    }
+  }
 
   // Kept rows are counted as they finish, by this timestamp; without it nothing would count.
   if (q.completed_rows == CompletedRows::kept && !q.timestamps.finished) {

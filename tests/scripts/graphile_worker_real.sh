@@ -8,7 +8,8 @@
 #   b. `once`: ready, running, oldest ages and stuck ids, for the table and per task;
 #   c. `run`: completions are the table's deletes, per queue for the whole-table source, and only
 #      per source (never a per-queue 0) for the per-task one.
-# The queue sources are the ```yaml blocks of docs/configuration.md marked for this test, as is.
+# The queue sources are the ```yaml blocks of docs/configuration.md marked for this test, as is
+# (the per-task one is `preset: graphile-worker` with `queue_column: task_id`).
 # Uses the shared PostgreSQL of scripts/test (QW_TEST_PG_PORT), in a database of its own.
 set -uo pipefail
 

@@ -7,7 +7,8 @@
 #   b. what happens to a job whose claim expires (retry, then failed: there is no `expired`);
 #   c. `once`: ready (created + retry, not the scheduled job), running, oldest ages, stuck ids;
 #   d. `run`: completions and failures per queue after the second round, with no failed round.
-# The queue source is the ```yaml block of docs/configuration.md marked for this test, as is.
+# The queue sources are the ```yaml blocks of docs/configuration.md marked for this test, as
+# they are (the mapping, and the same as `preset: pg-boss`).
 # Uses the shared PostgreSQL of scripts/test (QW_TEST_PG_PORT), in a database of its own.
 set -uo pipefail
 
@@ -69,8 +70,12 @@ labels=$(sql "SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM 
 [ "$labels" = "created,retry,active,completed,cancelled,failed" ] ||
   fail "pgboss.job_state labels are '$labels': docs/configuration.md describes another set"
 
-block=$(docs_yaml_block "$QW_SOURCE_DIR/docs/configuration.md" "tested by tests/scripts/pgboss_real.sh")
+block=$(docs_yaml_block "$QW_SOURCE_DIR/docs/configuration.md" "tested by tests/scripts/pgboss_real.sh:")
 [ -n "$block" ] || fatal "no yaml block marked for pgboss_real.sh in docs/configuration.md"
+# The same source as `preset: pg-boss`, renamed beside it: both must see the same.
+preset_block=$(docs_yaml_block "$QW_SOURCE_DIR/docs/configuration.md" "tested by tests/scripts/pgboss_real.sh (preset)" |
+  sed 's/^- name: pgboss$/- name: pgboss_preset/')
+[[ "$preset_block" == *"name: pgboss_preset"*"preset: pg-boss"* ]] || fatal "no preset block for pgboss_real.sh in the docs"
 values=$(printf '%s\n' "$block" | sed -n 's/^ *\(ready\|running\|completed\|failed\): *\[\([^]]*\)\].*/\2/p' |
   tr ',' '\n' | tr -d ' ')
 [ -n "$values" ] || fail "found no state values in the docs block"
@@ -106,7 +111,7 @@ targets:
     dsn: "$dsn"
 queues:
 YAML
-  printf '%s\n' "$block" | sed 's/^/  /'
+  printf '%s\n' "$block" "$preset_block" | sed 's/^/  /'
 } >"$tmp/queuewatch.yaml"
 "$QW_BINARY" check-config "$tmp/queuewatch.yaml" || fatal "the docs' pg-boss mapping does not load"
 
@@ -136,7 +141,7 @@ before_held=$(held_age "$(ids active)")
   { cat "$tmp/once.err" >&2; fail "once exited non-zero"; }
 after_emails=$(oldest_ready_age emails)
 after_held=$(held_age "$(ids active)")
-q() { jq -r --arg q "$1" ".sources[] | select(.source == \"pgboss\") | .queues[] | select(.queue == \$q) | $2" "$tmp/once.json"; }
+q() { jq -r --arg q "$1" --arg s "${3:-pgboss}" ".sources[] | select(.source == \$s) | .queues[] | select(.queue == \$q) | $2" "$tmp/once.json"; }
 
 for queue in emails reports; do
   want_ready=$(lib_count "$queue" created retry)
@@ -162,6 +167,12 @@ awk -v a="$age" -v lo="$before_held" -v hi="$after_held" 'BEGIN { exit !(a >= lo
 [ "$(q emails '.stuck_job_ids | join(",")')" = "$(ids active)" ] ||
   fail "emails stuck ids '$(q emails '.stuck_job_ids | join(",")')', want the held job $(ids active)"
 [ "$(q reports .running)/$(q reports .stuck)" = 0/0 ] || fail "reports has running or stuck jobs"
+for queue in emails reports; do
+  for field in .ready .running '.stuck_job_ids | join(",")'; do
+    [ "$(q "$queue" "$field" pgboss_preset)" = "$(q "$queue" "$field")" ] ||
+      fail "$queue $field: preset: pg-boss saw '$(q "$queue" "$field" pgboss_preset)', the docs mapping '$(q "$queue" "$field")'"
+  done
+done
 
 # --- d. run: completions and failures, counted from the second round on ---------------------------
 # Completions are counted by completed_on after settle_delay (10 s, the docs block's default),
@@ -172,10 +183,10 @@ pid=$$ wait_for "the setup's completions to settle" 30 settled || fatal "complet
 
 "$QW_BINARY" run --config "$tmp/queuewatch.yaml" >"$tmp/daemon.log" 2>&1 &
 pid=$!
-metric() { # NAME QUEUE: the value of NAME{source="pgboss",queue=QUEUE}, or "absent"
+metric() { # NAME QUEUE [SOURCE]: the value of NAME{source=SOURCE (pgboss),queue=QUEUE}, or "absent"
   curl -s --max-time 5 "http://127.0.0.1:$http_port/metrics" |
-    awk -v n="$1" -v q="queue=\"$2\"" '$1 ~ "^"n"\\{" && index($1, q) && index($1, "source=\"pgboss\"") { v = $2 }
-      END { print (v == "" ? "absent" : v) }'
+    awk -v n="$1" -v q="queue=\"$2\"" -v s="source=\"${3:-pgboss}\"" \
+      '$1 ~ "^"n"\\{" && index($1, q) && index($1, s) { v = $2 } END { print (v == "" ? "absent" : v) }'
 }
 first_round() { [ "$(metric queuewatch_queue_ready_jobs emails)" != absent ]; }
 wait_for "the daemon's first round" 30 first_round || fatal "no queue round in /metrics"
@@ -186,11 +197,15 @@ node_drive finish 3 >"$tmp/finish.json" 2>"$tmp/finish.err" || {
 }
 counted() {
   [ "$(metric queuewatch_queue_completed_jobs_total emails)" = 3 ] &&
-    [ "$(metric queuewatch_queue_failed_jobs_total reports)" = 1 ]
+    [ "$(metric queuewatch_queue_failed_jobs_total reports)" = 1 ] &&
+    [ "$(metric queuewatch_queue_completed_jobs_total emails pgboss_preset)" = 3 ] &&
+    [ "$(metric queuewatch_queue_failed_jobs_total reports pgboss_preset)" = 1 ]
 }
 wait_for "3 completions of emails and 1 failure of reports" 60 counted ||
   fail "counted completions $(metric queuewatch_queue_completed_jobs_total emails) (want 3)," \
-    "failures $(metric queuewatch_queue_failed_jobs_total reports) (want 1)"
+    "failures $(metric queuewatch_queue_failed_jobs_total reports) (want 1);" \
+    "with the preset $(metric queuewatch_queue_completed_jobs_total emails pgboss_preset)" \
+    "and $(metric queuewatch_queue_failed_jobs_total reports pgboss_preset)"
 lib_completed=$(sql "SELECT count(*) FROM pgboss.job WHERE name = 'emails' AND state = 'completed'
                        AND completed_on >= (SELECT min(completed_on) FROM pgboss.job WHERE id = ANY('$(jq -r '.completed | "{" + join(",") + "}"' "$tmp/finish.json")'))")
 [ "$lib_completed" = 3 ] || fail "pg-boss shows $lib_completed emails completed by the finish step, not 3"
@@ -199,8 +214,8 @@ lib_completed=$(sql "SELECT count(*) FROM pgboss.job WHERE name = 'emails' AND s
 errors=$(curl -s --max-time 5 "http://127.0.0.1:$http_port/metrics" |
   awk '$1 ~ /^queuewatch_probe_errors_total\{/ && $1 ~ /probe="postgres_queue"/ { s += $2 } END { print s + 0 }')
 [ "$errors" = 0 ] || { grep -i "error\|warn" "$tmp/daemon.log" >&2; fail "$errors failed queue rounds (a state value pg-boss does not have?)"; }
-[ "$(curl -s --max-time 5 "http://127.0.0.1:$http_port/metrics" | awk '$1 ~ /^queuewatch_queue_probe_success\{/ && $1 ~ /source="pgboss"/ { print $2 }')" = 1 ] ||
-  fail "queuewatch_queue_probe_success{source=pgboss} is not 1"
+[ "$(curl -s --max-time 5 "http://127.0.0.1:$http_port/metrics" | awk '$1 ~ /^queuewatch_queue_probe_success\{/ && $1 ~ /source="pgboss/ { s = s $2 } END { print s }')" = 11 ] ||
+  fail "queuewatch_queue_probe_success is not 1 for both pg-boss sources"
 
 if [ "$failures" -gt 0 ]; then
   echo "--- once output:" >&2
