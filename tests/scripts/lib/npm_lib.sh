@@ -11,7 +11,7 @@
 
 npm_lib_install() {
   local name="$1" version="$2"
-  local cache="${XDG_CACHE_HOME:-$HOME/.cache}/queuewatch-npm"
+  local cache="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/queuewatch-npm"
   NPM_LIB_DIR="$cache/$name@$version"
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "npm_lib_install: node and npm are needed to run $name@$version (scripts/install-deps)" >&2
