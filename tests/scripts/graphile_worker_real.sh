@@ -185,7 +185,11 @@ metric() { # NAME SOURCE [QUEUE]: its value, or "absent"
     '$1 ~ "^"n"\\{" && index($1, s) && (q == "" || index($1, q)) { v = $2 } END { print (v == "" ? "absent" : v) }' \
     "$tmp/metrics.txt"
 }
-first_round() { scrape && [ "$(metric queuewatch_source_completed_jobs_total graphile_tasks)" != absent ]; }
+# Both sources must have read the delete counter once (their baseline) before the jobs complete.
+first_round() {
+  scrape && [ "$(metric queuewatch_source_completed_jobs_total graphile_tasks)" != absent ] &&
+    [ "$(metric queuewatch_source_completed_jobs_total graphile)" != absent ]
+}
 wait_for "the daemon's first rounds" 30 first_round || fatal "no source completions counter in /metrics"
 
 node_drive complete 4 >"$tmp/complete.json" 2>"$tmp/complete.err" || {

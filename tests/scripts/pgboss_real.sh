@@ -188,7 +188,10 @@ metric() { # NAME QUEUE [SOURCE]: the value of NAME{source=SOURCE (pgboss),queue
     awk -v n="$1" -v q="queue=\"$2\"" -v s="source=\"${3:-pgboss}\"" \
       '$1 ~ "^"n"\\{" && index($1, q) && index($1, s) { v = $2 } END { print (v == "" ? "absent" : v) }'
 }
-first_round() { [ "$(metric queuewatch_queue_ready_jobs emails)" != absent ]; }
+first_round() {
+  [ "$(metric queuewatch_queue_ready_jobs emails)" != absent ] &&
+    [ "$(metric queuewatch_queue_ready_jobs emails pgboss_preset)" != absent ]
+}
 wait_for "the daemon's first round" 30 first_round || fatal "no queue round in /metrics"
 
 node_drive finish 3 >"$tmp/finish.json" 2>"$tmp/finish.err" || {
