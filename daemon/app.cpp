@@ -174,8 +174,8 @@ class Daemon {
         alerting_.evaluate(std::chrono::time_point_cast<std::chrono::milliseconds>(
             std::chrono::system_clock::now()));
       } catch (const std::exception& e) {
-        // E.g. the outbox could not be written (disk full): nothing was accepted, and the alert
-        // state was not saved, so the next evaluation tries the same notifications again.
+        // A bug, not I/O: a full disk or a refused enqueue is handled (counted, rolled back and
+        // retried) inside evaluate(). Either way the daemon keeps watching.
         spdlog::error("alert evaluation failed, will retry: {}", e.what());
       }
       // Baselines change by the hour; saving every 5 minutes bounds what a crash loses.
