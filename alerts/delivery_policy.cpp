@@ -29,17 +29,25 @@ std::string body_for_log(const HttpResponse& response) {
 
 std::optional<milliseconds> parse_retry_after(const std::string& value,
                                               std::chrono::system_clock::time_point now) {
+  // Over 31 years (more than 9 digits of seconds) is not a real answer, in either form.
+  constexpr std::int64_t kMaxSeconds = 999'999'999;
   if (value.empty()) return std::nullopt;
   if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    if (value.size() > 9) return std::nullopt;  // over 31 years: not a real answer
+    if (value.size() > 9) return std::nullopt;
     return std::chrono::seconds(std::stoll(value));
   }
   std::tm tm{};
   const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (end == nullptr || *end != '\0') return std::nullopt;
-  const auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
-  if (at <= now) return milliseconds{0};
-  return std::chrono::duration_cast<milliseconds>(at - now);
+  // Compared in seconds first: system_clock counts nanoseconds, and a date outside 1678..2261
+  // ("Fri, 01 Jan 1207") would overflow it in from_time_t.
+  const std::int64_t at = timegm(&tm);
+  const std::int64_t now_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  if (at <= now_seconds) return milliseconds{0};
+  if (at - now_seconds > kMaxSeconds) return std::nullopt;
+  const auto wait = std::chrono::system_clock::from_time_t(at) - now;
+  return std::max(milliseconds{0}, std::chrono::duration_cast<milliseconds>(wait));
 }
 
 SendResult classify_response(const HttpResult& result, std::chrono::system_clock::time_point now) {
