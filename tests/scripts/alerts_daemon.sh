@@ -28,13 +28,7 @@ load_pid=""
 stuck_id=424242
 
 cleanup() {
-  local p
-  for p in "$load_pid" "$pid" "$receiver_pid"; do
-    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-      kill -KILL "$p" 2>/dev/null
-      wait "$p" 2>/dev/null
-    fi
-  done
+  stop_processes "$load_pid" "$pid" "$receiver_pid"
   "$pgctl" cleanup "$pgdir" >/dev/null 2>&1
   rm -rf "$tmp"
 }

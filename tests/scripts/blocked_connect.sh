@@ -24,13 +24,7 @@ hole_pid=""
 sql() { psql -X -q -v ON_ERROR_STOP=1 -At "$QW_TEST_PG_DSN" -c "$1"; }
 
 cleanup() {
-  local p
-  for p in "$pid" "$hole_pid"; do
-    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-      kill -KILL "$p" 2>/dev/null
-      wait "$p" 2>/dev/null
-    fi
-  done
+  stop_processes "$pid" "$hole_pid"
   sql "DROP TABLE IF EXISTS $table" >/dev/null 2>&1
   rm -rf "$tmp"
 }

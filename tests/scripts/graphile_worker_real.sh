@@ -36,13 +36,7 @@ drive="$QW_SOURCE_DIR/tests/scripts/js/graphile_worker_drive.js"
 docs="$QW_SOURCE_DIR/docs/configuration.md"
 
 cleanup() {
-  local p
-  for p in "$pid" "$hold_pid"; do
-    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-      kill -KILL "$p" 2>/dev/null
-      wait "$p" 2>/dev/null
-    fi
-  done
+  stop_processes "$pid" "$hold_pid"
   rm -rf "$tmp"
 }
 trap cleanup EXIT

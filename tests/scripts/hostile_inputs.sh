@@ -26,13 +26,7 @@ pid=""
 receiver_pid=""
 
 cleanup() {
-  local p
-  for p in "$pid" "$receiver_pid"; do
-    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-      kill -KILL "$p" 2>/dev/null
-      wait "$p" 2>/dev/null
-    fi
-  done
+  stop_processes "$pid" "$receiver_pid"
   "$pgctl" cleanup "$pgdir" >/dev/null 2>&1
   rm -rf "$tmp"
 }

@@ -21,13 +21,7 @@ slow_sockets=50
 scrapes=30  # at least
 
 cleanup() {
-  local p
-  for p in "$flood_pid" "$pid"; do
-    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-      kill -KILL "$p" 2>/dev/null
-      wait "$p" 2>/dev/null
-    fi
-  done
+  stop_processes "$flood_pid" "$pid"
   rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -34,13 +34,7 @@ receiver_pid=""
 mounted=""
 
 cleanup() {
-  local p
-  for p in "$pid" "$receiver_pid"; do
-    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-      kill -KILL "$p" 2>/dev/null
-      wait "$p" 2>/dev/null
-    fi
-  done
+  stop_processes "$pid" "$receiver_pid"
   [ -n "$mounted" ] && umount "$state" 2>/dev/null
   [ -n "${QW_KEEP_TMP:-}" ] || rm -rf "$tmp"
 }

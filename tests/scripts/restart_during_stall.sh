@@ -27,13 +27,7 @@ db=qw_restart_stall
 dsn="host=127.0.0.1 port=$QW_TEST_PG_PORT dbname=$db user=postgres connect_timeout=3"
 
 cleanup() {
-  local p
-  for p in "$pid" "$receiver_pid"; do
-    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-      kill -KILL "$p" 2>/dev/null
-      wait "$p" 2>/dev/null
-    fi
-  done
+  stop_processes "$pid" "$receiver_pid"
   psql -X -q "$QW_TEST_PG_DSN" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
   rm -rf "$tmp"
 }

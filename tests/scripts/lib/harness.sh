@@ -27,3 +27,15 @@ wait_for() {
   done
   return 1
 }
+
+# stop_processes PID...: kills each process that is still running (empty arguments are skipped)
+# and reaps it, so an EXIT trap leaves nothing behind whatever state the test stopped in.
+stop_processes() {
+  local p
+  for p in "$@"; do
+    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+      kill -KILL "$p" 2>/dev/null
+      wait "$p" 2>/dev/null
+    fi
+  done
+}
