@@ -97,25 +97,7 @@ whole=$(docs_yaml_block "$docs" "tested by tests/scripts/graphile_worker_real.sh
 per_task=$(docs_yaml_block "$docs" "tested by tests/scripts/graphile_worker_real.sh (per task)")
 [ -n "$whole" ] && [ -n "$per_task" ] || fatal "the yaml blocks marked for this test are missing from $docs"
 http_port=$(pg_free_port)
-{
-  cat <<YAML
-http:
-  listen: "127.0.0.1:$http_port"
-state_dir: "$tmp/state"
-probes:
-  postgres_health: {interval: 1s, query_timeout: 2s, max_backoff: 2s}
-  postgres_queue: {interval: 1s, query_timeout: 2s, max_backoff: 2s}
-rules:
-  defaults:
-    stuck_in_progress: {running_for: 1s}
-targets:
-  - name: primary
-    region: local
-    dsn: "$dsn"
-queues:
-YAML
-  printf '%s\n' "$whole" "$per_task" | sed 's/^/  /'
-} >"$tmp/queuewatch.yaml"
+docs_test_config "$http_port" "$dsn" "$tmp/state" "$whole" "$per_task" >"$tmp/queuewatch.yaml"
 "$QW_BINARY" check-config "$tmp/queuewatch.yaml" || fatal "the docs' graphile-worker mappings do not load"
 
 # --- b. once, against graphile-worker's own view -------------------------------------------------

@@ -80,25 +80,7 @@ done
 
 # --- the config ------------------------------------------------------------------------------------
 http_port=$(pg_free_port)
-{
-  cat <<YAML
-http:
-  listen: "127.0.0.1:$http_port"
-state_dir: "$tmp/state"
-probes:
-  postgres_health: {interval: 1s, query_timeout: 2s, max_backoff: 2s}
-  postgres_queue: {interval: 1s, query_timeout: 2s, max_backoff: 2s}
-rules:
-  defaults:
-    stuck_in_progress: {running_for: 1s}
-targets:
-  - name: primary
-    region: local
-    dsn: "$dsn"
-queues:
-YAML
-  printf '%s\n' "$block" | sed 's/^/  /'
-} >"$tmp/queuewatch.yaml"
+docs_test_config "$http_port" "$dsn" "$tmp/state" "$block" >"$tmp/queuewatch.yaml"
 
 # --- b. once -----------------------------------------------------------------------------------------
 aged() { [ "$(sql "SELECT startedon < now() - interval '1.5 s' FROM pgboss.job WHERE id = '$(ids active)'")" = t ]; }

@@ -94,25 +94,7 @@ states=$(jq -r '.states | join(",")' "$tmp/expire.json")
 
 # --- the config: the docs block, under a target named as it expects ---------------------------
 http_port=$(pg_free_port)
-{
-  cat <<YAML
-http:
-  listen: "127.0.0.1:$http_port"
-state_dir: "$tmp/state"
-probes:
-  postgres_health: {interval: 1s, query_timeout: 2s, max_backoff: 2s}
-  postgres_queue: {interval: 1s, query_timeout: 2s, max_backoff: 2s}
-rules:
-  defaults:
-    stuck_in_progress: {running_for: 1s}
-targets:
-  - name: primary
-    region: local
-    dsn: "$dsn"
-queues:
-YAML
-  printf '%s\n' "$block" "$preset_block" | sed 's/^/  /'
-} >"$tmp/queuewatch.yaml"
+docs_test_config "$http_port" "$dsn" "$tmp/state" "$block" "$preset_block" >"$tmp/queuewatch.yaml"
 "$QW_BINARY" check-config "$tmp/queuewatch.yaml" || fatal "the docs' pg-boss mapping does not load"
 
 # --- c. once: counts, ages and stuck ids against pg-boss's view ---------------------------------

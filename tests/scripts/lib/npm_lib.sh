@@ -53,3 +53,27 @@ docs_yaml_block() {
     found == 2 && /^```/ { exit }
     found == 2 { print }' "$1"
 }
+
+# docs_test_config HTTP_PORT DSN STATE_DIR BLOCK...: the config the real-library tests run, the
+# docs' source blocks (BLOCK...) under a target named `primary`, as the docs blocks expect.
+docs_test_config() {
+  local http_port="$1" dsn="$2" state_dir="$3"
+  shift 3
+  cat <<YAML
+http:
+  listen: "127.0.0.1:$http_port"
+state_dir: "$state_dir"
+probes:
+  postgres_health: {interval: 1s, query_timeout: 2s, max_backoff: 2s}
+  postgres_queue: {interval: 1s, query_timeout: 2s, max_backoff: 2s}
+rules:
+  defaults:
+    stuck_in_progress: {running_for: 1s}
+targets:
+  - name: primary
+    region: local
+    dsn: "$dsn"
+queues:
+YAML
+  printf '%s\n' "$@" | sed 's/^/  /'
+}
