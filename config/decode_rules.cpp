@@ -1,87 +1,18 @@
 // The `rules` section: timezone, thresholds for every rule, and per-queue overrides. `defaults`
 // and each `overrides` entry decode into the same patch type, so a field means the same thing in
-// both places and is checked by the same code.
+// both places and is checked by the same code. Each key is one row (config/schema.hpp): the key
+// lists, the decoding, apply_patch and the reference in docs/configuration.md come from the rows.
+// A new rule key is a member of the rule, a Set<> of its patch, and one row here.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
-#include <charconv>
-#include <cmath>
-#include <cstdio>
 #include <fstream>
-#include <functional>
 
 #include "config/decoders.hpp"
-#include "config/duration.hpp"
-
-namespace qw::config {
-
-namespace {
-void apply_common(const RuleCommonPatch& p, RuleCommon& r) {
-  if (p.enabled) r.enabled = *p.enabled;
-  if (p.for_duration) r.for_duration = *p.for_duration;
-  if (p.keep_firing_for) r.keep_firing_for = *p.keep_firing_for;
-  if (p.severity) r.severity = *p.severity;
-  for (const auto& [k, v] : p.labels) r.labels[k] = v;
-  if (p.summary) r.summary = *p.summary;
-  if (p.description) r.description = *p.description;
-  if (p.runbook_url) r.runbook_url = *p.runbook_url;
-}
-
-template <typename T>
-void set(const std::optional<T>& from, T& to) {
-  if (from) to = *from;
-}
-}  // namespace
-
-// Declared in rules_config.hpp's users (rules/thresholds.hpp); lives here because the loader
-// applies `rules.defaults` with it too.
-void apply_patch(const QueueRulesPatch& p, QueueRules& r) {
-  apply_common(p.no_throughput.common, r.no_throughput.common);
-  set(p.no_throughput.grace, r.no_throughput.grace);
-  set(p.no_throughput.min_silence, r.no_throughput.min_silence);
-  set(p.no_throughput.implausible_expected, r.no_throughput.implausible_expected);
-  apply_common(p.below_baseline.common, r.below_baseline.common);
-  set(p.below_baseline.window, r.below_baseline.window);
-  set(p.below_baseline.ratio, r.below_baseline.ratio);
-  set(p.below_baseline.min_expected, r.below_baseline.min_expected);
-  set(p.below_baseline.sigmas, r.below_baseline.sigmas);
-  set(p.below_baseline.warmup_floor_per_hour, r.below_baseline.warmup_floor_per_hour);
-  apply_common(p.stuck_in_progress.common, r.stuck_in_progress.common);
-  set(p.stuck_in_progress.running_for, r.stuck_in_progress.running_for);
-  set(p.stuck_in_progress.heartbeat_timeout, r.stuck_in_progress.heartbeat_timeout);
-  apply_common(p.queue_latency.common, r.queue_latency.common);
-  set(p.queue_latency.max_age, r.queue_latency.max_age);
-  apply_common(p.failure_ratio.common, r.failure_ratio.common);
-  set(p.failure_ratio.window, r.failure_ratio.window);
-  set(p.failure_ratio.max_ratio, r.failure_ratio.max_ratio);
-  set(p.failure_ratio.min_volume, r.failure_ratio.min_volume);
-  apply_common(p.cannot_measure.common, r.cannot_measure.common);
-  if (p.cannot_measure.stale_after) r.cannot_measure.stale_after = p.cannot_measure.stale_after;
-}
-
-}  // namespace qw::config
+#include "config/schema.hpp"
 
 namespace qw::config::detail {
 namespace {
-
-constexpr std::string_view kRulesKeys[] = {"timezone", "evaluation_interval", "defaults",
-                                           "database_unavailable", "overrides"};
-constexpr std::string_view kRuleNames[] = {"no_throughput", "below_baseline", "stuck_in_progress",
-                                           "queue_latency", "failure_ratio",  "cannot_measure"};
-constexpr std::string_view kOverrideKeys[] = {
-    "queues",        "sources",       "no_throughput", "below_baseline", "stuck_in_progress",
-    "queue_latency", "failure_ratio", "cannot_measure"};
-#define QW_COMMON_KEYS \
-  "enabled", "for", "keep_firing_for", "severity", "labels", "summary", "description", "runbook_url"
-constexpr std::string_view kNoThroughputKeys[] = {QW_COMMON_KEYS, "grace", "min_silence",
-                                                  "implausible_expected"};
-constexpr std::string_view kBelowBaselineKeys[] = {
-    QW_COMMON_KEYS, "window", "ratio", "min_expected", "sigmas", "warmup_floor_per_hour"};
-constexpr std::string_view kStuckKeys[] = {QW_COMMON_KEYS, "running_for", "heartbeat_timeout"};
-constexpr std::string_view kLatencyKeys[] = {QW_COMMON_KEYS, "max_age"};
-constexpr std::string_view kFailureKeys[] = {QW_COMMON_KEYS, "window", "max_ratio", "min_volume"};
-constexpr std::string_view kCannotMeasureKeys[] = {QW_COMMON_KEYS, "stale_after"};
-constexpr std::string_view kCommonKeys[] = {QW_COMMON_KEYS};
-#undef QW_COMMON_KEYS
 
 constexpr EnumWord<Severity> kSeverities[] = {
     {"info", Severity::info}, {"warning", Severity::warning}, {"critical", Severity::critical}};
@@ -92,29 +23,6 @@ constexpr std::string_view kReservedLabels[] = {"alertname", "severity", "target
                                                 "source",    "queue",    "region"};
 
 constexpr const char* kZoneinfoDir = "/usr/share/zoneinfo";
-
-// A finite real number in [min, max].
-std::optional<double> read_real(Context& ctx, const Value& v, double min, double max) {
-  std::optional<std::string> s = read_string(ctx, v);
-  if (!s) return std::nullopt;
-  double x = 0;
-  const char* end = s->data() + s->size();
-  const auto [ptr, ec] = std::from_chars(s->data(), end, x);
-  if (s->empty() || ec != std::errc{} || ptr != end || !std::isfinite(x)) {
-    ctx.error(v.path, v.mark, fmt::format("\"{}\" is not a number", *s));
-    return std::nullopt;
-  }
-  if (x < min || x > max) {
-    ctx.error(v.path, v.mark, fmt::format("must be between {} and {}, got {}", min, max, *s));
-    return std::nullopt;
-  }
-  return x;
-}
-
-// At most the per-minute history the rules keep (kMaxRuleWindow).
-std::optional<Duration> read_window(Context& ctx, const Value& v) {
-  return read_duration(ctx, v, bounds::kWindow);
-}
 
 // Templates may only use what the renderer knows; a typo would otherwise reach the page as-is.
 std::optional<std::string> read_template(Context& ctx, const Value& v) {
@@ -145,72 +53,161 @@ std::optional<std::string> read_template(Context& ctx, const Value& v) {
   return s;
 }
 
-void decode_common(Context& ctx, const MapReader& map, RuleCommonPatch& out) {
-  if (auto v = map.get("enabled")) out.enabled = read_bool(ctx, *v);
-  if (auto v = map.get("for")) out.for_duration = read_duration(ctx, *v, bounds::kFor);
-  if (auto v = map.get("keep_firing_for")) {
-    out.keep_firing_for = read_duration(ctx, *v, bounds::kKeepFiringFor);
+Reader<std::string> template_reader() {
+  return Reader<std::string>{read_template, [](const std::string& s) { return s; },
+                             "a template with `{{ $value }}`, `{{ $labels.NAME }}`"};
+}
+
+using CommonRow = PatchField<RuleCommon, RuleCommonPatch>;
+
+// `labels` merges key by key (a later entry adds to an earlier one's), so it is no Set<>.
+CommonRow labels_row() {
+  return CommonRow{"labels",
+                   "added to the alert's labels, for routing",
+                   [](Context& ctx, const Value& v, RuleCommonPatch& p) {
+                     read_label_map(ctx, v, kReservedLabels,
+                                    "is set by queuewatch itself and cannot be redefined",
+                                    p.labels);
+                   },
+                   [](const RuleCommonPatch& p, RuleCommon& r) {
+                     for (const auto& [k, v] : p.labels) r.labels[k] = v;
+                   },
+                   [](const RuleCommon& r) {
+                     std::string out;
+                     for (const auto& [k, v] : r.labels)
+                       out += fmt::format("{}{}={}", out.empty() ? "" : ", ", k, v);
+                     return out;
+                   },
+                   "label: value",
+                   "none"};
+}
+
+std::vector<CommonRow> make_common_rows() {
+  using C = RuleCommon;
+  using P = RuleCommonPatch;
+  std::vector<CommonRow> rows = {
+      patch_field("enabled", &C::enabled, &P::enabled, bool_reader(), "`false` turns the rule off"),
+      patch_field("for", &C::for_duration, &P::for_duration, duration_reader(bounds::kFor),
+                  "pending this long before firing"),
+      patch_field("keep_firing_for", &C::keep_firing_for, &P::keep_firing_for,
+                  duration_reader(bounds::kKeepFiringFor),
+                  "stays firing this long after the condition clears"),
+      patch_field("severity", &C::severity, &P::severity, enum_reader(kSeverities),
+                  "the `severity` label"),
+      labels_row(),
+  };
+  rows.push_back(default_text(patch_field("summary", &C::summary, &P::summary, template_reader(),
+                                          "the page's one-line summary"),
+                              "the rule's own"));
+  rows.push_back(default_text(patch_field("description", &C::description, &P::description,
+                                          template_reader(), "the page's longer text"),
+                              "the rule's own"));
+  rows.push_back(default_text(patch_field("runbook_url", &C::runbook_url, &P::runbook_url,
+                                          template_reader(), "a link for the person paged"),
+                              "none"));
+  return rows;
+}
+
+// One rule's rows: the common ones, then its own, all over QueueRules / QueueRulesPatch.
+template <typename Rule, typename Patch>
+RuleSection rule_section(std::string_view name, Rule QueueRules::*rule,
+                         Patch QueueRulesPatch::*patch,
+                         const std::vector<PatchField<Rule, Patch>>& own) {
+  RuleSection section{name, {}};
+  for (const CommonRow& row : rule_common_fields()) {
+    section.fields.push_back(lift(lift(row, &Rule::common, &Patch::common), rule, patch));
   }
-  if (auto v = map.get("severity")) out.severity = read_enum(ctx, *v, kSeverities);
-  if (auto v = map.get("labels"))
-    read_label_map(ctx, *v, kReservedLabels, "is set by queuewatch itself and cannot be redefined",
-                   out.labels);
-  if (auto v = map.get("summary")) out.summary = read_template(ctx, *v);
-  if (auto v = map.get("description")) out.description = read_template(ctx, *v);
-  if (auto v = map.get("runbook_url")) out.runbook_url = read_template(ctx, *v);
+  for (const PatchField<Rule, Patch>& row : own) section.fields.push_back(lift(row, rule, patch));
+  return section;
+}
+
+std::vector<RuleSection> make_rule_sections() {
+  using NT = NoThroughputRule;
+  using NTP = decltype(QueueRulesPatch::no_throughput);
+  using BB = BelowBaselineRule;
+  using BBP = decltype(QueueRulesPatch::below_baseline);
+  using SP = StuckInProgressRule;
+  using SPP = decltype(QueueRulesPatch::stuck_in_progress);
+  using QL = QueueLatencyRule;
+  using QLP = decltype(QueueRulesPatch::queue_latency);
+  using FR = FailureRatioRule;
+  using FRP = decltype(QueueRulesPatch::failure_ratio);
+  using CM = CannotMeasureRule;
+  using CMP = decltype(QueueRulesPatch::cannot_measure);
+  // At most the per-minute history the rules keep (kMaxRuleWindow).
+  const Reader<Duration> window = duration_reader(bounds::kWindow);
+  return {
+      rule_section<NT, NTP>(
+          "no_throughput", &QueueRules::no_throughput, &QueueRulesPatch::no_throughput,
+          {patch_field("grace", &NT::grace, &NTP::grace, duration_reader(bounds::kGrace),
+                       "ready work older than this counts as waiting"),
+           patch_field("min_silence", &NT::min_silence, &NTP::min_silence,
+                       duration_reader(bounds::kMinSilence),
+                       "never declare a stall on less silence than this"),
+           patch_field("implausible_expected", &NT::implausible_expected,
+                       &NTP::implausible_expected, real_reader(1, 1e6),
+                       "completions expected in the silence for it to be implausible")}),
+      rule_section<BB, BBP>(
+          "below_baseline", &QueueRules::below_baseline, &QueueRulesPatch::below_baseline,
+          {patch_field("window", &BB::window, &BBP::window, window,
+                       "completions are compared over this window"),
+           patch_field("ratio", &BB::ratio, &BBP::ratio, real_reader(0.01, 1),
+                       "fire below this share of the expected count"),
+           patch_field("min_expected", &BB::min_expected, &BBP::min_expected, real_reader(0, 1e12),
+                       "no judgement on a window expecting fewer jobs"),
+           patch_field("sigmas", &BB::sigmas, &BBP::sigmas, real_reader(0, 100),
+                       "the shortfall must exceed this many standard deviations"),
+           patch_field("warmup_floor_per_hour", &BB::warmup_floor_per_hour,
+                       &BBP::warmup_floor_per_hour, real_reader(0, 1e12),
+                       "static expectation while history is too short (0: none)")}),
+      rule_section<SP, SPP>(
+          "stuck_in_progress", &QueueRules::stuck_in_progress, &QueueRulesPatch::stuck_in_progress,
+          {patch_field("running_for", &SP::running_for, &SPP::running_for,
+                       duration_reader(bounds::kRunningFor),
+                       "a job running longer than this is stuck"),
+           patch_field("heartbeat_timeout", &SP::heartbeat_timeout, &SPP::heartbeat_timeout,
+                       duration_reader(bounds::kHeartbeatTimeout),
+                       "... or one whose heartbeat is older (when mapped)")}),
+      rule_section<QL, QLP>(
+          "queue_latency", &QueueRules::queue_latency, &QueueRulesPatch::queue_latency,
+          {patch_field("max_age", &QL::max_age, &QLP::max_age, duration_reader(bounds::kMaxAge),
+                       "the oldest ready job may be this old")}),
+      rule_section<FR, FRP>(
+          "failure_ratio", &QueueRules::failure_ratio, &QueueRulesPatch::failure_ratio,
+          {patch_field("window", &FR::window, &FRP::window, window,
+                       "failures are counted over this window"),
+           patch_field("max_ratio", &FR::max_ratio, &FRP::max_ratio, real_reader(0, 1),
+                       "fire above this failed / (completed + failed)"),
+           patch_field("min_volume", &FR::min_volume, &FRP::min_volume, real_reader(0, 1e12),
+                       "no judgement on fewer finished jobs in the window")}),
+      rule_section<CM, CMP>(
+          "cannot_measure", &QueueRules::cannot_measure, &QueueRulesPatch::cannot_measure,
+          {default_text(
+              patch_field("stale_after", &CM::stale_after, &CMP::stale_after,
+                          duration_reader(bounds::kStaleAfter), "no fresh sample for this long"),
+              "3 × the probe interval (at least 3 × `evaluation_interval`)")}),
+  };
+}
+
+// `rules.defaults`: a mapping of rule names.
+std::vector<std::string_view> rule_names() {
+  std::vector<std::string_view> names;
+  for (const RuleSection& s : rule_sections()) names.push_back(s.name);
+  return names;
+}
+
+// `rules.overrides[]`: which queues, then any rule.
+std::vector<std::string_view> override_keys() {
+  std::vector<std::string_view> keys = keys_of(override_fields());
+  for (const RuleSection& s : rule_sections()) keys.push_back(s.name);
+  return keys;
 }
 
 void decode_rule_patches(Context& ctx, const MapReader& parent, QueueRulesPatch& out) {
-  if (auto v = parent.get("no_throughput")) {
-    MapReader m(ctx, *v, kNoThroughputKeys);
-    auto& p = out.no_throughput;
-    decode_common(ctx, m, p.common);
-    if (auto x = m.get("grace")) p.grace = read_duration(ctx, *x, bounds::kGrace);
-    if (auto x = m.get("min_silence")) p.min_silence = read_duration(ctx, *x, bounds::kMinSilence);
-    if (auto x = m.get("implausible_expected")) {
-      p.implausible_expected = read_real(ctx, *x, 1, 1e6);
-    }
-  }
-  if (auto v = parent.get("below_baseline")) {
-    MapReader m(ctx, *v, kBelowBaselineKeys);
-    auto& p = out.below_baseline;
-    decode_common(ctx, m, p.common);
-    if (auto x = m.get("window")) p.window = read_window(ctx, *x);
-    if (auto x = m.get("ratio")) p.ratio = read_real(ctx, *x, 0.01, 1);
-    if (auto x = m.get("min_expected")) p.min_expected = read_real(ctx, *x, 0, 1e12);
-    if (auto x = m.get("sigmas")) p.sigmas = read_real(ctx, *x, 0, 100);
-    if (auto x = m.get("warmup_floor_per_hour")) {
-      p.warmup_floor_per_hour = read_real(ctx, *x, 0, 1e12);
-    }
-  }
-  if (auto v = parent.get("stuck_in_progress")) {
-    MapReader m(ctx, *v, kStuckKeys);
-    auto& p = out.stuck_in_progress;
-    decode_common(ctx, m, p.common);
-    if (auto x = m.get("running_for")) p.running_for = read_duration(ctx, *x, bounds::kRunningFor);
-    if (auto x = m.get("heartbeat_timeout")) {
-      p.heartbeat_timeout = read_duration(ctx, *x, bounds::kHeartbeatTimeout);
-    }
-  }
-  if (auto v = parent.get("queue_latency")) {
-    MapReader m(ctx, *v, kLatencyKeys);
-    decode_common(ctx, m, out.queue_latency.common);
-    if (auto x = m.get("max_age"))
-      out.queue_latency.max_age = read_duration(ctx, *x, bounds::kMaxAge);
-  }
-  if (auto v = parent.get("failure_ratio")) {
-    MapReader m(ctx, *v, kFailureKeys);
-    auto& p = out.failure_ratio;
-    decode_common(ctx, m, p.common);
-    if (auto x = m.get("window")) p.window = read_window(ctx, *x);
-    if (auto x = m.get("max_ratio")) p.max_ratio = read_real(ctx, *x, 0, 1);
-    if (auto x = m.get("min_volume")) p.min_volume = read_real(ctx, *x, 0, 1e12);
-  }
-  if (auto v = parent.get("cannot_measure")) {
-    MapReader m(ctx, *v, kCannotMeasureKeys);
-    decode_common(ctx, m, out.cannot_measure.common);
-    if (auto x = m.get("stale_after")) {
-      out.cannot_measure.stale_after = read_duration(ctx, *x, bounds::kStaleAfter);
+  for (const RuleSection& section : rule_sections()) {
+    if (auto v = parent.get(section.name)) {
+      const MapReader m(ctx, *v, keys_of(section.fields));
+      decode_patch(ctx, m, section.fields, out);
     }
   }
 }
@@ -266,41 +263,113 @@ void check_timezone(Context& ctx, const Value& v, const std::string& name) {
 
 }  // namespace
 
+const std::vector<PatchField<RuleCommon, RuleCommonPatch>>& rule_common_fields() {
+  static const std::vector<CommonRow> rows = make_common_rows();
+  return rows;
+}
+
+const std::vector<RuleSection>& rule_sections() {
+  static const std::vector<RuleSection> sections = make_rule_sections();
+  return sections;
+}
+
+const std::vector<Field<RulesConfig>>& rules_fields() {
+  static const std::vector<Field<RulesConfig>> rows = [] {
+    const Reader<std::string> zone{[](Context& ctx, const Value& v) -> std::optional<std::string> {
+                                     std::optional<std::string> name = read_nonempty_string(ctx, v);
+                                     if (name) check_timezone(ctx, v, *name);
+                                     return name;
+                                   },
+                                   [](const std::string& s) { return s; },
+                                   "an IANA name in /usr/share/zoneinfo"};
+    Field<RulesConfig> defaults{"defaults",
+                                "changes the built-in defaults of a rule for every queue",
+                                [](Context& ctx, const Value& v, RulesConfig& out) {
+                                  const MapReader map(ctx, v, rule_names());
+                                  QueueRulesPatch patch;
+                                  decode_rule_patches(ctx, map, patch);
+                                  apply_patch(patch, out.defaults);
+                                },
+                                [](const RulesConfig&) { return std::string(); },
+                                "RULE: {KEY: VALUE}",
+                                false,
+                                "the table below"};
+    Field<RulesConfig> database_unavailable{
+        "database_unavailable",
+        "the database_unavailable rule (the keys of every rule)",
+        [](Context& ctx, const Value& v, RulesConfig& out) {
+          const MapReader map(ctx, v, keys_of(rule_common_fields()));
+          RuleCommonPatch patch;
+          decode_patch(ctx, map, rule_common_fields(), patch);
+          apply_rows(rule_common_fields(), patch, out.database_unavailable.common);
+        },
+        [](const RulesConfig&) { return std::string(); },
+        "{KEY: VALUE}",
+        false,
+        "the table below"};
+    Field<RulesConfig> overrides{
+        "overrides",
+        "changes rules for the queues each entry names; the last match wins per key",
+        [](Context& ctx, const Value& v, RulesConfig& out) {
+          for (const Value& item : read_sequence(ctx, v)) {
+            MapReader map(ctx, item, override_keys());
+            if (!map.is_mapping()) continue;
+            RuleOverride o;
+            decode_fields(ctx, map, override_fields(), o);
+            decode_rule_patches(ctx, map, o.patch);
+            out.overrides.push_back(std::move(o));
+          }
+        },
+        [](const RulesConfig&) { return std::string(); },
+        "a list of entries",
+        false,
+        "none"};
+    return std::vector<Field<RulesConfig>>{
+        field("timezone", &RulesConfig::timezone, zone,
+              "the baseline's hour of the week is local to it"),
+        field("evaluation_interval", &RulesConfig::evaluation_interval,
+              duration_reader(bounds::kEvaluationInterval),
+              "how often the rules run over the latest samples"),
+        defaults,
+        database_unavailable,
+        overrides,
+    };
+  }();
+  return rows;
+}
+
+const std::vector<Field<RuleOverride>>& override_fields() {
+  static const std::vector<Field<RuleOverride>> rows = [] {
+    const Reader<std::vector<std::string>> globs{
+        read_globs,
+        [](const std::vector<std::string>& g) { return fmt::format("{}", fmt::join(g, ", ")); },
+        "exact names or globs: `*`, `?`, `[a-z]`, `[!a-z]`"};
+    return std::vector<Field<RuleOverride>>{
+        required(
+            field("queues", &RuleOverride::queues, globs, "the queue names the entry applies to")),
+        default_text(field("sources", &RuleOverride::sources, globs,
+                           "restricts the entry to these sources' queues"),
+                     "any source"),
+    };
+  }();
+  return rows;
+}
+
 void decode_rules(Context& ctx, const Value& value, RulesConfig& out) {
-  MapReader map(ctx, value, kRulesKeys);
+  MapReader map(ctx, value, keys_of(rules_fields()));
   if (!map.is_mapping()) return;
-  if (auto v = map.get("timezone")) {
-    if (auto name = read_nonempty_string(ctx, *v)) {
-      check_timezone(ctx, *v, *name);
-      out.timezone = std::move(*name);
-    }
-  }
-  if (auto v = map.get("evaluation_interval")) {
-    assign(read_duration(ctx, *v, bounds::kEvaluationInterval), out.evaluation_interval);
-  }
-  if (auto v = map.get("defaults")) {
-    MapReader defaults(ctx, *v, kRuleNames);
-    QueueRulesPatch patch;
-    decode_rule_patches(ctx, defaults, patch);
-    apply_patch(patch, out.defaults);
-  }
-  if (auto v = map.get("database_unavailable")) {
-    MapReader m(ctx, *v, kCommonKeys);
-    RuleCommonPatch patch;
-    decode_common(ctx, m, patch);
-    apply_common(patch, out.database_unavailable.common);
-  }
-  if (auto v = map.get("overrides")) {
-    for (const Value& item : read_sequence(ctx, *v)) {
-      MapReader m(ctx, item, kOverrideKeys);
-      if (!m.is_mapping()) continue;
-      RuleOverride o;
-      if (auto q = m.require("queues")) assign(read_globs(ctx, *q), o.queues);
-      if (auto s = m.get("sources")) assign(read_globs(ctx, *s), o.sources);
-      decode_rule_patches(ctx, m, o.patch);
-      out.overrides.push_back(std::move(o));
-    }
-  }
+  decode_fields(ctx, map, rules_fields(), out);
 }
 
 }  // namespace qw::config::detail
+
+namespace qw::config {
+
+// Declared in rules_config.hpp; the loader applies `rules.defaults` with it, rules/thresholds.cpp
+// each matching override.
+void apply_patch(const QueueRulesPatch& patch, QueueRules& rules) {
+  for (const detail::RuleSection& section : detail::rule_sections())
+    detail::apply_rows(section.fields, patch, rules);
+}
+
+}  // namespace qw::config

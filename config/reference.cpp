@@ -1,0 +1,89 @@
+#include "config/reference.hpp"
+
+#include <fmt/format.h>
+
+#include "config/schema.hpp"
+
+namespace qw::config {
+namespace {
+
+// Cells hold no '|' of their own: the docs' tables would split there.
+std::string cell(std::string_view text) {
+  std::string out;
+  for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
+std::string row(std::string_view key, std::string_view def, std::string_view range,
+                std::string_view doc) {
+  return fmt::format("| `{}` | {} | {} | {} |\n", key, cell(def), cell(range), cell(doc));
+}
+
+constexpr std::string_view kHeader =
+    "| Key | Default | Accepts | |\n"
+    "|-----|---------|---------|--|\n";
+
+// One row per key of `rows`, defaults from `defaults`; keys shown as `prefix` + key.
+template <typename S>
+std::string table(const std::vector<detail::Field<S>>& rows, const S& defaults,
+                  std::string_view prefix = "") {
+  std::string out(kHeader);
+  for (const detail::Field<S>& f : rows)
+    out += row(fmt::format("{}{}", prefix, f.key), shown_default(f, defaults), f.range, f.doc);
+  return out;
+}
+
+// `rules`: the keys every rule has, then each rule's own. A common key whose default is the same
+// for every rule is listed once; one whose default differs (`for`, `severity`) per rule.
+std::string rules_reference() {
+  using namespace detail;
+  const QueueRules queue_defaults;
+  const DatabaseUnavailableRule db_defaults;
+  const auto& common = rule_common_fields();
+  const auto& sections = rule_sections();
+
+  // The rows of a section that come from the common ones are its first common.size() rows.
+  std::vector<bool> same(common.size(), true);
+  for (std::size_t i = 0; i < common.size(); ++i) {
+    const std::string first = shown_default(common[i], db_defaults.common);
+    for (const RuleSection& s : sections)
+      same[i] = same[i] && shown_default(s.fields[i], queue_defaults) == first;
+  }
+
+  std::string out = table(rules_fields(), RulesConfig{}, "rules.");
+  out += "\nAn entry of `rules.overrides`, besides the rules it changes:\n\n";
+  out += table(override_fields(), RuleOverride{});
+  out +=
+      "\nKeys of every rule, in `rules.defaults.RULE`, `rules.overrides[].RULE` and "
+      "`rules.database_unavailable`:\n\n";
+  out += kHeader;
+  for (std::size_t i = 0; i < common.size(); ++i) {
+    const std::string def =
+        same[i] ? shown_default(common[i], db_defaults.common) : "per rule, below";
+    out += row(common[i].key, def, common[i].range, common[i].doc);
+  }
+  out += "\nEach rule's own keys and defaults:\n\n";
+  out += kHeader;
+  for (const RuleSection& s : sections) {
+    for (std::size_t i = 0; i < s.fields.size(); ++i) {
+      if (i < common.size() && same[i]) continue;
+      const auto& f = s.fields[i];
+      out += row(fmt::format("{}.{}", s.name, f.key), shown_default(f, queue_defaults), f.range,
+                 f.doc);
+    }
+  }
+  for (std::size_t i = 0; i < common.size(); ++i) {
+    if (same[i]) continue;
+    out += row(fmt::format("database_unavailable.{}", common[i].key),
+               shown_default(common[i], db_defaults.common), common[i].range, common[i].doc);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<ReferenceSection> config_reference() {
+  return {{"rules", rules_reference()}};
+}
+
+}  // namespace qw::config
