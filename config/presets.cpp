@@ -37,6 +37,24 @@ timestamps:
   started: locked_at
 completed_rows: deleted
 )"},
+    // River's own migrations and queries at v0.43.0, as a fixture: tests/scripts/fixture_river.sh.
+    Preset{"river", "River v0.43.0", "public",
+           R"(table: public.river_job
+queue_column: queue
+state:
+  column: state
+  ready: [available, scheduled, retryable]
+  running: [running]
+  completed: [completed]
+  failed: [discarded]
+timestamps:
+  type: timestamptz
+  enqueued: created_at
+  run_at: scheduled_at
+  started: attempted_at
+  finished: finalized_at
+completed_rows: kept
+)"},
 };
 
 }  // namespace
