@@ -1,92 +1,172 @@
-// The top level, `http` and `probes`: the daemon-wide settings.
+// The top level, `http` and `probes`: the daemon-wide settings, each key one row
+// (config/schema.hpp).
 #include <fmt/format.h>
 
 #include "config/decoders.hpp"
 #include "config/duration.hpp"
 #include "config/listen_address.hpp"
+#include "config/schema.hpp"
 
 namespace qw::config::detail {
 namespace {
 
-constexpr std::string_view kRootKeys[] = {"http",    "state_dir", "log_level", "probes",
-                                          "targets", "queues",    "rules",     "alerting"};
-constexpr std::string_view kHttpKeys[] = {"listen", "request_timeout", "max_connections",
-                                          "max_request_bytes"};
-constexpr std::string_view kProbesKeys[] = {"postgres_health", "postgres_queue"};
-constexpr std::string_view kProbeSettingKeys[] = {"interval", "query_timeout", "max_backoff"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
+// A section decoded by its own function: the row names it, documents it and calls it.
+template <typename S, typename M>
+Field<S> section(std::string_view key, M S::*member, void (*decode)(Context&, const Value&, M&),
+                 std::string_view doc, std::string default_text) {
+  return Field<S>{
+      key,
+      doc,
+      [member, decode](Context& ctx, const Value& v, S& out) { decode(ctx, v, out.*member); },
+      [](const S&) { return std::string(); },
+      "",
+      false,
+      std::move(default_text),
+      0};
+}
+
+void decode_target_list(Context& ctx, const Value& v, std::vector<TargetConfig>& out) {
+  decode_targets(ctx, v, out);
+}
+
+std::vector<Field<ProbeDecode>> make_probe_rows() {
+  const Reader<Duration> interval = duration_reader(bounds::kProbeInterval);
+  const Reader<Duration> backoff = duration_reader(bounds::kProbeMaxBackoff);
+  return {
+      Field<ProbeDecode>{
+          "interval", "how often each instance runs",
+          [interval](Context& ctx, const Value& v, ProbeDecode& out) {
+            std::optional<Duration> d = interval.read(ctx, v);
+            out.interval_ok = d.has_value();
+            assign(std::move(d), out.settings.interval);
+          },
+          [interval](const ProbeDecode& p) { return show_value(interval, p.settings.interval); },
+          interval.range, false, "", 0},
+      lift_field(field("query_timeout", &ProbeSettings::query_timeout,
+                       duration_reader(bounds::kProbeQueryTimeout),
+                       "client-side deadline (cancel) and server statement_timeout"),
+                 &ProbeDecode::settings),
+      Field<ProbeDecode>{
+          "max_backoff", "the longest a failing probe waits between runs; at least the interval",
+          [backoff](Context& ctx, const Value& v, ProbeDecode& out) {
+            std::optional<Duration> d = backoff.read(ctx, v);
+            // Backoff stretches the interval of a failing probe; a ceiling below the interval
+            // would make a failing probe run more often than a healthy one.
+            if (d && out.interval_ok && *d < out.settings.interval) {
+              ctx.error(v.path, v.mark,
+                        fmt::format("must be at least the interval ({}), got {}",
+                                    format_duration(out.settings.interval), format_duration(*d)));
+            } else {
+              assign(std::move(d), out.settings.max_backoff);
+            }
+          },
+          [backoff](const ProbeDecode& p) { return show_value(backoff, p.settings.max_backoff); },
+          backoff.range, false, "", 0},
+  };
+}
+
 void decode_probe_settings(Context& ctx, const Value& value, ProbeSettings& out) {
-  MapReader map(ctx, value, kProbeSettingKeys);
-  bool interval_ok = true;  // a refused interval is reported once, not again via max_backoff
-  if (auto v = map.get("interval")) {
-    std::optional<Duration> interval = read_duration(ctx, *v, bounds::kProbeInterval);
-    interval_ok = interval.has_value();
-    assign(std::move(interval), out.interval);
-  }
-  if (auto v = map.get("query_timeout")) {
-    assign(read_duration(ctx, *v, bounds::kProbeQueryTimeout), out.query_timeout);
-  }
-  if (auto v = map.get("max_backoff")) {
-    std::optional<Duration> backoff = read_duration(ctx, *v, bounds::kProbeMaxBackoff);
-    // Backoff stretches the interval of a failing probe; a ceiling below the interval would
-    // make a failing probe run more often than a healthy one.
-    if (backoff && interval_ok && *backoff < out.interval) {
-      ctx.error(v->path, v->mark,
-                fmt::format("must be at least the interval ({}), got {}",
-                            format_duration(out.interval), format_duration(*backoff)));
-    } else {
-      assign(std::move(backoff), out.max_backoff);
-    }
-  }
+  MapReader map(ctx, value, keys_of(probe_fields()));
+  ProbeDecode decode{out};
+  decode_fields(ctx, map, probe_fields(), decode);
+  out = decode.settings;
+}
+
+Reader<std::string> listen_reader() {
+  return Reader<std::string>{
+      [](Context& ctx, const Value& v) -> std::optional<std::string> {
+        std::optional<std::string> s = read_nonempty_string(ctx, v);
+        if (s && !parse_listen_address(*s)) {
+          ctx.error(v.path, v.mark,
+                    fmt::format("\"{}\" is not host:port (IPv6 in brackets: [::1]:9187)", *s));
+          return std::nullopt;
+        }
+        return s;
+      },
+      [](const std::string& s) { return s; }, "`host:port`"};
+}
+
+Reader<std::string> log_level_reader() {
+  return Reader<std::string>{[](Context& ctx, const Value& v) -> std::optional<std::string> {
+                               if (auto index = read_enum_index(ctx, v, kLogLevels))
+                                 return std::string(kLogLevels[*index]);
+                               return std::nullopt;
+                             },
+                             [](const std::string& s) { return s; },
+                             "`trace`, `debug`, `info`, `warn`, `error`"};
 }
 
 }  // namespace
 
+const std::vector<Field<Config>>& root_fields() {
+  static const std::vector<Field<Config>> rows = {
+      section("http", &Config::http, decode_http, "the metrics endpoint", "see below"),
+      field("state_dir", &Config::state_dir, nonempty_string_reader(),
+            "where queuewatch keeps what must survive a restart"),
+      field("log_level", &Config::log_level, log_level_reader(), "what is logged"),
+      section("probes", &Config::probes, decode_probes, "defaults shared by all probes of a kind",
+              "see below"),
+      default_text(required(section("targets", &Config::targets, decode_target_list,
+                                    "the databases to watch", "")),
+                   "required, at least one"),
+      // Needs the decoded targets: a queue must name one of them.
+      Field<Config>{"queues", "job tables to watch",
+                    [](Context& ctx, const Value& v, Config& out) {
+                      decode_queues(ctx, v, out.targets, out.queues);
+                    },
+                    [](const Config&) { return std::string(); }, "", false, "none", 0},
+      section("rules", &Config::rules, decode_rules, "alert rule thresholds",
+              "see [`rules`](#rules)"),
+      section("alerting", &Config::alerting, decode_alerting, "routing and receivers of alerts",
+              "see [alerting.md](alerting.md)"),
+  };
+  return rows;
+}
+
+const std::vector<Field<HttpConfig>>& http_fields() {
+  static const std::vector<Field<HttpConfig>> rows = {
+      field("listen", &HttpConfig::listen, listen_reader(), "where /metrics is served"),
+      field("request_timeout", &HttpConfig::request_timeout,
+            duration_reader(bounds::kHttpRequestTimeout), "the longest one request may take"),
+      field("max_connections", &HttpConfig::max_connections,
+            integer_reader(bounds::kHttpMaxConnections), "concurrent HTTP connections"),
+      field("max_request_bytes", &HttpConfig::max_request_bytes,
+            integer_reader(bounds::kHttpMaxRequestBytes), "the largest request accepted"),
+  };
+  return rows;
+}
+
+const std::vector<Field<ProbeDecode>>& probe_fields() {
+  static const std::vector<Field<ProbeDecode>> rows = make_probe_rows();
+  return rows;
+}
+
+const std::vector<Field<ProbesConfig>>& probes_fields() {
+  static const std::vector<Field<ProbesConfig>> rows = {
+      section("postgres_health", &ProbesConfig::health, decode_probe_settings,
+              "the health probe, once per target", ""),
+      section("postgres_queue", &ProbesConfig::queue, decode_probe_settings,
+              "the queue probe, once per entry of queues", ""),
+  };
+  return rows;
+}
+
 void decode_root(Context& ctx, const Value& root, Config& out) {
-  MapReader map(ctx, root, kRootKeys);
+  MapReader map(ctx, root, keys_of(root_fields()));
   if (!map.is_mapping()) return;
-  if (auto v = map.get("http")) decode_http(ctx, *v, out.http);
-  if (auto v = map.get("state_dir")) assign(read_nonempty_string(ctx, *v), out.state_dir);
-  if (auto v = map.get("log_level")) {
-    if (auto index = read_enum_index(ctx, *v, kLogLevels)) {
-      out.log_level = std::string(kLogLevels[*index]);
-    }
-  }
-  if (auto v = map.get("probes")) decode_probes(ctx, *v, out.probes);
-  if (auto v = map.require("targets")) decode_targets(ctx, *v, out.targets);
-  if (auto v = map.get("queues")) decode_queues(ctx, *v, out.targets, out.queues);
-  if (auto v = map.get("rules")) decode_rules(ctx, *v, out.rules);
-  if (auto v = map.get("alerting")) decode_alerting(ctx, *v, out.alerting);
+  decode_fields(ctx, map, root_fields(), out);
 }
 
 void decode_http(Context& ctx, const Value& value, HttpConfig& out) {
-  MapReader map(ctx, value, kHttpKeys);
-  if (auto v = map.get("listen")) {
-    if (std::optional<std::string> s = read_nonempty_string(ctx, *v)) {
-      if (parse_listen_address(*s)) {
-        out.listen = std::move(*s);
-      } else {
-        ctx.error(v->path, v->mark,
-                  fmt::format("\"{}\" is not host:port (IPv6 in brackets: [::1]:9187)", *s));
-      }
-    }
-  }
-  if (auto v = map.get("request_timeout")) {
-    assign(read_duration(ctx, *v, bounds::kHttpRequestTimeout), out.request_timeout);
-  }
-  if (auto v = map.get("max_connections")) {
-    assign(read_integer(ctx, *v, bounds::kHttpMaxConnections), out.max_connections);
-  }
-  if (auto v = map.get("max_request_bytes")) {
-    assign(read_integer(ctx, *v, bounds::kHttpMaxRequestBytes), out.max_request_bytes);
-  }
+  MapReader map(ctx, value, keys_of(http_fields()));
+  decode_fields(ctx, map, http_fields(), out);
 }
 
 void decode_probes(Context& ctx, const Value& value, ProbesConfig& out) {
-  MapReader map(ctx, value, kProbesKeys);
-  if (auto v = map.get("postgres_health")) decode_probe_settings(ctx, *v, out.health);
-  if (auto v = map.get("postgres_queue")) decode_probe_settings(ctx, *v, out.queue);
+  MapReader map(ctx, value, keys_of(probes_fields()));
+  decode_fields(ctx, map, probes_fields(), out);
 }
 
 }  // namespace qw::config::detail

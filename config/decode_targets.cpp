@@ -1,4 +1,4 @@
-// `targets`: the databases queuewatch connects to.
+// `targets`: the databases queuewatch connects to, each key one row (config/schema.hpp).
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -6,12 +6,10 @@
 #include "config/decoders.hpp"
 #include "config/dsn_check.hpp"
 #include "config/password_file.hpp"
+#include "config/schema.hpp"
 
 namespace qw::config::detail {
 namespace {
-
-constexpr std::string_view kTargetKeys[] = {
-    "name", "dsn", "password_file", "region", "expect", "connect_timeout", "max_connections"};
 
 constexpr EnumWord<ExpectedRole> kRoles[] = {
     {"any", ExpectedRole::any},
@@ -25,53 +23,75 @@ std::string resolve(const Context& ctx, const std::string& path) {
   return (std::filesystem::path(ctx.base_dir()) / p).lexically_normal().string();
 }
 
-TargetConfig decode_target(Context& ctx, const Value& value) {
-  TargetConfig t;
-  t.mark = value.mark;
-  MapReader map(ctx, value, kTargetKeys);
-  if (auto v = map.require("name")) assign(read_name(ctx, *v), t.name);
-  if (auto v = map.require("region")) assign(read_nonempty_string(ctx, *v), t.region);
-  if (auto v = map.get("expect")) assign(read_enum(ctx, *v, kRoles), t.expect);
-  if (auto v = map.get("connect_timeout")) {
-    // libpq counts whole seconds (and treats 1 as 2): sub-second values would be a promise
-    // the connection code cannot keep.
-    assign(read_duration(ctx, *v, bounds::kConnectTimeout), t.connect_timeout);
-  }
-  if (auto v = map.get("max_connections")) {
-    assign(read_integer(ctx, *v, bounds::kTargetMaxConnections), t.max_connections);
-  }
+std::vector<Field<TargetDecode>> make_target_rows() {
+  auto of_target = [](auto row) { return lift_field(std::move(row), &TargetDecode::target); };
+  using T = TargetConfig;
+  return {
+      of_target(required(
+          field("name", &T::name, name_reader(), "unique among targets; the `target` label"))),
+      // Read after the others, as password_file needs to know whether the dsn holds a password.
+      later(required(Field<TargetDecode>{
+          "dsn", "a libpq connection string, checked with libpq's parser",
+          [](Context& ctx, const Value& v, TargetDecode& out) {
+            if (std::optional<std::string> dsn = read_nonempty_string(ctx, v)) {
+              out.dsn = check_dsn(*dsn);
+              if (out.dsn.error.empty()) {
+                out.target.dsn = std::move(*dsn);
+              } else {
+                ctx.error(v.path, v.mark, out.dsn.error);
+              }
+            }
+          },
+          [](const TargetDecode&) { return std::string(); }, "", false, "", 0})),
+      later(Field<TargetDecode>{
+          "password_file", "a file whose first line is the password",
+          [](Context& ctx, const Value& v, TargetDecode& out) {
+            if (std::optional<std::string> path = read_nonempty_string(ctx, v)) {
+              const std::string resolved = resolve(ctx, *path);
+              // Read now only to fail at load time; the connection code reads it again on each
+              // connect.
+              const PasswordFileResult read = read_password_file(resolved);
+              if (!read.ok()) {
+                ctx.error(v.path, v.mark, read.error);
+              } else if (out.dsn.has_password) {
+                ctx.error(v.path, v.mark,
+                          "the dsn already holds a password: keep it in one place (remove it "
+                          "from the dsn, or drop password_file)");
+              } else {
+                out.target.password_file = resolved;
+              }
+            }
+          },
+          [](const TargetDecode&) { return std::string("none"); }, "a readable file", false, "",
+          0}),
+      of_target(
+          required(field("region", &T::region, nonempty_string_reader(), "the `region` label"))),
+      of_target(field("expect", &T::expect, enum_reader(kRoles),
+                      "the role the server must have, or it is reported down")),
+      // libpq counts whole seconds (and treats 1 as 2): sub-second values would be a promise the
+      // connection code cannot keep.
+      of_target(field("connect_timeout", &T::connect_timeout,
+                      duration_reader(bounds::kConnectTimeout), "libpq's connect_timeout")),
+      of_target(field("max_connections", &T::max_connections,
+                      integer_reader(bounds::kTargetMaxConnections),
+                      "the most connections queuewatch opens to this server")),
+  };
+}
 
-  DsnCheck dsn_check;
-  if (auto v = map.require("dsn")) {
-    if (std::optional<std::string> dsn = read_nonempty_string(ctx, *v)) {
-      dsn_check = check_dsn(*dsn);
-      if (dsn_check.error.empty()) {
-        t.dsn = std::move(*dsn);
-      } else {
-        ctx.error(v->path, v->mark, dsn_check.error);
-      }
-    }
-  }
-  if (auto v = map.get("password_file")) {
-    if (std::optional<std::string> path = read_nonempty_string(ctx, *v)) {
-      const std::string resolved = resolve(ctx, *path);
-      // Read now only to fail at load time; the connection code reads it again on each connect.
-      const PasswordFileResult read = read_password_file(resolved);
-      if (!read.ok()) {
-        ctx.error(v->path, v->mark, read.error);
-      } else if (dsn_check.has_password) {
-        ctx.error(v->path, v->mark,
-                  "the dsn already holds a password: keep it in one place (remove it from the "
-                  "dsn, or drop password_file)");
-      } else {
-        t.password_file = resolved;
-      }
-    }
-  }
-  return t;
+TargetConfig decode_target(Context& ctx, const Value& value) {
+  TargetDecode out;
+  out.target.mark = value.mark;
+  MapReader map(ctx, value, keys_of(target_fields()));
+  decode_fields(ctx, map, target_fields(), out);
+  return out.target;
 }
 
 }  // namespace
+
+const std::vector<Field<TargetDecode>>& target_fields() {
+  static const std::vector<Field<TargetDecode>> rows = make_target_rows();
+  return rows;
+}
 
 void decode_targets(Context& ctx, const Value& value, std::vector<TargetConfig>& out) {
   const std::vector<Value> items = read_sequence(ctx, value);

@@ -14,8 +14,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
+#include "config/dsn_check.hpp"
 #include "config/yaml_reader.hpp"
 
 namespace qw::config::detail {
@@ -63,16 +65,25 @@ struct Field {
   std::string range;
   bool required = false;
   std::string default_text;  // when set, the reference's default instead of show(defaults)
+  // Rows are decoded in two passes, in row order within each: a key whose check needs another
+  // key's value (a queue's state needs its completed_rows) is read in the second.
+  int pass = 0;
 };
 
-// How a default reads in the reference: `5s`, `true`; an unset optional is "none".
 template <typename T>
-std::string show_value(const Reader<T>& reader, const T& value) {
-  return fmt::format("`{}`", reader.show(value));
-}
+struct is_optional : std::false_type {};
 template <typename T>
-std::string show_value(const Reader<T>& reader, const std::optional<T>& value) {
-  return value ? fmt::format("`{}`", reader.show(*value)) : std::string("none");
+struct is_optional<std::optional<T>> : std::true_type {};
+
+// How a value reads in the reference: `5s`, `true`; an unset optional is "none". The member may
+// be wider or narrower than what the reader yields (a std::size_t read as an integer).
+template <typename T, typename M>
+std::string show_value(const Reader<T>& reader, const M& value) {
+  if constexpr (is_optional<M>::value) {
+    return value ? fmt::format("`{}`", reader.show(static_cast<T>(*value))) : std::string("none");
+  } else {
+    return fmt::format("`{}`", reader.show(static_cast<T>(value)));
+  }
 }
 
 // A row for `key`, read by `reader` into `member` (a T or an optional T).
@@ -86,7 +97,8 @@ Field<S> field(std::string_view key, M S::*member, Reader<T> reader, std::string
                   [member, reader](const S& s) { return show_value(reader, s.*member); },
                   reader.range,
                   false,
-                  ""};
+                  "",
+                  0};
 }
 
 // The same row, for a key that must be given (its default is then "required").
@@ -111,6 +123,29 @@ std::string shown_default(const Row& row, const S& defaults) {
   return row.default_text.empty() ? row.show(defaults) : row.default_text;
 }
 
+// The same row, read in the second pass.
+template <typename S>
+Field<S> later(Field<S> f) {
+  f.pass = 1;
+  return f;
+}
+
+// A row of an inner struct as a row of the struct holding it, so that a decoder can keep what
+// the cross-key checks need next to the config it fills.
+template <typename Outer, typename Inner>
+Field<Outer> lift_field(Field<Inner> f, Inner Outer::*inner) {
+  return Field<Outer>{f.key,
+                      f.doc,
+                      [decode = f.decode, inner](Context& ctx, const Value& v, Outer& out) {
+                        decode(ctx, v, out.*inner);
+                      },
+                      [show = f.show, inner](const Outer& o) { return show(o.*inner); },
+                      f.range,
+                      f.required,
+                      f.default_text,
+                      f.pass};
+}
+
 template <typename Row>
 std::vector<std::string_view> keys_of(const std::vector<Row>& rows) {
   std::vector<std::string_view> keys;
@@ -123,9 +158,12 @@ std::vector<std::string_view> keys_of(const std::vector<Row>& rows) {
 // reported at the mapping, as MapReader::require does.
 template <typename S>
 void decode_fields(Context& ctx, MapReader& map, const std::vector<Field<S>>& rows, S& out) {
-  for (const Field<S>& row : rows) {
-    const std::optional<Value> v = row.required ? map.require(row.key) : map.get(row.key);
-    if (v) row.decode(ctx, *v, out);
+  for (int pass : {0, 1}) {
+    for (const Field<S>& row : rows) {
+      if (row.pass != pass) continue;
+      const std::optional<Value> v = row.required ? map.require(row.key) : map.get(row.key);
+      if (v) row.decode(ctx, *v, out);
+    }
   }
 }
 
@@ -205,6 +243,26 @@ const std::vector<RuleSection>& rule_sections();
 // The keys every rule has (enabled, for, severity, ...): `rules.database_unavailable` is just
 // these.
 const std::vector<PatchField<RuleCommon, RuleCommonPatch>>& rule_common_fields();
+
+// The sections whose rows live in decode_root.cpp.
+const std::vector<Field<Config>>& root_fields();
+const std::vector<Field<HttpConfig>>& http_fields();
+const std::vector<Field<ProbesConfig>>& probes_fields();
+// A probe kind's settings (probes.postgres_health, probes.postgres_queue), with what the
+// cross-key check needs: a refused interval is reported once, not again via max_backoff.
+struct ProbeDecode {
+  ProbeSettings settings;
+  bool interval_ok = true;
+};
+const std::vector<Field<ProbeDecode>>& probe_fields();
+
+// A target, with what the cross-key check needs: password_file is refused next to a dsn that
+// holds a password.
+struct TargetDecode {
+  TargetConfig target;
+  DsnCheck dsn;
+};
+const std::vector<Field<TargetDecode>>& target_fields();
 
 // `rules` itself, and the keys of an `overrides` entry before its rules.
 const std::vector<Field<RulesConfig>>& rules_fields();
