@@ -1,4 +1,5 @@
-// `queues`: job tables to watch, each read through a mapping of its columns.
+// `queues`: job tables to watch, each read through a mapping of its columns. Each key is one row
+// (config/schema.hpp).
 #include <fmt/format.h>
 
 #include <limits>
@@ -6,18 +7,12 @@
 #include "config/decoders.hpp"
 #include "config/duration.hpp"
 #include "config/presets.hpp"
+#include "config/schema.hpp"
 #include "config/suggest.hpp"
 #include "config/table_name.hpp"
 
 namespace qw::config::detail {
 namespace {
-
-constexpr std::string_view kQueueKeys[] = {
-    "name",          "target",     "table",          "id_column",    "queue_column", "queue_names",
-    "state",         "timestamps", "completed_rows", "settle_delay", "count_cap",    "interval",
-    "query_timeout", "warm_start", "preset",         "schema"};
-
-constexpr std::string_view kWarmStartKeys[] = {"enabled", "lookback", "timeout"};
 
 constexpr EnumWord<CompletedRows> kCompletedRows[] = {
     {"kept", CompletedRows::kept},
@@ -40,21 +35,27 @@ void check_target_reference(Context& ctx, const Value& v, const std::string& nam
   ctx.error(v.path, v.mark, std::move(message));
 }
 
+// `{enabled: true, lookback: 28d, timeout: 30s}`: the defaults, in the form a source may write.
+std::string warm_start_default() {
+  const WarmStartConfig defaults;
+  std::string out;
+  for (const Field<WarmStartConfig>& row : warm_start_fields()) {
+    std::string shown = row.show(defaults);
+    std::erase(shown, '`');
+    out += fmt::format("{}{}: {}", out.empty() ? "" : ", ", row.key, shown);
+  }
+  return "`{" + out + "}`";
+}
+
 // `warm_start: false`, or a mapping of its settings.
 void decode_warm_start(Context& ctx, const Value& value, WarmStartConfig& out) {
   if (value.node.IsScalar()) {
     assign(read_bool(ctx, value), out.enabled);
     return;
   }
-  MapReader map(ctx, value, kWarmStartKeys);
+  MapReader map(ctx, value, keys_of(warm_start_fields()));
   if (!map.is_mapping()) return;
-  if (auto v = map.get("enabled")) assign(read_bool(ctx, *v), out.enabled);
-  if (auto v = map.get("lookback")) {
-    // At most the hourly history the rules keep (kMaxWarmStartLookback).
-    assign(read_duration(ctx, *v, bounds::kWarmStartLookback), out.lookback);
-  }
-  if (auto v = map.get("timeout"))
-    assign(read_duration(ctx, *v, bounds::kWarmStartTimeout), out.timeout);
+  decode_fields(ctx, map, warm_start_fields(), out);
 }
 
 // `preset: NAME`: adds the preset's keys that the source does not give itself to the source's
@@ -87,72 +88,131 @@ const Preset* apply_preset(Context& ctx, const Value& value) {
   return preset;
 }
 
+// A row that decodes with its own code; the default is documented as `default_doc`.
+Field<QueueDecode> custom(std::string_view key, std::string_view doc,
+                          std::function<void(Context&, const Value&, QueueDecode&)> decode,
+                          std::string default_doc) {
+  return Field<QueueDecode>{
+      key, doc,   std::move(decode),      [](const QueueDecode&) { return std::string(); },
+      "",  false, std::move(default_doc), 0};
+}
+
+std::vector<Field<QueueDecode>> make_queue_rows() {
+  auto of_queue = [](auto row) { return lift_field(std::move(row), &QueueDecode::queue); };
+  using Q = QueueConfig;
+  return {
+      of_queue(required(
+          field("name", &Q::name, name_reader(), "unique among queues; the `source` label"))),
+      required(custom(
+          "target", "the `name` of a target: the database holding the table",
+          [](Context& ctx, const Value& v, QueueDecode& out) {
+            if (std::optional<std::string> name = read_nonempty_string(ctx, v)) {
+              check_target_reference(ctx, v, *name, *out.targets);
+              out.queue.target = std::move(*name);
+            }
+          },
+          "")),
+      required(custom(
+          "table", "`table` or `schema.table`, read as PostgreSQL reads a qualified name",
+          [](Context& ctx, const Value& v, QueueDecode& out) {
+            if (std::optional<std::string> text = read_nonempty_string(ctx, v)) {
+              TableNameResult split = split_table_name(*text);
+              if (split.name) {
+                out.queue.schema = std::move(split.name->schema);
+                out.queue.table = std::move(split.name->table);
+              } else {
+                ctx.error(v.path, v.mark, fmt::format("\"{}\": {}", *text, split.error));
+              }
+            }
+          },
+          "")),
+      of_queue(field("id_column", &Q::id_column, identifier_reader(), "the primary key")),
+      custom(
+          "queue_column", "the column naming each job's queue",
+          [](Context& ctx, const Value& v, QueueDecode& out) {
+            out.queue_column_given = true;
+            assign(read_identifier(ctx, v), out.queue.queue_column);
+          },
+          "none"),
+      custom(
+          "queue_names", "a fixed list of queues to report (needs `queue_column`)",
+          [](Context& ctx, const Value& v, QueueDecode& out) {
+            assign(read_string_list(ctx, v), out.queue.queue_names);
+            if (!out.queue_column_given) {
+              ctx.error(v.path, v.mark,
+                        "needs queue_column: without it the table is one queue, named after "
+                        "the source");
+            }
+          },
+          "discover"),
+      // Read before the mapping is (apply_preset): its keys are the mapping's defaults.
+      custom(
+          "preset", "fills in every key the source does not give with a job system's mapping",
+          [](Context&, const Value&, QueueDecode&) {}, "none"),
+      custom(
+          "schema", "with `preset` and without `table`: the job system's schema",
+          [](Context& ctx, const Value& v, QueueDecode& out) {
+            // The schema a library was told to use (pg-boss `schema`, graphile-worker
+            // `--schema`).
+            if (out.preset == nullptr) {
+              ctx.error(v.path, v.mark, "needs preset: without one, write the schema in table");
+            } else if (out.own_table) {
+              ctx.error(v.path, v.mark, "is for the preset's table: with table, write it there");
+            } else {
+              assign(read_identifier(ctx, v), out.queue.schema);
+            }
+          },
+          "the preset's"),
+      // Second pass: whether `completed` may be empty depends on completed_rows.
+      later(required(custom(
+          "state", "how a row tells its state",
+          [](Context& ctx, const Value& v, QueueDecode& out) {
+            decode_state(ctx, v, out.queue.completed_rows, out.queue.state);
+          },
+          ""))),
+      custom(
+          "timestamps", "which columns hold the job's timestamps",
+          [](Context& ctx, const Value& v, QueueDecode& out) {
+            decode_timestamps(ctx, v, out.queue.timestamps);
+          },
+          "see below"),
+      of_queue(field("completed_rows", &Q::completed_rows, enum_reader(kCompletedRows),
+                     "whether finished rows stay in the table or are deleted")),
+      of_queue(field("settle_delay", &Q::settle_delay, duration_reader(bounds::kSettleDelay),
+                     "rows finished this recently are counted on a later run")),
+      of_queue(field("count_cap", &Q::count_cap, integer_reader(bounds::kCountCap),
+                     "rows the probe may count per round for this source")),
+      of_queue(default_text(field("interval", &Q::interval, duration_reader(bounds::kProbeInterval),
+                                  "per-queue override of the probe interval"),
+                            "`probes.postgres_queue.interval`")),
+      of_queue(default_text(
+          field("query_timeout", &Q::query_timeout, duration_reader(bounds::kProbeQueryTimeout),
+                "per-queue override of the probe query timeout"),
+          "`probes.postgres_queue.query_timeout`")),
+      custom(
+          "warm_start", "read the table's completions per hour once at start-up",
+          [](Context& ctx, const Value& v, QueueDecode& out) {
+            decode_warm_start(ctx, v, out.queue.warm_start);
+          },
+          warm_start_default()),
+  };
+}
+
 QueueConfig decode_queue(Context& ctx, const Value& value,
                          const std::vector<TargetConfig>& targets) {
-  QueueConfig q;
-  q.mark = value.mark;
-  const bool own_table = value.node.IsMap() && value.node["table"];
-  const Preset* preset = apply_preset(ctx, value);
-  MapReader map(ctx, value, kQueueKeys);
-  if (!map.is_mapping()) return q;
+  QueueDecode out;
+  out.queue.mark = value.mark;
+  out.targets = &targets;
+  out.own_table = value.node.IsMap() && value.node["table"];
+  out.preset = apply_preset(ctx, value);
+  MapReader map(ctx, value, keys_of(queue_fields()));
+  if (!map.is_mapping()) return out.queue;
+  decode_fields(ctx, map, queue_fields(), out);
 
-  if (auto v = map.require("name")) assign(read_name(ctx, *v), q.name);
-  if (auto v = map.require("target")) {
-    if (std::optional<std::string> name = read_nonempty_string(ctx, *v)) {
-      check_target_reference(ctx, *v, *name, targets);
-      q.target = std::move(*name);
-    }
-  }
-  if (auto v = map.require("table")) {
-    if (std::optional<std::string> text = read_nonempty_string(ctx, *v)) {
-      TableNameResult split = split_table_name(*text);
-      if (split.name) {
-        q.schema = std::move(split.name->schema);
-        q.table = std::move(split.name->table);
-      } else {
-        ctx.error(v->path, v->mark, fmt::format("\"{}\": {}", *text, split.error));
-      }
-    }
-  }
-  if (auto v = map.get("id_column")) assign(read_identifier(ctx, *v), q.id_column);
-  if (auto v = map.get("queue_column")) assign(read_identifier(ctx, *v), q.queue_column);
-  if (auto v = map.get("queue_names")) {
-    assign(read_string_list(ctx, *v), q.queue_names);
-    if (!map.has("queue_column")) {
-      ctx.error(v->path, v->mark,
-                "needs queue_column: without it the table is one queue, named after the source");
-    }
-  }
-  if (auto v = map.get("completed_rows")) {
-    assign(read_enum(ctx, *v, kCompletedRows), q.completed_rows);
-  }
-  if (auto v = map.require("state")) decode_state(ctx, *v, q.completed_rows, q.state);
-  const std::optional<Value> timestamps = map.get("timestamps");
-  if (timestamps) decode_timestamps(ctx, *timestamps, q.timestamps);
-  if (auto v = map.get("settle_delay"))
-    assign(read_duration(ctx, *v, bounds::kSettleDelay), q.settle_delay);
-  if (auto v = map.get("count_cap")) {
-    assign(read_integer(ctx, *v, bounds::kCountCap), q.count_cap);
-  }
-  if (auto v = map.get("interval"))
-    assign(read_duration(ctx, *v, bounds::kProbeInterval), q.interval);
-  if (auto v = map.get("query_timeout")) {
-    assign(read_duration(ctx, *v, bounds::kProbeQueryTimeout), q.query_timeout);
-  }
-  if (auto v = map.get("warm_start")) decode_warm_start(ctx, *v, q.warm_start);
-  if (auto v = map.get("schema")) {
-    // The schema a library was told to use (pg-boss `schema`, graphile-worker `--schema`).
-    if (preset == nullptr) {
-      ctx.error(v->path, v->mark, "needs preset: without one, write the schema in table");
-    } else if (own_table) {
-      ctx.error(v->path, v->mark, "is for the preset's table: with table, write it there");
-    } else {
-      assign(read_identifier(ctx, *v), q.schema);
-    }
-  }
-
+  QueueConfig& q = out.queue;
   // Kept rows are counted as they finish, by this timestamp; without it nothing would count.
   if (q.completed_rows == CompletedRows::kept && !q.timestamps.finished) {
+    const std::optional<Value> timestamps = map.get("timestamps");
     const bool have_mapping = timestamps && timestamps->node.IsMap();
     ctx.error(child_path(child_path(map.path(), "timestamps"), "finished"),
               have_mapping ? timestamps->mark : map.mark(),
@@ -163,6 +223,23 @@ QueueConfig decode_queue(Context& ctx, const Value& value,
 }
 
 }  // namespace
+
+const std::vector<Field<QueueDecode>>& queue_fields() {
+  static const std::vector<Field<QueueDecode>> rows = make_queue_rows();
+  return rows;
+}
+
+const std::vector<Field<WarmStartConfig>>& warm_start_fields() {
+  static const std::vector<Field<WarmStartConfig>> rows = {
+      field("enabled", &WarmStartConfig::enabled, bool_reader(), "`false` turns it off"),
+      // At most the hourly history the rules keep (kMaxWarmStartLookback).
+      field("lookback", &WarmStartConfig::lookback, duration_reader(bounds::kWarmStartLookback),
+            "how far back the completions are read"),
+      field("timeout", &WarmStartConfig::timeout, duration_reader(bounds::kWarmStartTimeout),
+            "that one read's deadline"),
+  };
+  return rows;
+}
 
 void decode_queues(Context& ctx, const Value& value, const std::vector<TargetConfig>& targets,
                    std::vector<QueueConfig>& out) {

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "config/decoders.hpp"
+#include "config/schema.hpp"
 
 namespace qw::config::detail {
 namespace {
@@ -13,8 +14,6 @@ constexpr std::string_view kListKeys[] = {"ready", "running", "completed", "fail
 constexpr std::string_view kWhenKeys[] = {"ready_when", "running_when", "completed_when",
                                           "failed_when"};
 
-constexpr std::string_view kTimestampKeys[] = {"type",     "enqueued", "run_at",   "started",
-                                               "finished", "failed",   "heartbeat"};
 constexpr EnumWord<TimestampKind> kTimestampKinds[] = {
     {"timestamptz", TimestampKind::timestamptz},
     {"timestamp_utc", TimestampKind::timestamp_utc},
@@ -108,16 +107,25 @@ void decode_state(Context& ctx, const Value& value, CompletedRows completed_rows
   }
 }
 
-void decode_timestamps(Context& ctx, const Value& value, TimestampMapping& out) {
-  MapReader map(ctx, value, kTimestampKeys);
-  if (auto v = map.get("type")) assign(read_enum(ctx, *v, kTimestampKinds), out.kind);
-  const std::pair<std::string_view, std::optional<std::string>*> columns[] = {
-      {"enqueued", &out.enqueued}, {"run_at", &out.run_at}, {"started", &out.started},
-      {"finished", &out.finished}, {"failed", &out.failed}, {"heartbeat", &out.heartbeat},
+const std::vector<Field<TimestampMapping>>& timestamp_fields() {
+  using T = TimestampMapping;
+  static const std::vector<Field<T>> rows = {
+      field("type", &T::kind, enum_reader(kTimestampKinds),
+            "`timestamptz`, or `timestamp_utc` for timestamps without time zone holding UTC"),
+      field("enqueued", &T::enqueued, identifier_reader(), "when the job was created"),
+      field("run_at", &T::run_at, identifier_reader(), "when it may run"),
+      field("started", &T::started, identifier_reader(), "when a worker claimed it"),
+      field("finished", &T::finished, identifier_reader(), "when it finished"),
+      field("failed", &T::failed, identifier_reader(), "when it failed, if stamped apart"),
+      field("heartbeat", &T::heartbeat, identifier_reader(),
+            "the last sign of life from its worker"),
   };
-  for (const auto& [key, field] : columns) {
-    if (auto v = map.get(key)) assign(read_identifier(ctx, *v), *field);
-  }
+  return rows;
+}
+
+void decode_timestamps(Context& ctx, const Value& value, TimestampMapping& out) {
+  MapReader map(ctx, value, keys_of(timestamp_fields()));
+  decode_fields(ctx, map, timestamp_fields(), out);
 }
 
 }  // namespace qw::config::detail

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "config/dsn_check.hpp"
+#include "config/presets.hpp"
 #include "config/yaml_reader.hpp"
 
 namespace qw::config::detail {
@@ -263,6 +264,18 @@ struct TargetDecode {
   DsnCheck dsn;
 };
 const std::vector<Field<TargetDecode>>& target_fields();
+
+// A queue source, with what its cross-key checks need.
+struct QueueDecode {
+  QueueConfig queue;
+  const std::vector<TargetConfig>* targets = nullptr;  // `target` must name one
+  const Preset* preset = nullptr;                      // `schema` needs one ...
+  bool own_table = false;                              // ... and no `table` of the source's own
+  bool queue_column_given = false;  // `queue_names` needs one, even a refused one
+};
+const std::vector<Field<QueueDecode>>& queue_fields();
+const std::vector<Field<WarmStartConfig>>& warm_start_fields();
+const std::vector<Field<TimestampMapping>>& timestamp_fields();
 
 // `rules` itself, and the keys of an `overrides` entry before its rules.
 const std::vector<Field<RulesConfig>>& rules_fields();
