@@ -89,12 +89,24 @@ const Preset* apply_preset(Context& ctx, const Value& value) {
 }
 
 // A row that decodes with its own code; the default is documented as `default_doc`.
-Field<QueueDecode> custom(std::string_view key, std::string_view doc,
+Field<QueueDecode> custom(std::string_view key, std::string accepts, std::string_view doc,
                           std::function<void(Context&, const Value&, QueueDecode&)> decode,
                           std::string default_doc) {
-  return Field<QueueDecode>{
-      key, doc,   std::move(decode),      [](const QueueDecode&) { return std::string(); },
-      "",  false, std::move(default_doc), 0};
+  return Field<QueueDecode>{key,
+                            doc,
+                            std::move(decode),
+                            [](const QueueDecode&) { return std::string(); },
+                            std::move(accepts),
+                            false,
+                            std::move(default_doc),
+                            0};
+}
+
+// `pg-boss`, `graphile-worker`, ...: what `preset:` accepts.
+std::string preset_names() {
+  std::string out;
+  for (const Preset& p : presets()) out += fmt::format("{}`{}`", out.empty() ? "" : ", ", p.name);
+  return out;
 }
 
 std::vector<Field<QueueDecode>> make_queue_rows() {
@@ -104,7 +116,7 @@ std::vector<Field<QueueDecode>> make_queue_rows() {
       of_queue(required(
           field("name", &Q::name, name_reader(), "unique among queues; the `source` label"))),
       required(custom(
-          "target", "the `name` of a target: the database holding the table",
+          "target", "a target's `name`", "the `name` of a target: the database holding the table",
           [](Context& ctx, const Value& v, QueueDecode& out) {
             if (std::optional<std::string> name = read_nonempty_string(ctx, v)) {
               check_target_reference(ctx, v, *name, *out.targets);
@@ -113,7 +125,8 @@ std::vector<Field<QueueDecode>> make_queue_rows() {
           },
           "")),
       required(custom(
-          "table", "`table` or `schema.table`, read as PostgreSQL reads a qualified name",
+          "table", "`table` or `schema.table`",
+          "`table` or `schema.table`, read as PostgreSQL reads a qualified name",
           [](Context& ctx, const Value& v, QueueDecode& out) {
             if (std::optional<std::string> text = read_nonempty_string(ctx, v)) {
               TableNameResult split = split_table_name(*text);
@@ -128,14 +141,15 @@ std::vector<Field<QueueDecode>> make_queue_rows() {
           "")),
       of_queue(field("id_column", &Q::id_column, identifier_reader(), "the primary key")),
       custom(
-          "queue_column", "the column naming each job's queue",
+          "queue_column", "a column name", "the column naming each job's queue",
           [](Context& ctx, const Value& v, QueueDecode& out) {
             out.queue_column_given = true;
             assign(read_identifier(ctx, v), out.queue.queue_column);
           },
           "none"),
       custom(
-          "queue_names", "a fixed list of queues to report (needs `queue_column`)",
+          "queue_names", "a list of names",
+          "a fixed list of queues to report (needs `queue_column`)",
           [](Context& ctx, const Value& v, QueueDecode& out) {
             assign(read_string_list(ctx, v), out.queue.queue_names);
             if (!out.queue_column_given) {
@@ -147,10 +161,11 @@ std::vector<Field<QueueDecode>> make_queue_rows() {
           "discover"),
       // Read before the mapping is (apply_preset): its keys are the mapping's defaults.
       custom(
-          "preset", "fills in every key the source does not give with a job system's mapping",
+          "preset", preset_names(),
+          "fills in every key the source does not give with a job system's mapping",
           [](Context&, const Value&, QueueDecode&) {}, "none"),
       custom(
-          "schema", "with `preset` and without `table`: the job system's schema",
+          "schema", "a schema name", "with `preset` and without `table`: the job system's schema",
           [](Context& ctx, const Value& v, QueueDecode& out) {
             // The schema a library was told to use (pg-boss `schema`, graphile-worker
             // `--schema`).
@@ -165,13 +180,13 @@ std::vector<Field<QueueDecode>> make_queue_rows() {
           "the preset's"),
       // Second pass: whether `completed` may be empty depends on completed_rows.
       later(required(custom(
-          "state", "how a row tells its state",
+          "state", "a mapping", "how a row tells its state",
           [](Context& ctx, const Value& v, QueueDecode& out) {
             decode_state(ctx, v, out.queue.completed_rows, out.queue.state);
           },
           ""))),
       custom(
-          "timestamps", "which columns hold the job's timestamps",
+          "timestamps", "a mapping", "which columns hold the job's timestamps",
           [](Context& ctx, const Value& v, QueueDecode& out) {
             decode_timestamps(ctx, v, out.queue.timestamps);
           },
@@ -190,7 +205,8 @@ std::vector<Field<QueueDecode>> make_queue_rows() {
                 "per-queue override of the probe query timeout"),
           "`probes.postgres_queue.query_timeout`")),
       custom(
-          "warm_start", "read the table's completions per hour once at start-up",
+          "warm_start", "`false` or a mapping",
+          "read the table's completions per hour once at start-up",
           [](Context& ctx, const Value& v, QueueDecode& out) {
             decode_warm_start(ctx, v, out.queue.warm_start);
           },

@@ -21,7 +21,7 @@ Field<S> section(std::string_view key, M S::*member, void (*decode)(Context&, co
       doc,
       [member, decode](Context& ctx, const Value& v, S& out) { decode(ctx, v, out.*member); },
       [](const S&) { return std::string(); },
-      "",
+      "a mapping",
       false,
       std::move(default_text),
       0};
@@ -108,15 +108,17 @@ const std::vector<Field<Config>>& root_fields() {
       field("log_level", &Config::log_level, log_level_reader(), "what is logged"),
       section("probes", &Config::probes, decode_probes, "defaults shared by all probes of a kind",
               "see below"),
-      default_text(required(section("targets", &Config::targets, decode_target_list,
-                                    "the databases to watch", "")),
+      default_text(required(accepts(section("targets", &Config::targets, decode_target_list,
+                                            "the databases to watch", ""),
+                                    "a list of targets")),
                    "required, at least one"),
       // Needs the decoded targets: a queue must name one of them.
       Field<Config>{"queues", "job tables to watch",
                     [](Context& ctx, const Value& v, Config& out) {
                       decode_queues(ctx, v, out.targets, out.queues);
                     },
-                    [](const Config&) { return std::string(); }, "", false, "none", 0},
+                    [](const Config&) { return std::string(); }, "a list of sources", false, "none",
+                    0},
       section("rules", &Config::rules, decode_rules, "alert rule thresholds",
               "see [`rules`](#rules)"),
       section("alerting", &Config::alerting, decode_alerting, "routing and receivers of alerts",

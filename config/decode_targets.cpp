@@ -30,19 +30,20 @@ std::vector<Field<TargetDecode>> make_target_rows() {
       of_target(required(
           field("name", &T::name, name_reader(), "unique among targets; the `target` label"))),
       // Read after the others, as password_file needs to know whether the dsn holds a password.
-      later(required(Field<TargetDecode>{
-          "dsn", "a libpq connection string, checked with libpq's parser",
-          [](Context& ctx, const Value& v, TargetDecode& out) {
-            if (std::optional<std::string> dsn = read_nonempty_string(ctx, v)) {
-              out.dsn = check_dsn(*dsn);
-              if (out.dsn.error.empty()) {
-                out.target.dsn = std::move(*dsn);
-              } else {
-                ctx.error(v.path, v.mark, out.dsn.error);
-              }
-            }
-          },
-          [](const TargetDecode&) { return std::string(); }, "", false, "", 0})),
+      later(required(
+          Field<TargetDecode>{"dsn", "a libpq connection string, checked with libpq's parser",
+                              [](Context& ctx, const Value& v, TargetDecode& out) {
+                                if (std::optional<std::string> dsn = read_nonempty_string(ctx, v)) {
+                                  out.dsn = check_dsn(*dsn);
+                                  if (out.dsn.error.empty()) {
+                                    out.target.dsn = std::move(*dsn);
+                                  } else {
+                                    ctx.error(v.path, v.mark, out.dsn.error);
+                                  }
+                                }
+                              },
+                              [](const TargetDecode&) { return std::string(); },
+                              "`key=value ...` or a `postgresql://` URI", false, "", 0})),
       later(Field<TargetDecode>{
           "password_file", "a file whose first line is the password",
           [](Context& ctx, const Value& v, TargetDecode& out) {

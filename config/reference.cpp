@@ -33,6 +33,46 @@ std::string table(const std::vector<detail::Field<S>>& rows, const S& defaults,
   return out;
 }
 
+template <typename S>
+std::vector<ReferenceRow> rows_of(const std::vector<detail::Field<S>>& rows, const S& defaults) {
+  std::vector<ReferenceRow> out;
+  for (const detail::Field<S>& f : rows) {
+    out.push_back({std::string(f.key), shown_default(f, defaults), f.range, std::string(f.doc)});
+  }
+  return out;
+}
+
+std::string markdown_of(const std::vector<ReferenceRow>& rows) {
+  std::string out(kHeader);
+  for (const ReferenceRow& r : rows) out += row(r.key, r.default_value, r.accepts, r.doc);
+  return out;
+}
+
+// A section documented by a table of prose in the docs: its keys and defaults are checked.
+template <typename S>
+ReferenceSection prose_section(std::string name, std::string heading,
+                               const std::vector<detail::Field<S>>& fields, const S& defaults) {
+  ReferenceSection section{std::move(name), std::move(heading), false, rows_of(fields, defaults),
+                           ""};
+  section.markdown = markdown_of(section.rows);
+  return section;
+}
+
+// Both probe kinds share their keys; the docs give both defaults in one column.
+ReferenceSection probes_section() {
+  const ProbesConfig defaults;
+  const detail::ProbeDecode health{defaults.health};
+  const detail::ProbeDecode queue{defaults.queue};
+  ReferenceSection section{"probes.*", "## `probes`", false, {}, ""};
+  for (const auto& f : detail::probe_fields()) {
+    section.rows.push_back({std::string(f.key),
+                            shown_default(f, health) + " / " + shown_default(f, queue), f.range,
+                            std::string(f.doc)});
+  }
+  section.markdown = markdown_of(section.rows);
+  return section;
+}
+
 // `rules`: the keys every rule has, then each rule's own. A common key whose default is the same
 // for every rule is listed once; one whose default differs (`for`, `severity`) per rule.
 std::string rules_reference() {
@@ -83,7 +123,18 @@ std::string rules_reference() {
 }  // namespace
 
 std::vector<ReferenceSection> config_reference() {
-  return {{"rules", rules_reference()}};
+  using namespace detail;
+  const QueueDecode queue_defaults;
+  return {
+      prose_section("top level", "## Top level", root_fields(), Config{}),
+      prose_section("http", "## `http`", http_fields(), HttpConfig{}),
+      probes_section(),
+      prose_section("targets[]", "## `targets`", target_fields(), TargetDecode{}),
+      prose_section("queues[]", "## `queues`", queue_fields(), queue_defaults),
+      prose_section("queues[].timestamps", "### Timestamps", timestamp_fields(),
+                    TimestampMapping{}),
+      ReferenceSection{"rules", "", true, {}, rules_reference()},
+  };
 }
 
 }  // namespace qw::config

@@ -1,16 +1,29 @@
 #pragma once
-// The configuration reference generated from the schema rows (config/schema.hpp): per section, a
-// Markdown table of its keys, their defaults, what they accept and what they mean. The copy in
-// docs/configuration.md is checked against it (tests/unit/config/reference_docs_test.cpp), so
-// the documented defaults and accepted keys are the code's, not a retyped copy.
+// The configuration reference generated from the schema rows (config/schema.hpp): per section,
+// its keys, their defaults, what they accept and what they mean. docs/configuration.md is tested
+// against it (tests/unit/config/reference_docs_test.cpp), so the documented keys and defaults are
+// the code's, not a retyped copy.
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace qw::config {
 
+struct ReferenceRow {
+  std::string key;
+  std::string default_value;  // as the docs write it: `5s`, none, required, see below
+  std::string accepts;        // bounds or allowed words; may be empty
+  std::string doc;            // one line
+};
+
 struct ReferenceSection {
-  std::string name;      // "rules", "http", ...: the marker names it in the docs
+  std::string name;  // "http", "queues[]", ...
+  // Where the docs hold it. With `generated`, the docs carry `markdown` verbatim between
+  // <!-- generated: NAME --> and <!-- end generated: NAME -->; otherwise the first table after
+  // the line `heading` has one row per key, in this order, with these defaults (its other
+  // columns are prose written for people).
+  std::string heading;
+  bool generated = false;
+  std::vector<ReferenceRow> rows;
   std::string markdown;  // the generated table(s), ending with a newline
 };
 

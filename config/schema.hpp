@@ -118,6 +118,13 @@ Row default_text(Row f, std::string text) {
   return f;
 }
 
+// A row whose reader is its own: what it accepts, as the reference says.
+template <typename Row>
+Row accepts(Row f, std::string text) {
+  f.range = std::move(text);
+  return f;
+}
+
 // The default as the reference shows it.
 template <typename Row, typename S>
 std::string shown_default(const Row& row, const S& defaults) {

@@ -1,7 +1,10 @@
-// docs/configuration.md carries the reference generated from the schema rows (config/schema.hpp)
-// between `<!-- generated: SECTION -->` and `<!-- end generated: SECTION -->`: a default or key
-// changed in code and not in the docs fails here, with the text to paste. Run this test with
-// QW_WRITE_REFERENCE=1 to rewrite the blocks in the source tree instead.
+// docs/configuration.md against the reference generated from the schema rows (config/schema.hpp):
+// - sections the docs carry generated, between `<!-- generated: SECTION -->` and
+//   `<!-- end generated: SECTION -->`, must hold exactly the generated text (run this test with
+//   QW_WRITE_REFERENCE=1 to rewrite them in the source tree);
+// - sections the docs describe in a table of prose must have one row per key, in the code's
+//   order, and the code's default in the Default column.
+// A key or a default changed in code and not in the docs fails here.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -33,6 +36,7 @@ TEST(ReferenceDocs, TheDocsCarryTheGeneratedReferenceOfEverySection) {
   ASSERT_FALSE(doc.empty()) << kDoc;
   const bool write = std::getenv("QW_WRITE_REFERENCE") != nullptr;
   for (const ReferenceSection& section : config_reference()) {
+    if (!section.generated) continue;
     SCOPED_TRACE(section.name);
     const std::size_t begin = doc.find(begin_marker(section.name));
     ASSERT_NE(begin, std::string::npos) << "no " << begin_marker(section.name) << "in " << kDoc;
@@ -49,6 +53,70 @@ TEST(ReferenceDocs, TheDocsCarryTheGeneratedReferenceOfEverySection) {
     }
   }
   if (write) std::ofstream(kDoc, std::ios::binary) << doc;
+}
+
+// The cells of the first Markdown table after the line `heading`, header and separator left out.
+std::vector<std::vector<std::string>> table_after(const std::string& doc,
+                                                  const std::string& heading,
+                                                  std::vector<std::string>& header) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream lines(doc);
+  std::string line;
+  bool found = false;
+  while (std::getline(lines, line) && !(found = line == heading)) {
+  }
+  EXPECT_TRUE(found) << "no line \"" << heading << "\" in " << kDoc;
+  bool in_table = false;
+  while (std::getline(lines, line)) {
+    if (!line.starts_with("|")) {
+      if (in_table) break;
+      continue;
+    }
+    std::vector<std::string> cells;
+    // Split on '|' outside backticks: a cell may quote `a | b`.
+    std::string cell;
+    bool code = false;
+    for (std::size_t i = 1; i < line.size(); ++i) {
+      const char c = line[i];
+      if (c == '`') code = !code;
+      if (c == '|' && !code && line[i - 1] != '\\') {
+        const auto a = cell.find_first_not_of(' ');
+        const auto b = cell.find_last_not_of(' ');
+        cells.push_back(a == std::string::npos ? "" : cell.substr(a, b - a + 1));
+        cell.clear();
+      } else {
+        cell += c;
+      }
+    }
+    if (!in_table) {
+      header = cells;
+    } else if (!cells.empty() && !cells[0].starts_with("---")) {
+      rows.push_back(cells);
+    }
+    in_table = true;
+  }
+  return rows;
+}
+
+TEST(ReferenceDocs, TheDocsTablesListEveryKeyWithTheCodesDefault) {
+  const std::string doc = read_doc();
+  for (const ReferenceSection& section : config_reference()) {
+    if (section.generated) continue;
+    SCOPED_TRACE(section.name + " (" + section.heading + ")");
+    std::vector<std::string> header;
+    const auto rows = table_after(doc, section.heading, header);
+    ASSERT_GE(header.size(), 2u);
+    const bool has_defaults = header[1].starts_with("Default");
+    std::vector<std::string> documented, expected;
+    for (const auto& cells : rows) {
+      documented.push_back(cells[0] + (has_defaults && cells.size() > 1 ? " | " + cells[1] : ""));
+    }
+    for (const ReferenceRow& r : section.rows) {
+      expected.push_back("`" + r.key + "`" + (has_defaults ? " | " + r.default_value : ""));
+    }
+    EXPECT_EQ(documented, expected) << "the table after \"" << section.heading << "\" in " << kDoc
+                                    << " and the code's rows (" << section.name << ") differ";
+  }
 }
 
 TEST(ReferenceDocs, EverySectionHasRowsAndNoEmptyCell) {
