@@ -6,8 +6,9 @@
 # and calls fixture_cleanup from its cleanup (it stops everything below and drops the database).
 #
 # fixture_db NAME FILE...: a fresh database NAME in the PostgreSQL of scripts/test
-#   (QW_TEST_PG_PORT), each SQL FILE loaded in order (stops at the first error). Sets FIXTURE_DSN
-#   and FIXTURE_TMP (a temporary directory for logs and configs).
+#   (QW_TEST_PG_PORT), each SQL FILE loaded in order (stops at the first error). Its sessions
+#   run in time zone Pacific/Chatham (UTC+12:45/+13:45): write naive UTC as timezone('UTC',
+#   now()). Sets FIXTURE_DSN and FIXTURE_TMP (a temporary directory for logs and configs).
 # fixture_sql SQL: runs SQL there; prints rows unaligned, fields separated by '|'. Returns
 #   non-zero on an SQL error.
 # fixture_config BLOCK...: prints a daemon config: the docs' source BLOCKs under a target named
@@ -53,6 +54,11 @@ fixture_db() {
   psql -X -q -v ON_ERROR_STOP=1 "$(fixture_admin_dsn)" -c "SET client_min_messages = warning" \
     -c "DROP DATABASE IF EXISTS $FIXTURE_DB" \
     -c "CREATE DATABASE $FIXTURE_DB" >/dev/null || fatal "cannot create database $FIXTURE_DB"
+  # Sessions of this database (the daemon's too) run in a time zone far from UTC, so that a
+  # naive-UTC column mapped as timestamptz (or the reverse) shows as ages off by hours.
+  psql -X -q -v ON_ERROR_STOP=1 "$(fixture_admin_dsn)" \
+    -c "ALTER DATABASE $FIXTURE_DB SET timezone TO 'Pacific/Chatham'" >/dev/null ||
+    fatal "cannot set the time zone of $FIXTURE_DB"
   # Before the fixture, so that its functions may read it.
   fixture_sql "CREATE SCHEMA fixture_ctl;
     CREATE TABLE fixture_ctl.queues (queue text PRIMARY KEY, produce int NOT NULL DEFAULT 0,
