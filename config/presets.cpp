@@ -55,6 +55,26 @@ timestamps:
   finished: finalized_at
 completed_rows: kept
 )"},
+    // The schema of Oban v2.23.1's migrations and its Basic engine's queries, as a fixture:
+    // tests/scripts/fixture_oban.sh.
+    Preset{"oban", "Oban v2.23.1", "public",
+           R"(table: public.oban_jobs
+queue_column: queue
+state:
+  column: state
+  ready: [available, scheduled, retryable]
+  running: [executing]
+  completed: [completed]
+  failed: [discarded]
+timestamps:
+  type: timestamp_utc
+  enqueued: inserted_at
+  run_at: scheduled_at
+  started: attempted_at
+  finished: completed_at
+  failed: discarded_at
+completed_rows: kept
+)"},
 };
 
 }  // namespace
