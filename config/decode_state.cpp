@@ -7,40 +7,20 @@
 namespace qw::config::detail {
 namespace {
 
-constexpr std::string_view kStateKeys[] = {"column",       "ready",          "running",
-                                           "completed",    "failed",         "ready_when",
-                                           "running_when", "completed_when", "failed_when"};
-constexpr std::string_view kListKeys[] = {"ready", "running", "completed", "failed"};
-constexpr std::string_view kWhenKeys[] = {"ready_when", "running_when", "completed_when",
-                                          "failed_when"};
-
 constexpr EnumWord<TimestampKind> kTimestampKinds[] = {
     {"timestamptz", TimestampKind::timestamptz},
     {"timestamp_utc", TimestampKind::timestamp_utc},
 };
 
-std::vector<std::string>* list_field(StateMapping& s, std::string_view key) {
-  if (key == "ready") return &s.ready;
-  if (key == "running") return &s.running;
-  if (key == "completed") return &s.completed;
-  return &s.failed;
-}
-
-std::string* when_field(StateMapping& s, std::string_view key) {
-  if (key == "ready_when") return &s.ready_when;
-  if (key == "running_when") return &s.running_when;
-  if (key == "completed_when") return &s.completed_when;
-  return &s.failed_when;
-}
-
 void decode_value_lists(Context& ctx, MapReader& map, CompletedRows completed_rows,
                         StateMapping& out) {
   std::vector<std::pair<std::string, Value>> seen;  // value -> where it was first listed
-  for (std::string_view key : kListKeys) {
-    // Without failures (or with deleted finished rows) there may be nothing to list; ready and
-    // running jobs always exist as rows, so an empty list there is a mistake.
+  for (const StateKey& row : state_keys()) {
+    if (row.style != StateKey::Style::list) continue;
+    const std::string_view key = row.key;
     const bool may_be_empty =
-        key == "failed" || (key == "completed" && completed_rows == CompletedRows::deleted);
+        row.need == StateKey::Need::optional ||
+        (row.need == StateKey::Need::unless_deleted && completed_rows == CompletedRows::deleted);
     std::optional<Value> v = may_be_empty ? map.get(key) : map.require(key);
     if (!v) continue;
     std::optional<std::vector<std::string>> values = read_string_list(ctx, *v);
@@ -60,31 +40,61 @@ void decode_value_lists(Context& ctx, MapReader& map, CompletedRows completed_ro
       }
       seen.emplace_back(s, *v);
     }
-    *list_field(out, key) = std::move(*values);
+    out.*row.list = std::move(*values);
   }
 }
 
 void decode_expressions(Context& ctx, MapReader& map, StateMapping& out) {
-  for (std::string_view key : kListKeys) {
-    if (auto v = map.get(key)) {
+  for (const StateKey& row : state_keys()) {
+    if (row.style != StateKey::Style::list) continue;
+    if (auto v = map.get(row.key)) {
       ctx.error(v->path, v->mark,
                 "value lists need state.column; with *_when expressions, leave them out");
     }
   }
-  for (std::string_view key : kWhenKeys) {
-    if (auto v = map.require(key)) assign(read_nonempty_string(ctx, *v), *when_field(out, key));
+  for (const StateKey& row : state_keys()) {
+    if (row.style != StateKey::Style::expression) continue;
+    if (auto v = map.require(row.key)) assign(read_nonempty_string(ctx, *v), out.*row.expression);
   }
 }
 
 }  // namespace
 
+const std::vector<StateKey>& state_keys() {
+  using S = StateKey;
+  using M = StateMapping;
+  // Without failures (or with deleted finished rows) there may be nothing to list; ready and
+  // running jobs always exist as rows, so an empty list there is a mistake.
+  static const std::vector<StateKey> rows = {
+      {"column", S::Style::column, nullptr, nullptr, S::Need::optional,
+       "the column holding the state; the value lists below apply to it"},
+      {"ready", S::Style::list, &M::ready, nullptr, S::Need::required,
+       "values of a job waiting to run (or scheduled, with timestamps.run_at)"},
+      {"running", S::Style::list, &M::running, nullptr, S::Need::required,
+       "values of a job a worker holds"},
+      {"completed", S::Style::list, &M::completed, nullptr, S::Need::unless_deleted,
+       "values of a job that succeeded"},
+      {"failed", S::Style::list, &M::failed, nullptr, S::Need::optional,
+       "values of a job that failed for good"},
+      {"ready_when", S::Style::expression, nullptr, &M::ready_when, S::Need::required,
+       "SQL: the row is ready"},
+      {"running_when", S::Style::expression, nullptr, &M::running_when, S::Need::required,
+       "SQL: the row is running"},
+      {"completed_when", S::Style::expression, nullptr, &M::completed_when, S::Need::required,
+       "SQL: the row completed (`false` if completed rows are deleted)"},
+      {"failed_when", S::Style::expression, nullptr, &M::failed_when, S::Need::required,
+       "SQL: the row failed"},
+  };
+  return rows;
+}
+
 void decode_state(Context& ctx, const Value& value, CompletedRows completed_rows,
                   StateMapping& out) {
-  MapReader map(ctx, value, kStateKeys);
+  MapReader map(ctx, value, keys_of(state_keys()));
   if (!map.is_mapping()) return;
   std::optional<Value> first_when;
-  for (std::string_view key : kWhenKeys) {
-    if (!first_when) first_when = map.get(key);
+  for (const StateKey& row : state_keys()) {
+    if (!first_when && row.style == StateKey::Style::expression) first_when = map.get(row.key);
   }
   const std::optional<Value> column = map.get("column");
 

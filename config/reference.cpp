@@ -120,6 +120,41 @@ std::string rules_reference() {
   return out;
 }
 
+// `queues[].state`: two styles; what each key accepts and when it must be given.
+ReferenceSection state_section() {
+  using detail::StateKey;
+  ReferenceSection section{"queues[].state", "", true, {}, ""};
+  for (const StateKey& k : detail::state_keys()) {
+    std::string need, accepts;
+    switch (k.need) {
+      case StateKey::Need::required:
+        need = k.style == StateKey::Style::expression ? "required with expressions"
+                                                      : "required with `column`";
+        break;
+      case StateKey::Need::unless_deleted:
+        need = "required with `column`, unless `completed_rows: deleted`";
+        break;
+      case StateKey::Need::optional:
+        need = k.style == StateKey::Style::column ? "none: expressions" : "`[]`";
+        break;
+    }
+    switch (k.style) {
+      case StateKey::Style::column:
+        accepts = "a column name";
+        break;
+      case StateKey::Style::list:
+        accepts = "a list of values, each in one list only";
+        break;
+      case StateKey::Style::expression:
+        accepts = "a boolean SQL expression";
+        break;
+    }
+    section.rows.push_back({std::string(k.key), need, accepts, std::string(k.doc)});
+  }
+  section.markdown = markdown_of(section.rows);
+  return section;
+}
+
 }  // namespace
 
 std::vector<ReferenceSection> config_reference() {
@@ -131,6 +166,7 @@ std::vector<ReferenceSection> config_reference() {
       probes_section(),
       prose_section("targets[]", "## `targets`", target_fields(), TargetDecode{}),
       prose_section("queues[]", "## `queues`", queue_fields(), queue_defaults),
+      state_section(),
       prose_section("queues[].timestamps", "### Timestamps", timestamp_fields(),
                     TimestampMapping{}),
       ReferenceSection{"rules", "", true, {}, rules_reference()},

@@ -284,6 +284,19 @@ const std::vector<Field<QueueDecode>>& queue_fields();
 const std::vector<Field<WarmStartConfig>>& warm_start_fields();
 const std::vector<Field<TimestampMapping>>& timestamp_fields();
 
+// `queues[].state`: its keys form two styles that exclude each other (a column with value lists,
+// or four SQL expressions), so they are rows of their own kind: the style, the member, and when
+// the key must be given. decode_state reads them; the reference documents them.
+struct StateKey {
+  std::string_view key;
+  enum class Style { column, list, expression } style;
+  std::vector<std::string> StateMapping::*list;  // Style::list
+  std::string StateMapping::*expression;         // Style::expression
+  enum class Need { required, unless_deleted, optional } need;
+  std::string_view doc;
+};
+const std::vector<StateKey>& state_keys();
+
 // `rules` itself, and the keys of an `overrides` entry before its rules.
 const std::vector<Field<RulesConfig>>& rules_fields();
 const std::vector<Field<RuleOverride>>& override_fields();
