@@ -75,6 +75,27 @@ timestamps:
   failed: discarded_at
 completed_rows: kept
 )"},
+    // Procrastinate 3.9.0's own schema.sql and functions, as a fixture, through the view of
+    // docs/configuration.md (the times are rows of procrastinate_events):
+    // tests/scripts/fixture_procrastinate.sh.
+    Preset{"procrastinate", "Procrastinate 3.9.0", "public",
+           R"(table: public.queuewatch_procrastinate_jobs
+queue_column: queue_name
+state:
+  column: status
+  ready: [todo]
+  running: [doing]
+  completed: [succeeded]
+  failed: [failed]
+timestamps:
+  type: timestamptz
+  enqueued: enqueued_at
+  run_at: run_at
+  started: started_at
+  finished: finished_at
+  heartbeat: heartbeat_at
+completed_rows: kept
+)"},
 };
 
 }  // namespace

@@ -13,7 +13,8 @@
 #   non-zero on an SQL error.
 # fixture_config BLOCK...: prints a daemon config: the docs' source BLOCKs under a target named
 #   `primary` (as docs_test_config), 1 s probe and evaluation intervals, stuck_in_progress after
-#   1 s, no_throughput with min_silence FIXTURE_MIN_SILENCE (20s) and grace 5s, and every alert
+#   FIXTURE_RUNNING_FOR (1s) or a heartbeat older than FIXTURE_HEARTBEAT_TIMEOUT (5m),
+#   no_throughput with min_silence FIXTURE_MIN_SILENCE (20s) and grace 5s, and every alert
 #   sent to a webhook receiver whose payloads fixture_pages reads. Sets FIXTURE_HTTP_PORT.
 # fixture_once CONFIG OUT: `queuewatch once --format json` into OUT (fatal if it fails).
 # fixture_once_field OUT SOURCE QUEUE JQ: JQ applied to that queue of that source in OUT.
@@ -29,6 +30,8 @@
 #   claim and complete up to `consume` due jobs of that queue, as the library does. Steer it with
 #   SQL on fixture_ctl.queues (consume = 0: that queue's workers are stopped).
 # fixture_workload_stop: stops it and waits for it.
+# fixture_docs_sql FILE MARKER: prints the ```sql block that follows the first line of FILE
+#   containing MARKER (docs_yaml_block's twin), for SQL the docs ask users to run.
 # fixture_indexes MARKER: runs the ```sql block that follows the line of docs/indexes.md containing
 #   MARKER on the fixture database, statement by statement (CONCURRENTLY needs that); fails the
 #   test (fail) if there is no block or a statement fails (a state value the enum lacks, a column
@@ -36,6 +39,8 @@
 # fixture_cleanup: stops the daemon, receiver and workload, drops the database, removes FIXTURE_TMP.
 
 FIXTURE_MIN_SILENCE=${FIXTURE_MIN_SILENCE:-20s}
+FIXTURE_RUNNING_FOR=${FIXTURE_RUNNING_FOR:-1s}
+FIXTURE_HEARTBEAT_TIMEOUT=${FIXTURE_HEARTBEAT_TIMEOUT:-5m}
 FIXTURE_DB=""
 FIXTURE_DSN=""
 FIXTURE_TMP=""
@@ -90,7 +95,7 @@ rules:
   timezone: UTC
   evaluation_interval: 1s
   defaults:
-    stuck_in_progress: {running_for: 1s}
+    stuck_in_progress: {running_for: $FIXTURE_RUNNING_FOR, heartbeat_timeout: $FIXTURE_HEARTBEAT_TIMEOUT}
     no_throughput: {min_silence: $FIXTURE_MIN_SILENCE, grace: 5s}
 alerting:
   default_receiver: hook
@@ -172,13 +177,17 @@ fixture_workload_stop() {
   FIXTURE_WORKLOAD_PID=""
 }
 
-fixture_indexes() {
-  local block
-  block=$(awk -v marker="$1" '
+fixture_docs_sql() {
+  awk -v marker="$2" '
     !found && index($0, marker) { found = 1; next }
     found == 1 && /^```sql/ { found = 2; next }
     found == 2 && /^```/ { exit }
-    found == 2 { print }' "$QW_SOURCE_DIR/docs/indexes.md")
+    found == 2 { print }' "$1"
+}
+
+fixture_indexes() {
+  local block
+  block=$(fixture_docs_sql "$QW_SOURCE_DIR/docs/indexes.md" "$1")
   if [ -z "$block" ]; then
     fail "no sql block after \"$1\" in docs/indexes.md"
     return 1

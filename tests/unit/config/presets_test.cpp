@@ -50,6 +50,7 @@ TEST_F(ConfigTest, EveryPresetIsTheMappingTheDocsShowAndTheRealTestRuns) {
       {"graphile-worker", "tested by tests/scripts/graphile_worker_real.sh (whole table)"},
       {"river", "tested by tests/scripts/fixture_river.sh:"},
       {"oban", "tested by tests/scripts/fixture_oban.sh:"},
+      {"procrastinate", "tested by tests/scripts/fixture_procrastinate.sh:"},
   };
   ASSERT_EQ(std::size(blocks), presets().size()) << "a preset without its docs block";
   // rdbuf(), not istreambuf_iterator: g++ 12 at -O2 reports a false -Wnull-dereference in the
