@@ -96,6 +96,24 @@ timestamps:
   heartbeat: heartbeat_at
 completed_rows: kept
 )"},
+    // GoodJob's install migration and Active Record code at v4.19.2, as a fixture:
+    // tests/scripts/fixture_good_job.sh.
+    Preset{"good_job", "GoodJob v4.19.2", "public",
+           R"(table: good_jobs
+queue_column: queue_name
+state:
+  ready_when: "finished_at IS NULL AND performed_at IS NULL"
+  running_when: "finished_at IS NULL AND performed_at IS NOT NULL"
+  completed_when: "finished_at IS NOT NULL AND error IS NULL"
+  failed_when: "finished_at IS NOT NULL AND error IS NOT NULL"
+timestamps:
+  type: timestamp_utc
+  enqueued: created_at
+  run_at: scheduled_at
+  started: performed_at
+  finished: finished_at
+completed_rows: kept
+)"},
 };
 
 }  // namespace

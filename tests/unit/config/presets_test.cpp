@@ -51,6 +51,7 @@ TEST_F(ConfigTest, EveryPresetIsTheMappingTheDocsShowAndTheRealTestRuns) {
       {"river", "tested by tests/scripts/fixture_river.sh:"},
       {"oban", "tested by tests/scripts/fixture_oban.sh:"},
       {"procrastinate", "tested by tests/scripts/fixture_procrastinate.sh:"},
+      {"good_job", "tested by tests/scripts/fixture_good_job.sh:"},
   };
   ASSERT_EQ(std::size(blocks), presets().size()) << "a preset without its docs block";
   // rdbuf(), not istreambuf_iterator: g++ 12 at -O2 reports a false -Wnull-dereference in the
