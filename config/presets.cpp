@@ -114,6 +114,23 @@ timestamps:
   finished: finished_at
 completed_rows: kept
 )"},
+    // Solid Queue's queue_schema.rb and models at v1.5.0, as a fixture:
+    // tests/scripts/fixture_solid_queue.sh. State lives in the execution tables, read by EXISTS.
+    Preset{"solid_queue", "Solid Queue v1.5.0", "public",
+           R"yaml(table: solid_queue_jobs
+queue_column: queue_name
+state:
+  ready_when: "finished_at IS NULL AND (EXISTS (SELECT 1 FROM solid_queue_ready_executions e WHERE e.job_id = solid_queue_jobs.id) OR EXISTS (SELECT 1 FROM solid_queue_scheduled_executions e WHERE e.job_id = solid_queue_jobs.id) OR EXISTS (SELECT 1 FROM solid_queue_blocked_executions e WHERE e.job_id = solid_queue_jobs.id))"
+  running_when: "finished_at IS NULL AND EXISTS (SELECT 1 FROM solid_queue_claimed_executions e WHERE e.job_id = solid_queue_jobs.id)"
+  completed_when: "finished_at IS NOT NULL"
+  failed_when: "finished_at IS NULL AND EXISTS (SELECT 1 FROM solid_queue_failed_executions e WHERE e.job_id = solid_queue_jobs.id)"
+timestamps:
+  type: timestamp_utc
+  enqueued: created_at
+  run_at: scheduled_at
+  finished: finished_at
+completed_rows: kept
+)yaml"},
 };
 
 }  // namespace

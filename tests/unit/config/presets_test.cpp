@@ -52,6 +52,7 @@ TEST_F(ConfigTest, EveryPresetIsTheMappingTheDocsShowAndTheRealTestRuns) {
       {"oban", "tested by tests/scripts/fixture_oban.sh:"},
       {"procrastinate", "tested by tests/scripts/fixture_procrastinate.sh:"},
       {"good_job", "tested by tests/scripts/fixture_good_job.sh:"},
+      {"solid_queue", "tested by tests/scripts/fixture_solid_queue.sh:"},
   };
   ASSERT_EQ(std::size(blocks), presets().size()) << "a preset without its docs block";
   // rdbuf(), not istreambuf_iterator: g++ 12 at -O2 reports a false -Wnull-dereference in the
