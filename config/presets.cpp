@@ -131,6 +131,23 @@ timestamps:
   finished: finished_at
 completed_rows: kept
 )yaml"},
+    // delayed_job v4.2.0 and delayed_job_active_record v4.1.11 (migration template and worker), as
+    // a fixture: tests/scripts/fixture_delayed_job.sh. Rows are deleted on success: whole table.
+    Preset{"delayed_job", "delayed_job v4.2.0 and delayed_job_active_record v4.1.11", "public",
+           R"(table: delayed_jobs
+state:
+  ready_when: "locked_at IS NULL AND failed_at IS NULL"
+  running_when: "locked_at IS NOT NULL AND failed_at IS NULL"
+  completed_when: "false"
+  failed_when: "failed_at IS NOT NULL"
+timestamps:
+  type: timestamp_utc
+  enqueued: created_at
+  run_at: run_at
+  started: locked_at
+  failed: failed_at
+completed_rows: deleted
+)"},
 };
 
 }  // namespace

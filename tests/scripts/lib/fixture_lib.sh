@@ -29,6 +29,11 @@
 #   row of fixture_ctl.queues (queue text, produce int, consume int), enqueue `produce` jobs and
 #   claim and complete up to `consume` due jobs of that queue, as the library does. Steer it with
 #   SQL on fixture_ctl.queues (consume = 0: that queue's workers are stopped).
+# fixture_workload_start_idle FUNCTION: the same rounds, each sent by the client as a statement
+#   of its own with the session idle in between. Use it for tables whose finished rows are
+#   deleted: PostgreSQL publishes a backend's table statistics (the delete counter that
+#   `completed_rows: deleted` reads) only when the backend goes idle, so the deletes of a running
+#   DO loop stay invisible until it ends.
 # fixture_workload_stop: stops it and waits for it.
 # fixture_docs_sql FILE MARKER: prints the ```sql block that follows the first line of FILE
 #   containing MARKER (docs_yaml_block's twin), for SQL the docs ask users to run.
@@ -170,8 +175,19 @@ SQL
   FIXTURE_WORKLOAD_PID=$!
 }
 
+fixture_workload_start_idle() {
+  rm -f "$FIXTURE_TMP/workload.stop"
+  # The sleep paces the workload (five rounds a second); it waits for nothing.
+  (while [ ! -e "$FIXTURE_TMP/workload.stop" ]; do
+    echo "SELECT $1();"
+    sleep 0.2
+  done) | psql -X -q -v ON_ERROR_STOP=1 "$FIXTURE_DSN" >"$FIXTURE_TMP/workload.log" 2>&1 &
+  FIXTURE_WORKLOAD_PID=$!
+}
+
 fixture_workload_stop() {
   [ -n "$FIXTURE_WORKLOAD_PID" ] || return 0
+  touch "$FIXTURE_TMP/workload.stop"
   fixture_sql "UPDATE fixture_ctl.stop SET stop = true" >/dev/null 2>&1
   wait "$FIXTURE_WORKLOAD_PID" 2>/dev/null
   FIXTURE_WORKLOAD_PID=""
