@@ -22,6 +22,7 @@ constexpr ReasonText kTexts[] = {
     {FailureReason::undefined_table, "undefined_table", "table does not exist"},
     {FailureReason::undefined_column, "undefined_column", "column does not exist"},
     {FailureReason::permission_denied, "permission_denied", "permission denied"},
+    {FailureReason::invalid_mapping, "invalid_mapping", "the mapping does not fit the table"},
     {FailureReason::other, "other", "error"},
 };
 }  // namespace

@@ -20,16 +20,25 @@ enum class FailureReason {
   undefined_table,       // the configured table does not exist
   undefined_column,      // a configured column does not exist
   permission_denied,     // the monitoring role may not read the table
+  invalid_mapping,       // the mapping does not fit the table: a state value that is not an enum
+                         // label, a column of the wrong type, a *_when that does not compile
   other,                 // anything else; the detail message says what
 };
 
 inline constexpr std::array kAllFailureReasons = {
-    FailureReason::connection_refused,   FailureReason::dns,
-    FailureReason::connect_timeout,      FailureReason::auth_failed,
-    FailureReason::too_many_connections, FailureReason::read_only,
-    FailureReason::in_recovery,          FailureReason::query_timeout,
-    FailureReason::undefined_table,      FailureReason::undefined_column,
-    FailureReason::permission_denied,    FailureReason::other,
+    FailureReason::connection_refused,
+    FailureReason::dns,
+    FailureReason::connect_timeout,
+    FailureReason::auth_failed,
+    FailureReason::too_many_connections,
+    FailureReason::read_only,
+    FailureReason::in_recovery,
+    FailureReason::query_timeout,
+    FailureReason::undefined_table,
+    FailureReason::undefined_column,
+    FailureReason::permission_denied,
+    FailureReason::invalid_mapping,
+    FailureReason::other,
 };
 
 // The snake_case label value, e.g. "connection_refused".

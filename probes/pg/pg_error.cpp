@@ -23,6 +23,10 @@ FailureReason classify_sqlstate(std::string_view s) {
   if (s == "42P01" || s == "3F000") return FailureReason::undefined_table;  // table / schema
   if (s == "42703") return FailureReason::undefined_column;
   if (s == "42501") return FailureReason::permission_denied;
+  // A value the column cannot hold (a state that is no enum label), a type mismatch, or a
+  // *_when expression that does not compile: the mapping, not the database, is wrong.
+  if (s == "22P02" || s == "42804" || s == "42883" || s == "42601")
+    return FailureReason::invalid_mapping;
   if (s == "55P03") return FailureReason::query_timeout;  // lock_not_available (lock_timeout)
   if (s == "57P03") return FailureReason::in_recovery;    // cannot_connect_now: starting up
   // The server ended the session: pg_terminate_backend (57P01), a crash (57P02), or the

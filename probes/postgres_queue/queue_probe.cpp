@@ -4,10 +4,12 @@
 #include <pqxx/pqxx>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "probes/pg/pg_error.hpp"
 #include "probes/pg/sql_text.hpp"
 #include "probes/pg/target_pool.hpp"
+#include "probes/postgres_queue/preflight.hpp"
 #include "probes/same_settings.hpp"
 #include "rules/thresholds.hpp"
 
@@ -64,50 +66,14 @@ QueueProbe::QueueProbe(const config::QueueConfig& queue, const config::ProbeSett
               std::chrono::duration_cast<std::chrono::seconds>(kForgetAfter)) {}
 
 void QueueProbe::inspect_schema(pqxx::connection& conn) {
-  const std::string table = pg::quote_qualified(config_.schema, config_.table);
-  const std::string shown = config_.schema + "." + config_.table;
-  pqxx::read_transaction tx(conn);
-  const auto rel = tx.exec_params1("SELECT to_regclass($1)::oid", table);
-  if (rel[0].is_null())
-    throw pg::PgError(
-        FailureReason::undefined_table,
-        fmt::format("table {} does not exist (or is not visible to this role)", shown));
-  const auto oid = rel[0].as<std::string>();
-  if (!tx.exec_params1("SELECT has_table_privilege($1::oid, 'SELECT')", oid)[0].as<bool>())
-    throw pg::PgError(FailureReason::permission_denied,
-                      fmt::format("permission denied: no SELECT privilege on table {}", shown));
-  std::map<std::string, std::string> columns;
-  for (const auto& row :
-       tx.exec_params("SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute "
-                      "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped",
-                      oid))
-    columns[row[0].as<std::string>()] = row[1].as<std::string>();
-
-  const auto& ts = config_.timestamps;
-  const std::pair<const char*, const std::optional<std::string>*> mapped[] = {
-      {"queue_column", &config_.queue_column}, {"state.column", &config_.state.column},
-      {"timestamps.enqueued", &ts.enqueued},   {"timestamps.run_at", &ts.run_at},
-      {"timestamps.started", &ts.started},     {"timestamps.finished", &ts.finished},
-      {"timestamps.failed", &ts.failed},       {"timestamps.heartbeat", &ts.heartbeat},
-  };
-  auto require = [&](const char* key, const std::string& column) {
-    if (!columns.contains(column))
-      throw pg::PgError(
-          FailureReason::undefined_column,
-          fmt::format("column \"{}\" ({}) does not exist in table {}", column, key, shown));
-  };
-  require("id_column", config_.id_column);
-  for (const auto& [key, column] : mapped)
-    if (*column) require(key, **column);
-
-  ColumnTypes types;
-  if (config_.queue_column) types.queue = columns[*config_.queue_column];
-  if (ts.finished) types.finished = columns[*ts.finished];
-  if (ts.failed)
-    types.failed = columns[*ts.failed];
-  else
-    types.failed = types.finished;
-  sql_ = build_queue_sql(config_, types);
+  // The same checks as `check-config --connect` (preflight.hpp): a mapping that does not fit
+  // the table fails here, naming what is wrong, instead of failing a statement every round.
+  auto checked = run_preflight(conn, config_);
+  for (const auto& f : checked.findings)
+    if (f.severity == Severity::warning) spdlog::warn("{}: {}", id_, f.message);
+  if (const Finding* e = checked.first_error()) throw pg::PgError(e->reason, e->message);
+  sql_ = std::move(checked.sql);
+  counts_deletes_ = checked.counts_deletes;
 }
 
 void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
@@ -131,8 +97,11 @@ void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
   if (sql_->counts_completions) {
     new_watermark = exec(tx, sql_->watermark, {std::to_string(config_.settle_delay.count())})[0][0]
                         .as<std::string>();
-    if (watermark_) {
-      for (const auto& row : exec(tx, sql_->completions, {*watermark_, *new_watermark})) {
+    // The first round counts an empty window (lower = upper): nothing, but the statement runs,
+    // so a mapping it cannot run fails in round 1 (and in `once`), not one interval later.
+    {
+      const std::string& lower = watermark_ ? *watermark_ : *new_watermark;
+      for (const auto& row : exec(tx, sql_->completions, {lower, *new_watermark})) {
         const std::string queue = config_.queue_column ? row[0].as<std::string>("") : config_.name;
         Finished& f = finished[queue];
         f.completed += row[1].as<std::uint64_t>();
@@ -145,7 +114,8 @@ void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
   }
   std::optional<std::int64_t> deletes_total;
   const bool deleted_mode = config_.completed_rows == config::CompletedRows::deleted;
-  if (deleted_mode)
+  // A view or a partitioned parent has no delete counter of its own (preflight warns).
+  if (deleted_mode && counts_deletes_)
     deletes_total =
         exec(tx, sql_->deletes, {pg::quote_qualified(config_.schema, config_.table)})[0][0]
             .as<std::int64_t>(0);
@@ -187,7 +157,7 @@ void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
     }
     if (deleted_mode) {
       // Deletes cannot be told apart by queue; a single-queue table owns them all.
-      q.completions_known = !config_.queue_column;
+      q.completions_known = !config_.queue_column && counts_deletes_;
       if (q.completions_known) q.completed_delta = sample.table_completed_delta.value_or(0);
     }
     if (q.ready > 0 || q.running > 0) queues_.seen(q.queue, now);
@@ -262,7 +232,8 @@ FailureReason QueueProbe::run(ProbeContext& ctx, SampleSink& sink) {
     // The table may have been migrated: learn the schema again next time.
     if (e.reason() == FailureReason::undefined_table ||
         e.reason() == FailureReason::undefined_column ||
-        e.reason() == FailureReason::permission_denied)
+        e.reason() == FailureReason::permission_denied ||
+        e.reason() == FailureReason::invalid_mapping)
       sql_.reset();
   } catch (const pg::PoolBusy& e) {
     sample.ok = false;

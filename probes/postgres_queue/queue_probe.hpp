@@ -35,7 +35,8 @@ class QueueProbe : public Probe {
  private:
   std::shared_ptr<const config::RulesConfig> rules() const;
 
-  // Checks that the table and every mapped column exist and are readable; learns their types.
+  // Preflight (preflight.hpp): proves the mapping against the table, learns the column types,
+  // builds the statements; throws PgError naming the first problem.
   void inspect_schema(pqxx::connection& conn);
   void observe(pqxx::connection& conn, QueueProbeSample& sample);
   // Warm start: the table's completions per hour over warm_start.lookback, under its own
@@ -56,6 +57,7 @@ class QueueProbe : public Probe {
   QueueSet queues_;
   std::optional<std::string> watermark_;  // completions are counted up to here
   DeleteCounter deletes_;
+  bool counts_deletes_ = true;  // deleted mode: the relation has a delete counter of its own
   QueueSet::Clock::time_point next_discovery_{};
   bool history_done_ = false;  // warm start is settled: read once, or not wanted
 };

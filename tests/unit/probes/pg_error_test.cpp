@@ -46,6 +46,8 @@ TEST(PgError, ClassifiesSqlStates) {
   EXPECT_EQ(classify_sqlstate("42P01"), FailureReason::undefined_table);
   EXPECT_EQ(classify_sqlstate("42703"), FailureReason::undefined_column);
   EXPECT_EQ(classify_sqlstate("42501"), FailureReason::permission_denied);
+  // invalid input value for enum (a state value that is no label): the mapping is wrong.
+  EXPECT_EQ(classify_sqlstate("22P02"), FailureReason::invalid_mapping);
   EXPECT_EQ(classify_sqlstate("XX000"), FailureReason::other);
   // The server ended the session (pg_terminate_backend, a crash) or the connection broke.
   EXPECT_EQ(classify_sqlstate("57P01"), FailureReason::connection_refused);
