@@ -15,6 +15,7 @@
 #include "daemon/http_server.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/metrics_exporter.hpp"
+#include "daemon/preflight_command.hpp"
 #include "daemon/runtime.hpp"
 #include "daemon/runtime_reaper.hpp"
 #include "daemon/systemd_notify.hpp"
@@ -228,6 +229,10 @@ class Daemon {
 int check_config(const CliOptions& options) {
   auto config = load_or_report(options.config_path);
   if (!config) return kExitUsage;
+  // --explain and --connect print their own results (--connect's JSON must be alone on stdout).
+  if (options.explain) explain_mappings(options, *config);
+  if (options.connect) return preflight_sources(options, *config);
+  if (options.explain) return kExitOk;
   std::cout << fmt::format("{}: OK ({} target(s), {} queue source(s))\n", options.config_path,
                            config->targets.size(), config->queues.size());
   return kExitOk;

@@ -11,8 +11,19 @@ Usage:
       SIGHUP reloads the config (an invalid one is refused and the old one kept;
       probes whose settings did not change keep running, with their state);
       SIGTERM or SIGINT stop it within two seconds, even with a connect blocked.
-  queuewatch check-config FILE
+  queuewatch check-config FILE [--connect] [--explain] [--format table|json]
       Validate FILE and print every error as file:line:column: key.path: message.
+      Offline: nothing is connected to.
+      --connect: also prove every queue source against its live database (preflight):
+        the table or view exists and the role may read it, every mapped column exists
+        with a usable type, every state value is a label of the column's enum (or a
+        value its type holds), every *_when compiles, completions can be measured in
+        the configured mode, and every statement the daemon runs is EXPLAINed once
+        (read-only, no ANALYZE; a sequential scan of a big table is a warning with the
+        CREATE INDEX that serves it). One line per finding, naming target/source and
+        file:line:column. --format json for scripts. See docs/preflight.md.
+      --explain: print each queue source's mapping with its preset expanded, as YAML
+        (with the library versions the preset was checked against).
   queuewatch once --config FILE [--format table|json]
       Run every probe once and print what it saw; for runbooks and debugging.
   queuewatch backtest --config FILE --queue NAME --series FILE.csv [--source NAME]
@@ -23,8 +34,10 @@ Usage:
 
 Exit codes:
   0  success
-  1  runtime failure (for `once`: some probe could not measure)
-  2  bad command line or invalid config (nothing was started)
+  1  runtime failure (for `once`: some probe could not measure;
+     for `check-config --connect`: warnings only)
+  2  bad command line or invalid config (nothing was started;
+     for `check-config --connect`: an error, e.g. a state value the enum lacks)
 )";
 }
 
@@ -67,7 +80,8 @@ CliParse parse_cli(const std::vector<std::string>& args) {
     } else if (auto lvl = value("--log-level")) {
       o.log_level = *lvl;
     } else if (auto f = value("--format")) {
-      if (o.command != Command::once) return {std::nullopt, "--format is only for `once`"};
+      if (o.command != Command::once && o.command != Command::check_config)
+        return {std::nullopt, "--format is only for `once` and `check-config`"};
       if (*f == "table")
         o.format = OutputFormat::table;
       else if (*f == "json")
@@ -80,6 +94,10 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       o.series_path = *q;
     } else if (o.command == Command::backtest && (q = value("--source"))) {
       o.source = *q;
+    } else if (o.command == Command::check_config && a == "--connect") {
+      o.connect = true;
+    } else if (o.command == Command::check_config && a == "--explain") {
+      o.explain = true;
     } else if (o.command == Command::check_config && !a.starts_with("-") && o.config_path.empty()) {
       o.config_path = a;
     } else {

@@ -14,6 +14,10 @@ struct CliOptions {
   std::string config_path;
   OutputFormat format = OutputFormat::table;
   std::optional<std::string> log_level;  // overrides the config's log_level
+  // check-config: prove every queue source against its live database (preflight), and/or print
+  // each source's mapping with its preset expanded.
+  bool connect = false;
+  bool explain = false;
   // backtest: the queue whose thresholds apply, the CSV to replay, optionally its source.
   std::string queue;
   std::string series_path;
@@ -32,5 +36,9 @@ const char* usage_text();
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // runtime failure, or `once` could not measure something
 inline constexpr int kExitUsage = 2;    // bad command line or invalid config
+// check-config --connect: 0 = every source proven, 1 = proven with warnings only, 2 = an error
+// (an invalid config, a target it cannot reach, a mapping that cannot work).
+inline constexpr int kExitWarnings = 1;
+inline constexpr int kExitErrors = 2;
 
 }  // namespace qw::daemon

@@ -18,6 +18,13 @@ TEST(Cli, ParsesSubcommandsAndFlags) {
   EXPECT_EQ(p.options->command, Command::check_config);
   EXPECT_EQ(p.options->config_path, "x.yaml");
 
+  p = parse_cli({"check-config", "--connect", "x.yaml", "--format=json", "--explain"});
+  ASSERT_TRUE(p.options) << p.error;
+  EXPECT_TRUE(p.options->connect);
+  EXPECT_TRUE(p.options->explain);
+  EXPECT_EQ(p.options->format, OutputFormat::json);
+  EXPECT_FALSE(parse_cli({"check-config", "x.yaml"}).options->connect);
+
   p = parse_cli({"once", "--config", "x.yaml", "--format", "json"});
   ASSERT_TRUE(p.options);
   EXPECT_EQ(p.options->format, OutputFormat::json);
@@ -30,6 +37,7 @@ TEST(Cli, RejectsWhatItDoesNotKnow) {
   EXPECT_FALSE(parse_cli({"run", "--config", "a", "--bogus"}).options);
   EXPECT_FALSE(parse_cli({"once", "--config", "a", "--format", "xml"}).options);
   EXPECT_FALSE(parse_cli({"run", "--config", "a", "--format", "json"}).options);
+  EXPECT_FALSE(parse_cli({"once", "--config", "a", "--connect"}).options);
   EXPECT_NE(parse_cli({"start"}).error.find("unknown command 'start'"), std::string::npos);
 }
 
