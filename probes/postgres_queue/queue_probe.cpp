@@ -70,7 +70,9 @@ void QueueProbe::inspect_schema(pqxx::connection& conn) {
   // the table fails here, naming what is wrong, instead of failing a statement every round.
   auto checked = run_preflight(conn, config_);
   for (const auto& f : checked.findings)
-    if (f.severity == Severity::warning) spdlog::warn("{}: {}", id_, f.message);
+    if (f.severity == Severity::warning)
+      spdlog::warn("{}: {}{}", id_, f.message,
+                   f.fixes.empty() ? "" : " (" + fmt::format("{}", fmt::join(f.fixes, " ")) + ")");
   if (const Finding* e = checked.first_error()) throw pg::PgError(e->reason, e->message);
   sql_ = std::move(checked.sql);
   counts_deletes_ = checked.counts_deletes;
