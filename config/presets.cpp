@@ -148,6 +148,21 @@ timestamps:
   failed: failed_at
 completed_rows: deleted
 )"},
+    // Que v2.4.1's migrations and statements, as a fixture: tests/scripts/fixture_que.sh. Rows are
+    // deleted on success (whole table); a running job is only an advisory lock on its id.
+    Preset{"que", "Que v2.4.1", "public",
+           R"yaml(table: que_jobs
+state:
+  ready_when: "finished_at IS NULL AND expired_at IS NULL AND id NOT IN (SELECT (l.classid::bigint << 32) | l.objid::bigint FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()))"
+  running_when: "finished_at IS NULL AND expired_at IS NULL AND id IN (SELECT (l.classid::bigint << 32) | l.objid::bigint FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()))"
+  completed_when: "false"
+  failed_when: "expired_at IS NOT NULL"
+timestamps:
+  type: timestamptz
+  run_at: run_at
+  failed: expired_at
+completed_rows: deleted
+)yaml"},
 };
 
 }  // namespace

@@ -54,6 +54,7 @@ TEST_F(ConfigTest, EveryPresetIsTheMappingTheDocsShowAndTheRealTestRuns) {
       {"good_job", "tested by tests/scripts/fixture_good_job.sh:"},
       {"solid_queue", "tested by tests/scripts/fixture_solid_queue.sh:"},
       {"delayed_job", "tested by tests/scripts/fixture_delayed_job.sh:"},
+      {"que", "tested by tests/scripts/fixture_que.sh:"},
   };
   ASSERT_EQ(std::size(blocks), presets().size()) << "a preset without its docs block";
   // rdbuf(), not istreambuf_iterator: g++ 12 at -O2 reports a false -Wnull-dereference in the
