@@ -10,6 +10,9 @@
 //   http://, as in-cluster Alertmanagers often do.
 // - When receivers are defined, default_receiver is required: an alert that no route matches
 //   must still reach someone, as with Alertmanager's root route.
+// - Each key is one row (config/schema.hpp): the accepted keys come from the rows, and
+//   docs/alerting.md's table of keys and defaults is tested against them. The forms of a secret
+//   are read together (read_secret), so their rows only accept and document them.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -20,33 +23,15 @@
 #include <fstream>
 
 #include "config/decoders.hpp"
+#include "config/duration.hpp"
 #include "config/label_regex.hpp"
+#include "config/schema.hpp"
 #include "config/suggest.hpp"
 
 namespace qw::config::detail {
 namespace {
 
-constexpr std::string_view kAlertingKeys[] = {
-    "external_labels",       "external_url", "repeat_interval", "routes",
-    "default_receiver",      "receivers",    "inhibit_rules",   "builtin_inhibit_rules",
-    "inhibit_release_delay", "heartbeat"};
-constexpr std::string_view kRouteKeys[] = {"matchers", "receiver", "continue", "repeat_interval"};
 constexpr std::string_view kMatcherKeys[] = {"label", "op", "value"};
-constexpr std::string_view kInhibitKeys[] = {"source_matchers", "target_matchers", "equal"};
-constexpr std::string_view kReceiverKeys[] = {"name",
-                                              "type",
-                                              "url",
-                                              "url_file",
-                                              "url_env",
-                                              "routing_key_file",
-                                              "routing_key_env",
-                                              "timeout",
-                                              "tls_verify",
-                                              "ca_file",
-                                              "max_backoff",
-                                              "resend_interval"};
-constexpr std::string_view kHeartbeatKeys[] = {"url", "url_file", "url_env", "interval",
-                                               "watchdog_alert"};
 
 constexpr EnumWord<ReceiverKind> kReceiverKinds[] = {
     {"webhook", ReceiverKind::webhook},
@@ -328,47 +313,23 @@ void check_url(Context& ctx, const Value& at, const Secret& url, bool https_requ
   }
 }
 
-ReceiverConfig decode_receiver(Context& ctx, const Value& value) {
-  ReceiverConfig r;
-  MapReader map(ctx, value, kReceiverKeys);
-  if (!map.is_mapping()) return r;
-  if (auto v = map.require("name")) assign(read_name(ctx, *v), r.name);
-  const std::optional<Value> type = map.require("type");
-  bool kind_known = false;
-  if (type) {
-    std::optional<ReceiverKind> kind = read_enum(ctx, *type, kReceiverKinds);
-    kind_known = kind.has_value();
-    assign(std::move(kind), r.kind);
-  }
-  if (auto v = map.get("timeout"))
-    assign(read_duration(ctx, *v, bounds::kReceiverTimeout), r.timeout);
-  if (auto v = map.get("tls_verify")) assign(read_bool(ctx, *v), r.tls_verify);
-  if (auto v = map.get("ca_file")) {
-    if (std::optional<std::string> path = read_nonempty_string(ctx, *v)) {
-      const std::string resolved = resolve(ctx, *path);
-      std::ifstream in(resolved);
-      if (!in) {
-        ctx.error(v->path, v->mark,
-                  fmt::format("cannot read \"{}\": {}", resolved, std::strerror(errno)));
-      } else {
-        r.ca_file = resolved;
-      }
-    }
-  }
-  if (auto v = map.get("max_backoff")) {
-    assign(read_duration(ctx, *v, bounds::kReceiverMaxBackoff), r.max_backoff);
-  }
-  if (auto v = map.get("resend_interval")) {
-    assign(read_duration(ctx, *v, bounds::kResendInterval), r.resend_interval);
-    if (kind_known && r.kind != ReceiverKind::alertmanager) {
-      ctx.error(v->path, v->mark,
-                "only applies to alertmanager receivers (re-posting keeps their endsAt ahead)");
-    }
-  }
+std::string type_word(ReceiverKind kind) {
+  for (const EnumWord<ReceiverKind>& w : kReceiverKinds)
+    if (w.value == kind) return std::string(w.word);
+  return "?";
+}
 
+ReceiverConfig decode_receiver(Context& ctx, const Value& value) {
+  ReceiverDecode out;
+  MapReader map(ctx, value, keys_of(receiver_fields()));
+  if (!map.is_mapping()) return out.receiver;
+  decode_fields(ctx, map, receiver_fields(), out);
+  ReceiverConfig& r = out.receiver;
+
+  // The secrets' forms are read together: at most one of url, url_file and url_env.
   const SecretRead url = read_secret(ctx, map, "url", /*allow_inline=*/true);
   const SecretRead key = read_secret(ctx, map, "routing_key", /*allow_inline=*/false);
-  if (!kind_known) return r;
+  if (!out.kind_known) return r;
 
   if (key.given && r.kind != ReceiverKind::pagerduty) {
     ctx.error(key.given->path, key.given->mark, "only applies to pagerduty receivers");
@@ -398,7 +359,7 @@ ReceiverConfig decode_receiver(Context& ctx, const Value& value) {
     case ReceiverKind::slack:
       if (!url.given) {
         ctx.error(child_path(map.path(), "url"), map.mark(),
-                  fmt::format("{} receivers need url, url_file or url_env", type->node.Scalar()));
+                  fmt::format("{} receivers need url, url_file or url_env", type_word(r.kind)));
       }
       if (url.secret) {
         r.url = *url.secret;
@@ -448,117 +409,272 @@ void check_receiver_reference(Context& ctx, const Value& at, const std::string& 
 }
 
 Route decode_route(Context& ctx, const Value& value, const std::vector<ReceiverConfig>& receivers) {
-  Route r;
-  MapReader map(ctx, value, kRouteKeys);
-  if (!map.is_mapping()) return r;
-  if (auto v = map.get("matchers")) r.matchers = decode_matchers(ctx, *v);
-  if (auto v = map.require("receiver")) {
-    if (std::optional<std::string> name = read_nonempty_string(ctx, *v)) {
-      check_receiver_reference(ctx, *v, *name, receivers);
-      r.receiver = std::move(*name);
-    }
+  RouteDecode out;
+  out.receivers = &receivers;
+  MapReader map(ctx, value, keys_of(route_fields()));
+  if (!map.is_mapping()) return out.route;
+  decode_fields(ctx, map, route_fields(), out);
+  return out.route;
+}
+
+// An empty side would match every alert: almost certainly a mistake that silences pages.
+void decode_inhibit_side(Context& ctx, const Value& v, std::vector<LabelMatcher>& out) {
+  out = decode_matchers(ctx, v);
+  if (v.node.IsNull() || (v.node.IsSequence() && v.node.size() == 0)) {
+    ctx.error(v.path, v.mark, "must not be empty: an empty list matches every alert");
   }
-  if (auto v = map.get("continue")) assign(read_bool(ctx, *v), r.continue_matching);
-  if (auto v = map.get("repeat_interval")) {
-    r.repeat_interval = read_duration(ctx, *v, bounds::kRepeatInterval);
-  }
-  return r;
 }
 
 InhibitRule decode_inhibit_rule(Context& ctx, const Value& value) {
   InhibitRule rule;
-  MapReader map(ctx, value, kInhibitKeys);
+  MapReader map(ctx, value, keys_of(inhibit_rule_fields()));
   if (!map.is_mapping()) return rule;
-  // An empty side would match every alert: almost certainly a mistake that silences pages.
-  for (const auto& [key, out] : {std::pair{"source_matchers", &rule.source_matchers},
-                                 std::pair{"target_matchers", &rule.target_matchers}}) {
-    if (auto v = map.require(key)) {
-      *out = decode_matchers(ctx, *v);
-      if (v->node.IsNull() || (v->node.IsSequence() && v->node.size() == 0)) {
-        ctx.error(v->path, v->mark, "must not be empty: an empty list matches every alert");
-      }
-    }
-  }
-  if (auto v = map.get("equal")) {
-    if (v->node.IsSequence()) {
-      for (const Value& item : read_sequence(ctx, *v)) {
-        if (std::optional<std::string> name = read_label_name(ctx, item)) {
-          rule.equal.push_back(std::move(*name));
-        }
-      }
-    } else {
-      ctx.error(
-          v->path, v->mark,
-          fmt::format("expected a list of label names (e.g. [target]), got {}", describe(v->node)));
-    }
-  }
+  decode_fields(ctx, map, inhibit_rule_fields(), rule);
   return rule;
 }
 
 void decode_heartbeat(Context& ctx, const Value& value, HeartbeatConfig& out) {
-  MapReader map(ctx, value, kHeartbeatKeys);
+  MapReader map(ctx, value, keys_of(heartbeat_fields()));
   if (!map.is_mapping()) return;
+  // The URL's forms are read together: at most one of url, url_file and url_env.
   const SecretRead url = read_secret(ctx, map, "url", /*allow_inline=*/true);
   if (url.secret) {
     check_url(ctx, *url.given, *url.secret, false, "");
     out.url = url.secret;
   }
-  if (auto v = map.get("interval"))
-    assign(read_duration(ctx, *v, bounds::kHeartbeatInterval), out.interval);
-  if (auto v = map.get("watchdog_alert")) assign(read_bool(ctx, *v), out.watchdog_alert);
+  decode_fields(ctx, map, heartbeat_fields(), out);
+}
+
+std::vector<Field<ReceiverDecode>> make_receiver_rows() {
+  auto of_receiver = [](auto row) { return lift_field(std::move(row), &ReceiverDecode::receiver); };
+  using R = ReceiverConfig;
+  using D = ReceiverDecode;
+  const Reader<ReceiverKind> kinds = enum_reader(kReceiverKinds);
+  const Reader<Duration> resend = duration_reader(bounds::kResendInterval);
+  return {
+      of_receiver(required(field("name", &R::name, name_reader(), "unique among receivers"))),
+      required(custom_field<D>(
+          "type", kinds.range, "how alerts are delivered",
+          [kinds](Context& ctx, const Value& v, D& out) {
+            std::optional<ReceiverKind> kind = kinds.read(ctx, v);
+            out.kind_known = kind.has_value();
+            assign(std::move(kind), out.receiver.kind);
+          },
+          "")),
+      read_by_section<D>("url", "a URL", "where alerts are sent; a secret for slack",
+                         "required by type"),
+      read_by_section<D>("url_file", "a readable file", "the URL from a file's first line",
+                         "required by type"),
+      read_by_section<D>("url_env", "a variable's name", "the URL from the environment",
+                         "required by type"),
+      read_by_section<D>("routing_key_file", "a readable file",
+                         "pagerduty: the integration key from a file", "pagerduty: required"),
+      read_by_section<D>("routing_key_env", "a variable's name",
+                         "pagerduty: the integration key from the environment",
+                         "pagerduty: required"),
+      of_receiver(field("timeout", &R::timeout, duration_reader(bounds::kReceiverTimeout),
+                        "one delivery attempt")),
+      of_receiver(
+          field("tls_verify", &R::tls_verify, bool_reader(), "verify the server's certificate")),
+      custom_field<D>(
+          "ca_file", "a readable PEM file", "CAs to trust instead of the system's",
+          [](Context& ctx, const Value& v, D& out) {
+            if (std::optional<std::string> path = read_nonempty_string(ctx, v)) {
+              const std::string resolved = resolve(ctx, *path);
+              std::ifstream in(resolved);
+              if (!in) {
+                ctx.error(v.path, v.mark,
+                          fmt::format("cannot read \"{}\": {}", resolved, std::strerror(errno)));
+              } else {
+                out.receiver.ca_file = resolved;
+              }
+            }
+          },
+          "system CAs"),
+      of_receiver(field("max_backoff", &R::max_backoff,
+                        duration_reader(bounds::kReceiverMaxBackoff),
+                        "longest wait between delivery retries")),
+      custom_field<D>(
+          "resend_interval", resend.range, "alertmanager only: re-post interval for firing alerts",
+          [resend](Context& ctx, const Value& v, D& out) {
+            assign(resend.read(ctx, v), out.receiver.resend_interval);
+            if (out.kind_known && out.receiver.kind != ReceiverKind::alertmanager) {
+              ctx.error(v.path, v.mark,
+                        "only applies to alertmanager receivers (re-posting keeps their endsAt "
+                        "ahead)");
+            }
+          },
+          show_value(resend, R{}.resend_interval)),
+  };
 }
 
 }  // namespace
 
+const std::vector<Field<ReceiverDecode>>& receiver_fields() {
+  static const std::vector<Field<ReceiverDecode>> rows = make_receiver_rows();
+  return rows;
+}
+
+const std::vector<Field<RouteDecode>>& route_fields() {
+  using D = RouteDecode;
+  static const std::vector<Field<D>> rows = {
+      custom_field<D>(
+          "matchers", "a list of matchers", "all must match the alert",
+          [](Context& ctx, const Value& v, D& out) {
+            out.route.matchers = decode_matchers(ctx, v);
+          },
+          "`[]` (all alerts)"),
+      required(custom_field<D>(
+          "receiver", "a receiver's name", "where matching alerts go",
+          [](Context& ctx, const Value& v, D& out) {
+            if (std::optional<std::string> name = read_nonempty_string(ctx, v)) {
+              check_receiver_reference(ctx, v, *name, *out.receivers);
+              out.route.receiver = std::move(*name);
+            }
+          },
+          "")),
+      lift_field(field("continue", &Route::continue_matching, bool_reader(),
+                       "keep matching the next routes after this one matched"),
+                 &D::route),
+      lift_field(default_text(field("repeat_interval", &Route::repeat_interval,
+                                    duration_reader(bounds::kRepeatInterval),
+                                    "reminder interval for this route"),
+                              "the root's"),
+                 &D::route),
+  };
+  return rows;
+}
+
+const std::vector<Field<InhibitRule>>& inhibit_rule_fields() {
+  using I = InhibitRule;
+  static const std::vector<Field<I>> rows = {
+      default_text(required(custom_field<I>(
+                       "source_matchers", "a list of matchers", "alerts that inhibit",
+                       [](Context& ctx, const Value& v, I& out) {
+                         decode_inhibit_side(ctx, v, out.source_matchers);
+                       },
+                       "")),
+                   "required, non-empty"),
+      default_text(required(custom_field<I>(
+                       "target_matchers", "a list of matchers", "alerts that are inhibited",
+                       [](Context& ctx, const Value& v, I& out) {
+                         decode_inhibit_side(ctx, v, out.target_matchers);
+                       },
+                       "")),
+                   "required, non-empty"),
+      custom_field<I>(
+          "equal", "label names", "labels that must be equal in both",
+          [](Context& ctx, const Value& v, I& out) {
+            if (v.node.IsSequence()) {
+              for (const Value& item : read_sequence(ctx, v)) {
+                if (std::optional<std::string> name = read_label_name(ctx, item)) {
+                  out.equal.push_back(std::move(*name));
+                }
+              }
+            } else {
+              ctx.error(v.path, v.mark,
+                        fmt::format("expected a list of label names (e.g. [target]), got {}",
+                                    describe(v.node)));
+            }
+          },
+          "`[]`"),
+  };
+  return rows;
+}
+
+const std::vector<Field<HeartbeatConfig>>& heartbeat_fields() {
+  using H = HeartbeatConfig;
+  static const std::vector<Field<H>> rows = {
+      read_by_section<H>("url", "a URL", "pinged every `interval`", "none"),
+      read_by_section<H>("url_file", "a readable file", "the URL from a file's first line", "none"),
+      read_by_section<H>("url_env", "a variable's name", "the URL from the environment", "none"),
+      field("interval", &H::interval, duration_reader(bounds::kHeartbeatInterval),
+            "how often it is pinged"),
+      field("watchdog_alert", &H::watchdog_alert, bool_reader(),
+            "the always-firing `Watchdog` alert"),
+  };
+  return rows;
+}
+
+const std::vector<Field<AlertingConfig>>& alerting_fields() {
+  using A = AlertingConfig;
+  static const std::vector<Field<A>> rows = {
+      custom_field<A>(
+          "external_labels", "label: value", "added to every alert; the alert's own labels win",
+          [](Context& ctx, const Value& v, A& out) {
+            constexpr std::string_view kSetByRules[] = {"alertname", "severity"};
+            read_label_map(ctx, v, kSetByRules,
+                           "is set by each rule and cannot be an external label",
+                           out.external_labels);
+          },
+          "none"),
+      custom_field<A>(
+          "external_url", "an `http://` or `https://` URL", "generatorURL in payloads",
+          [](Context& ctx, const Value& v, A& out) {
+            if (std::optional<std::string> s = read_string(ctx, v)) {
+              if (!s->empty() && !split_url(*s)) {
+                ctx.error(v.path, v.mark,
+                          fmt::format("\"{}\" is not an http:// or https:// URL with a host", *s));
+              } else {
+                out.external_url = std::move(*s);
+              }
+            }
+          },
+          "empty"),
+      field("repeat_interval", &A::repeat_interval, duration_reader(bounds::kRepeatInterval),
+            "reminder interval for firing alerts"),
+      // Second pass, after the receivers: it must name one of them.
+      later(custom_field<A>(
+          "default_receiver", "a receiver's name", "receiver for alerts no route matches",
+          [](Context& ctx, const Value& v, A& out) {
+            if (std::optional<std::string> name = read_nonempty_string(ctx, v)) {
+              check_receiver_reference(ctx, v, *name, out.receivers);
+              out.default_receiver = std::move(*name);
+            }
+          },
+          "none")),
+      later(custom_field<A>(
+          "routes", "a list of routes", "first match wins unless `continue`",
+          [](Context& ctx, const Value& v, A& out) {
+            for (const Value& item : read_sequence(ctx, v)) {
+              out.routes.push_back(decode_route(ctx, item, out.receivers));
+            }
+          },
+          "none")),
+      custom_field<A>(
+          "receivers", "a list of receivers", "where alerts are delivered",
+          [](Context& ctx, const Value& v, A& out) { decode_receivers(ctx, v, out.receivers); },
+          "none"),
+      custom_field<A>(
+          "inhibit_rules", "a list of rules", "alerts that hold back others",
+          [](Context& ctx, const Value& v, A& out) {
+            for (const Value& item : read_sequence(ctx, v)) {
+              out.inhibit_rules.push_back(decode_inhibit_rule(ctx, item));
+            }
+          },
+          "none"),
+      field("builtin_inhibit_rules", &A::builtin_inhibit_rules, bool_reader(),
+            "add the database_unavailable inhibit rule"),
+      field("inhibit_release_delay", &A::inhibit_release_delay,
+            duration_reader(bounds::kInhibitReleaseDelay),
+            "how long a resolved source keeps inhibiting"),
+      custom_field<A>(
+          "heartbeat", "a mapping", "a dead man's switch outside queuewatch",
+          [](Context& ctx, const Value& v, A& out) { decode_heartbeat(ctx, v, out.heartbeat); },
+          "none"),
+  };
+  return rows;
+}
+
 void decode_alerting(Context& ctx, const Value& value, AlertingConfig& out) {
-  MapReader map(ctx, value, kAlertingKeys);
+  MapReader map(ctx, value, keys_of(alerting_fields()));
   if (!map.is_mapping()) return;
-  if (auto v = map.get("external_labels")) {
-    constexpr std::string_view kSetByRules[] = {"alertname", "severity"};
-    read_label_map(ctx, *v, kSetByRules, "is set by each rule and cannot be an external label",
-                   out.external_labels);
-  }
-  if (auto v = map.get("external_url")) {
-    if (std::optional<std::string> s = read_string(ctx, *v)) {
-      if (!s->empty() && !split_url(*s)) {
-        ctx.error(v->path, v->mark,
-                  fmt::format("\"{}\" is not an http:// or https:// URL with a host", *s));
-      } else {
-        out.external_url = std::move(*s);
-      }
-    }
-  }
-  if (auto v = map.get("repeat_interval")) {
-    assign(read_duration(ctx, *v, bounds::kRepeatInterval), out.repeat_interval);
-  }
-  if (auto v = map.get("builtin_inhibit_rules"))
-    assign(read_bool(ctx, *v), out.builtin_inhibit_rules);
-  if (auto v = map.get("inhibit_release_delay")) {
-    assign(read_duration(ctx, *v, bounds::kInhibitReleaseDelay), out.inhibit_release_delay);
-  }
-  // Receivers first: routes and default_receiver refer to them.
-  if (auto v = map.get("receivers")) decode_receivers(ctx, *v, out.receivers);
-  if (auto v = map.get("routes")) {
-    for (const Value& item : read_sequence(ctx, *v)) {
-      out.routes.push_back(decode_route(ctx, item, out.receivers));
-    }
-  }
-  if (auto v = map.get("default_receiver")) {
-    if (std::optional<std::string> name = read_nonempty_string(ctx, *v)) {
-      check_receiver_reference(ctx, *v, *name, out.receivers);
-      out.default_receiver = std::move(*name);
-    }
-  } else if (!out.receivers.empty()) {
+  decode_fields(ctx, map, alerting_fields(), out);
+  if (!map.has("default_receiver") && !out.receivers.empty()) {
     ctx.error(child_path(map.path(), "default_receiver"), map.mark(),
               "is required when receivers are defined: an alert that no route matches must "
               "still reach someone");
   }
-  if (auto v = map.get("inhibit_rules")) {
-    for (const Value& item : read_sequence(ctx, *v)) {
-      out.inhibit_rules.push_back(decode_inhibit_rule(ctx, item));
-    }
-  }
-  if (auto v = map.get("heartbeat")) decode_heartbeat(ctx, *v, out.heartbeat);
 }
 
 }  // namespace qw::config::detail

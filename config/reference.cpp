@@ -19,6 +19,8 @@ std::string row(std::string_view key, std::string_view def, std::string_view ran
   return fmt::format("| `{}` | {} | {} | {} |\n", key, cell(def), cell(range), cell(doc));
 }
 
+constexpr std::string_view kConfigDoc = "docs/configuration.md";
+
 constexpr std::string_view kHeader =
     "| Key | Default | Accepts | |\n"
     "|-----|---------|---------|--|\n";
@@ -52,8 +54,8 @@ std::string markdown_of(const std::vector<ReferenceRow>& rows) {
 template <typename S>
 ReferenceSection prose_section(std::string name, std::string heading,
                                const std::vector<detail::Field<S>>& fields, const S& defaults) {
-  ReferenceSection section{std::move(name), std::move(heading), false, rows_of(fields, defaults),
-                           ""};
+  ReferenceSection section{std::move(name), std::string(kConfigDoc),   std::move(heading),
+                           false,           rows_of(fields, defaults), ""};
   section.markdown = markdown_of(section.rows);
   return section;
 }
@@ -63,7 +65,7 @@ ReferenceSection probes_section() {
   const ProbesConfig defaults;
   const detail::ProbeDecode health{defaults.health};
   const detail::ProbeDecode queue{defaults.queue};
-  ReferenceSection section{"probes.*", "## `probes`", false, {}, ""};
+  ReferenceSection section{"probes.*", std::string(kConfigDoc), "## `probes`", false, {}, ""};
   for (const auto& f : detail::probe_fields()) {
     section.rows.push_back({std::string(f.key),
                             shown_default(f, health) + " / " + shown_default(f, queue), f.range,
@@ -123,7 +125,7 @@ std::string rules_reference() {
 // `queues[].state`: two styles; what each key accepts and when it must be given.
 ReferenceSection state_section() {
   using detail::StateKey;
-  ReferenceSection section{"queues[].state", "", true, {}, ""};
+  ReferenceSection section{"queues[].state", std::string(kConfigDoc), "", true, {}, ""};
   for (const StateKey& k : detail::state_keys()) {
     std::string need, accepts;
     switch (k.need) {
@@ -155,6 +157,46 @@ ReferenceSection state_section() {
   return section;
 }
 
+// `alerting`, as docs/alerting.md's table has it: nested sections flattened into
+// `routes[].KEY` rows, and the forms of one secret (`url`, `url_file`, `url_env`) in one row.
+template <typename S>
+void add_flat(std::vector<ReferenceRow>& out, const std::string& prefix,
+              const std::vector<detail::Field<S>>& fields, const S& defaults) {
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const detail::Field<S>& f = fields[i];
+    std::string key = prefix + std::string(f.key);
+    std::string base(f.key);
+    if (base.ends_with("_file")) base.resize(base.size() - 5);
+    while (i + 1 < fields.size() &&
+           (fields[i + 1].key == base + "_file" || fields[i + 1].key == base + "_env")) {
+      key += fmt::format("`, `{}", fields[++i].key);
+    }
+    out.push_back({key, shown_default(f, defaults), f.range, std::string(f.doc)});
+  }
+}
+
+ReferenceSection alerting_section() {
+  using namespace detail;
+  ReferenceSection section{"alerting", "docs/alerting.md", "### Keys", false, {}, ""};
+  const AlertingConfig defaults;
+  for (const Field<AlertingConfig>& f : alerting_fields()) {
+    if (f.key == "routes") {
+      add_flat(section.rows, "routes[].", route_fields(), RouteDecode{});
+    } else if (f.key == "receivers") {
+      add_flat(section.rows, "receivers[].", receiver_fields(), ReceiverDecode{});
+    } else if (f.key == "inhibit_rules") {
+      add_flat(section.rows, "inhibit_rules[].", inhibit_rule_fields(), InhibitRule{});
+    } else if (f.key == "heartbeat") {
+      add_flat(section.rows, "heartbeat.", heartbeat_fields(), HeartbeatConfig{});
+    } else {
+      section.rows.push_back(
+          {std::string(f.key), shown_default(f, defaults), f.range, std::string(f.doc)});
+    }
+  }
+  section.markdown = markdown_of(section.rows);
+  return section;
+}
+
 }  // namespace
 
 std::vector<ReferenceSection> config_reference() {
@@ -169,7 +211,8 @@ std::vector<ReferenceSection> config_reference() {
       state_section(),
       prose_section("queues[].timestamps", "### Timestamps", timestamp_fields(),
                     TimestampMapping{}),
-      ReferenceSection{"rules", "", true, {}, rules_reference()},
+      ReferenceSection{"rules", std::string(kConfigDoc), "", true, {}, rules_reference()},
+      alerting_section(),
   };
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // The configuration reference generated from the schema rows (config/schema.hpp): per section,
 // its keys, their defaults, what they accept and what they mean. docs/configuration.md is tested
-// against it (tests/unit/config/reference_docs_test.cpp), so the documented keys and defaults are
-// the code's, not a retyped copy.
+// and docs/alerting.md against it (tests/unit/config/reference_docs_test.cpp), so the documented
+// keys and defaults are the code's, not a retyped copy.
 #include <string>
 #include <vector>
 
@@ -17,6 +17,7 @@ struct ReferenceRow {
 
 struct ReferenceSection {
   std::string name;  // "http", "queues[]", ...
+  std::string doc;   // the page that documents it, from the source tree's root
   // Where the docs hold it. With `generated`, the docs carry `markdown` verbatim between
   // <!-- generated: NAME --> and <!-- end generated: NAME -->; otherwise the first table after
   // the line `heading` has one row per key, in this order, with these defaults (its other

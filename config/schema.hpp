@@ -102,6 +102,31 @@ Field<S> field(std::string_view key, M S::*member, Reader<T> reader, std::string
                   0};
 }
 
+// A row read by its own code (a cross-key check, a nested section); the reference shows
+// `default_doc` as its default.
+template <typename S>
+Field<S> custom_field(std::string_view key, std::string accepts, std::string_view doc,
+                      std::function<void(Context&, const Value&, S&)> decode,
+                      std::string default_doc) {
+  return Field<S>{key,
+                  doc,
+                  std::move(decode),
+                  [](const S&) { return std::string(); },
+                  std::move(accepts),
+                  false,
+                  std::move(default_doc),
+                  0};
+}
+
+// A key read together with others by the section's own code (the `url`, `url_file`, `url_env`
+// forms of one secret, of which at most one may be given): the row accepts and documents it.
+template <typename S>
+Field<S> read_by_section(std::string_view key, std::string accepts, std::string_view doc,
+                         std::string default_doc) {
+  return custom_field<S>(
+      key, std::move(accepts), doc, [](Context&, const Value&, S&) {}, std::move(default_doc));
+}
+
 // The same row, for a key that must be given (its default is then "required").
 template <typename S>
 Field<S> required(Field<S> f) {
@@ -296,6 +321,22 @@ struct StateKey {
   std::string_view doc;
 };
 const std::vector<StateKey>& state_keys();
+
+// `alerting` and its parts (decode_alerting.cpp). Receivers are read before routes and
+// default_receiver, which must name one of them.
+struct ReceiverDecode {
+  ReceiverConfig receiver;
+  bool kind_known = false;  // `type` was read: the per-type checks apply
+};
+struct RouteDecode {
+  Route route;
+  const std::vector<ReceiverConfig>* receivers = nullptr;
+};
+const std::vector<Field<AlertingConfig>>& alerting_fields();
+const std::vector<Field<RouteDecode>>& route_fields();
+const std::vector<Field<ReceiverDecode>>& receiver_fields();
+const std::vector<Field<InhibitRule>>& inhibit_rule_fields();
+const std::vector<Field<HeartbeatConfig>>& heartbeat_fields();
 
 // `rules` itself, and the keys of an `overrides` entry before its rules.
 const std::vector<Field<RulesConfig>>& rules_fields();

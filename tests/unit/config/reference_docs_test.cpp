@@ -1,4 +1,5 @@
-// docs/configuration.md against the reference generated from the schema rows (config/schema.hpp):
+// docs/configuration.md and docs/alerting.md against the reference generated from the schema rows
+// (config/schema.hpp):
 // - sections the docs carry generated, between `<!-- generated: SECTION -->` and
 //   `<!-- end generated: SECTION -->`, must hold exactly the generated text (run this test with
 //   QW_WRITE_REFERENCE=1 to rewrite them in the source tree);
@@ -16,11 +17,13 @@
 namespace qw::config::test {
 namespace {
 
-const std::string kDoc = std::string(QW_SOURCE_DIR) + "/docs/configuration.md";
+std::string path_of(const ReferenceSection& section) {
+  return std::string(QW_SOURCE_DIR) + "/" + section.doc;
+}
 
-std::string read_doc() {
+std::string read_doc(const std::string& path) {
   std::stringstream text;
-  text << std::ifstream(kDoc).rdbuf();
+  text << std::ifstream(path).rdbuf();
   return text.str();
 }
 
@@ -32,12 +35,13 @@ std::string end_marker(const std::string& name) {
 }
 
 TEST(ReferenceDocs, TheDocsCarryTheGeneratedReferenceOfEverySection) {
-  std::string doc = read_doc();
-  ASSERT_FALSE(doc.empty()) << kDoc;
   const bool write = std::getenv("QW_WRITE_REFERENCE") != nullptr;
   for (const ReferenceSection& section : config_reference()) {
     if (!section.generated) continue;
     SCOPED_TRACE(section.name);
+    const std::string kDoc = path_of(section);
+    std::string doc = read_doc(kDoc);
+    ASSERT_FALSE(doc.empty()) << kDoc;
     const std::size_t begin = doc.find(begin_marker(section.name));
     ASSERT_NE(begin, std::string::npos) << "no " << begin_marker(section.name) << "in " << kDoc;
     const std::size_t from = begin + begin_marker(section.name).size();
@@ -51,8 +55,8 @@ TEST(ReferenceDocs, TheDocsCarryTheGeneratedReferenceOfEverySection) {
              "QW_WRITE_REFERENCE=1 to rewrite it, or paste:\n"
           << section.markdown;
     }
+    if (write) std::ofstream(kDoc, std::ios::binary) << doc;
   }
-  if (write) std::ofstream(kDoc, std::ios::binary) << doc;
 }
 
 // The cells of the first Markdown table after the line `heading`, header and separator left out.
@@ -65,7 +69,7 @@ std::vector<std::vector<std::string>> table_after(const std::string& doc,
   bool found = false;
   while (std::getline(lines, line) && !(found = line == heading)) {
   }
-  EXPECT_TRUE(found) << "no line \"" << heading << "\" in " << kDoc;
+  EXPECT_TRUE(found) << "no line \"" << heading << "\"";
   bool in_table = false;
   while (std::getline(lines, line)) {
     if (!line.starts_with("|")) {
@@ -99,9 +103,10 @@ std::vector<std::vector<std::string>> table_after(const std::string& doc,
 }
 
 TEST(ReferenceDocs, TheDocsTablesListEveryKeyWithTheCodesDefault) {
-  const std::string doc = read_doc();
   for (const ReferenceSection& section : config_reference()) {
     if (section.generated) continue;
+    const std::string kDoc = path_of(section);
+    const std::string doc = read_doc(kDoc);
     SCOPED_TRACE(section.name + " (" + section.heading + ")");
     std::vector<std::string> header;
     const auto rows = table_after(doc, section.heading, header);

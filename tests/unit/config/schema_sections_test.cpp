@@ -46,6 +46,20 @@ std::vector<Section> sections() {
       {"rules", keys_of(rules_fields()), one_target + "rules: {{{}}}\n", "rules"},
       {"rules.overrides[]", keys_of(override_fields()),
        one_target + "rules: {{overrides: [{{queues: [a], {}}}]}}\n", "rules.overrides[0]"},
+      {"alerting", keys_of(alerting_fields()), one_target + "alerting: {{{}}}\n", "alerting"},
+      {"alerting.routes[]", keys_of(route_fields()),
+       one_target + "alerting: {{default_receiver: l, receivers: [{{name: l, type: log}}], " +
+           "routes: [{{receiver: l, {}}}]}}\n",
+       "alerting.routes[0]"},
+      {"alerting.receivers[]", keys_of(receiver_fields()),
+       one_target + "alerting: {{default_receiver: l, receivers: [{{name: l, type: log, {}}}]}}\n",
+       "alerting.receivers[0]"},
+      {"alerting.inhibit_rules[]", keys_of(inhibit_rule_fields()),
+       one_target + "alerting: {{inhibit_rules: [{{source_matchers: [a=b], " +
+           "target_matchers: [c=d], {}}}]}}\n",
+       "alerting.inhibit_rules[0]"},
+      {"alerting.heartbeat", keys_of(heartbeat_fields()),
+       one_target + "alerting: {{heartbeat: {{{}}}}}\n", "alerting.heartbeat"},
   };
 }
 
