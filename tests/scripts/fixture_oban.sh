@@ -133,6 +133,10 @@ sql "INSERT INTO oban_jobs (state, queue, worker, args, attempt, max_attempts, p
      SELECT 'completed', q, 'Fixture.Worker', '{}', 1, 20, 0, t, t, t, t, '{fixture}'
      FROM unnest(ARRAY['alpha', 'beta', 'gamma']) AS q, generate_series(0, 7199) AS i,
        LATERAL (SELECT date_trunc('hour', fixture.utc_now()) - interval '2 hours' + i * interval '1 second') AS x(t)" >/dev/null
+# Preflight proves the mapping on the library's schema, the docs' indexes in place, with the
+# history making the tables big enough for a sequential scan to be reported.
+sql "ANALYZE" >/dev/null
+fixture_preflight "$FIXTURE_TMP/queuewatch.yaml"
 # Completions and failures are counted by completed_at and discarded_at after settle_delay (10 s),
 # from the first round's watermark on: let the setup's finished jobs get older than that.
 settled() {

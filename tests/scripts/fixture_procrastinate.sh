@@ -192,6 +192,10 @@ sql "WITH jobs AS (
      SELECT id, ty::procrastinate_job_event_type,
             date_trunc('hour', now()) - interval '2 hours' + i * interval '1 second'
      FROM jobs, unnest(ARRAY['deferred', 'started', 'succeeded']) AS ty" >/dev/null
+# Preflight proves the mapping on the library's schema, the docs' indexes in place, with the
+# history making the tables big enough for a sequential scan to be reported.
+sql "ANALYZE" >/dev/null
+fixture_preflight "$FIXTURE_TMP/queuewatch.yaml"
 settled() {
   [ "$(one "SELECT max(at) < now() - interval '11 s' FROM procrastinate_events
             WHERE type IN ('succeeded', 'failed')")" = t ]

@@ -130,6 +130,10 @@ sql "INSERT INTO river_job (state, attempt, max_attempts, attempted_at, created_
      SELECT 'completed', 1, 25, t, t, t, t, '{}', 'fixture', q, '{fixture}'
      FROM unnest(ARRAY['alpha', 'beta', 'gamma']) AS q, generate_series(0, 7199) AS i,
        LATERAL (SELECT date_trunc('hour', now()) - interval '2 hours' + i * interval '1 second') AS x(t)" >/dev/null
+# Preflight proves the mapping on the library's schema, the docs' indexes in place, with the
+# history making the tables big enough for a sequential scan to be reported.
+sql "ANALYZE" >/dev/null
+fixture_preflight "$FIXTURE_TMP/queuewatch.yaml"
 # Completions are counted by finalized_at after settle_delay (10 s), from the first round's
 # watermark on: let the setup's finished jobs get older than that, so only later ones count.
 settled() { [ "$(one "SELECT max(finalized_at) < now() - interval '11 s' FROM river_job WHERE queue IN ('emails', 'reports')")" = t ]; }

@@ -18,6 +18,11 @@
 #   sent to a webhook receiver whose payloads fixture_pages reads. Sets FIXTURE_HTTP_PORT.
 # fixture_once CONFIG OUT: `queuewatch once --format json` into OUT (fatal if it fails).
 # fixture_once_field OUT SOURCE QUEUE JQ: JQ applied to that queue of that source in OUT.
+# fixture_preflight CONFIG: `queuewatch check-config --connect` (docs/preflight.md) must prove
+#   every source with nothing to say (exit 0): relation, columns, timestamp kinds, state values,
+#   and no per-round statement reading a table of more than 10,000 rows sequentially, so run it
+#   with the docs' indexes built, on a table that big, after ANALYZE. Records a failure (fail)
+#   with the findings otherwise.
 # fixture_start CONFIG: starts `queuewatch run` and the webhook receiver; waits for /-/ready.
 #   Sets pid (the daemon, which wait_for watches).
 # fixture_metric NAME SOURCE QUEUE: the value of NAME{source=SOURCE,queue=QUEUE} in /metrics,
@@ -128,6 +133,13 @@ fixture_once() {
 
 fixture_once_field() {
   jq -r --arg s "$2" --arg q "$3" ".sources[] | select(.source == \$s) | .queues[] | select(.queue == \$q) | $4" "$1"
+}
+
+fixture_preflight() {
+  local rc
+  "$QW_BINARY" check-config --connect "$1" >"$FIXTURE_TMP/preflight.out" 2>&1
+  rc=$?
+  [ "$rc" = 0 ] || fail "check-config --connect exited $rc on the docs' mapping: $(cat "$FIXTURE_TMP/preflight.out")"
 }
 
 fixture_start() {
