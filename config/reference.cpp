@@ -201,19 +201,25 @@ ReferenceSection alerting_section() {
 
 std::vector<ReferenceSection> config_reference() {
   using namespace detail;
-  const QueueDecode queue_defaults;
-  return {
-      prose_section("top level", "## Top level", root_fields(), Config{}),
-      prose_section("http", "## `http`", http_fields(), HttpConfig{}),
-      probes_section(),
-      prose_section("targets[]", "## `targets`", target_fields(), TargetDecode{}),
-      prose_section("queues[]", "## `queues`", queue_fields(), queue_defaults),
-      state_section(),
-      prose_section("queues[].timestamps", "### Timestamps", timestamp_fields(),
-                    TimestampMapping{}),
-      ReferenceSection{"rules", std::string(kConfigDoc), "", true, {}, rules_reference()},
-      alerting_section(),
-  };
+  // Named, not temporaries: g++ 12 at -O2 reports a false -Wmaybe-uninitialized on a Config{}
+  // passed by reference here (Release builds failed -Werror).
+  const Config config;
+  const HttpConfig http;
+  const TargetDecode target;
+  const QueueDecode queue;
+  const TimestampMapping timestamps;
+  std::vector<ReferenceSection> out;
+  out.push_back(prose_section("top level", "## Top level", root_fields(), config));
+  out.push_back(prose_section("http", "## `http`", http_fields(), http));
+  out.push_back(probes_section());
+  out.push_back(prose_section("targets[]", "## `targets`", target_fields(), target));
+  out.push_back(prose_section("queues[]", "## `queues`", queue_fields(), queue));
+  out.push_back(state_section());
+  out.push_back(
+      prose_section("queues[].timestamps", "### Timestamps", timestamp_fields(), timestamps));
+  out.push_back({"rules", std::string(kConfigDoc), "", true, {}, rules_reference()});
+  out.push_back(alerting_section());
+  return out;
 }
 
 }  // namespace qw::config
