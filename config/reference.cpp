@@ -223,3 +223,18 @@ std::vector<ReferenceSection> config_reference() {
 }
 
 }  // namespace qw::config
+
+namespace qw::config {
+
+std::string reference_markdown() {
+  std::string out =
+      "# queuewatch configuration reference\n\n"
+      "Generated from the code that reads the file; the documentation explains each key.\n";
+  for (const ReferenceSection& section : config_reference()) {
+    out += fmt::format("\n## `{}` ({})\n\n", section.name, section.doc);
+    out += section.markdown;
+  }
+  return out;
+}
+
+}  // namespace qw::config

@@ -31,4 +31,8 @@ struct ReferenceSection {
 // Every section described as data, in file order.
 std::vector<ReferenceSection> config_reference();
 
+// All of it as one Markdown document (`queuewatch config-reference`): per section a heading
+// naming it and the page that explains it, then its table.
+std::string reference_markdown();
+
 }  // namespace qw::config

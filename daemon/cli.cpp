@@ -30,6 +30,10 @@ Usage:
       Replay a CSV of timestamp,completions[,ready] through the rules with FILE's
       thresholds for queue NAME, and print every alert transition as CSV
       (time,alertname,state,value). See docs/rules.md.
+  queuewatch config-reference
+      Print every configuration key with its default, what it accepts and what it
+      means, as Markdown: the tables docs/configuration.md and docs/alerting.md are
+      tested against, generated from the code that reads the file.
   queuewatch --help | --version
 
 Exit codes:
@@ -55,6 +59,11 @@ CliParse parse_cli(const std::vector<std::string>& args) {
   const std::string& cmd = args[0];
   if (cmd == "--help" || cmd == "-h" || cmd == "help") return just(Command::help);
   if (cmd == "--version" || cmd == "-V" || cmd == "version") return just(Command::version);
+  // No file and no flags: it describes what any file may say.
+  if (cmd == "config-reference") {
+    if (args.size() > 1) return {std::nullopt, "config-reference takes no arguments"};
+    return just(Command::config_reference);
+  }
   if (cmd == "run")
     o.command = Command::run;
   else if (cmd == "check-config")

@@ -6,7 +6,7 @@
 
 namespace qw::daemon {
 
-enum class Command { run, check_config, once, backtest, help, version };
+enum class Command { run, check_config, once, backtest, config_reference, help, version };
 enum class OutputFormat { table, json };
 
 struct CliOptions {

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "config/reference.hpp"
 #include "daemon/app.hpp"
 #include "daemon/backtest.hpp"
 #include "daemon/cli.hpp"
@@ -21,6 +22,9 @@ int main(int argc, char** argv) {
       return kExitOk;
     case Command::version:
       std::cout << "queuewatch " << qw::kVersion << "\n";
+      return kExitOk;
+    case Command::config_reference:
+      std::cout << qw::config::reference_markdown();
       return kExitOk;
     case Command::check_config:
       return check_config(*parsed.options);
