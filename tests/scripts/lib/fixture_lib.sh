@@ -125,6 +125,13 @@ YAML
 }
 
 fixture_once() {
+  # Preflight first (docs/preflight.md): the mapping must be proven against the fixture's schema,
+  # every state value a label or value of its column, every statement planned (warnings allowed).
+  "$QW_BINARY" check-config --connect "$1" >"$FIXTURE_TMP/preflight.out" 2>&1
+  [ $? -lt 2 ] || {
+    cat "$FIXTURE_TMP/preflight.out" >&2
+    fatal "check-config --connect found an error in the mapping"
+  }
   "$QW_BINARY" once --config "$1" --format json >"$2" 2>"$FIXTURE_TMP/once.err" || {
     cat "$FIXTURE_TMP/once.err" >&2
     fatal "queuewatch once failed"
