@@ -61,6 +61,10 @@ queues_block=$(docs_yaml_block "$docs" "tested by tests/scripts/fixture_delayed_
 [[ "$queues_block" == *"name: delayed_job_queues"*"preset: delayed_job"* ]] || fatal "no per-queue block for fixture_delayed_job.sh"
 fixture_config "$block" "$queues_block" >"$FIXTURE_TMP/queuewatch.yaml"
 "$QW_BINARY" check-config "$FIXTURE_TMP/queuewatch.yaml" || fatal "the docs' Delayed::Job mappings do not load"
+# Preflight proves the mappings on the library's schema (columns, timestamp kinds, expressions,
+# every statement planned). Finished rows are deleted: the table stays small.
+sql "ANALYZE" >/dev/null
+fixture_preflight "$FIXTURE_TMP/queuewatch.yaml"
 
 # --- b. once: counts, ages and stuck ids against Delayed::Job's own predicates ------------------
 # Delayed::Job.ready_to_run (active_record.rb) without the worker's own locks: due, not locked

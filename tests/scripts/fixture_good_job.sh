@@ -113,6 +113,10 @@ done
 for q in alpha beta gamma; do
   sql "SELECT fixture.good_job_history('$q', 2, 1800)" >/dev/null || fatal "cannot insert history"
 done
+# Preflight proves the mappings on the library's schema, the docs' indexes in place, with the
+# history making the table big enough for a sequential scan to be reported.
+sql "ANALYZE" >/dev/null
+fixture_preflight "$FIXTURE_TMP/queuewatch.yaml"
 fixture_start "$FIXTURE_TMP/queuewatch.yaml"
 first_round() {
   [ "$(fixture_metric queuewatch_queue_ready_jobs good_job emails)" != absent ] &&

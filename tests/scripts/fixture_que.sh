@@ -86,6 +86,10 @@ queues_block=$(docs_yaml_block "$docs" "tested by tests/scripts/fixture_que.sh (
 [[ "$queues_block" == *"name: que_queues"*"preset: que"* ]] || fatal "no per-queue block for fixture_que.sh"
 fixture_config "$block" "$queues_block" >"$FIXTURE_TMP/queuewatch.yaml"
 "$QW_BINARY" check-config "$FIXTURE_TMP/queuewatch.yaml" || fatal "the docs' Que mappings do not load"
+# Preflight proves the mappings on the library's schema (columns, timestamp kinds, expressions,
+# every statement planned). Finished rows are deleted: the table stays small.
+sql "ANALYZE" >/dev/null
+fixture_preflight "$FIXTURE_TMP/queuewatch.yaml"
 
 # --- b. once: counts and ages against Que's own tests -------------------------------------------
 # Ready: what poll_jobs would consider (due, unfinished, unexpired) and a locker could lock.

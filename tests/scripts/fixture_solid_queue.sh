@@ -120,6 +120,10 @@ awk -v a="$age" -v lo="$before_held" -v hi="$after_held" 'BEGIN { exit !(a >= lo
 for q in alpha beta gamma; do
   sql "SELECT fixture.solid_queue_history('$q', 2, 1800)" >/dev/null || fatal "cannot insert history"
 done
+# Preflight proves the mappings on the library's schema, the docs' indexes in place, with the
+# history making the table big enough for a sequential scan to be reported.
+sql "ANALYZE" >/dev/null
+fixture_preflight "$FIXTURE_TMP/queuewatch.yaml"
 # Completions count from the first round's watermark, settle_delay (10 s) before it: let the
 # retried attempt's finish settle, so that exactly the jobs finished below are counted.
 settled() { [ "$(sql "SELECT max(finished_at) < fixture.utc_now() - interval '11 s' FROM solid_queue_jobs")" = t ]; }
