@@ -49,7 +49,7 @@ expect_line() {  # expect_line NAME FIXED-STRING: some output line contains it
   grep -qF -- "$2" <<<"$out" || fail "$1: no line contains '$2'; output:"$'\n'"$out"
 }
 
-admin "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null && admin "CREATE DATABASE $db" >/dev/null ||
+admin "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 && admin "CREATE DATABASE $db" >/dev/null ||
   fatal "cannot create database $db"
 sql "CREATE SCHEMA pgboss;
      CREATE TYPE pgboss.job_state AS ENUM ('created', 'retry', 'active', 'completed', 'cancelled', 'failed');
