@@ -31,8 +31,6 @@
 namespace qw::config::detail {
 namespace {
 
-constexpr std::string_view kMatcherKeys[] = {"label", "op", "value"};
-
 constexpr EnumWord<ReceiverKind> kReceiverKinds[] = {
     {"webhook", ReceiverKind::webhook},
     {"alertmanager", ReceiverKind::alertmanager},
@@ -47,6 +45,14 @@ constexpr EnumWord<LabelMatcher::Op> kOps[] = {
     {"=~", LabelMatcher::Op::regex},
     {"!~", LabelMatcher::Op::not_regex},
 };
+
+// Stores a successfully read value and says whether there was one.
+template <typename T, typename U>
+bool assign_if(std::optional<T>&& read, U& out) {
+  const bool ok = read.has_value();
+  assign(std::move(read), out);
+  return ok;
+}
 
 constexpr std::string_view kPagerDutyEventsUrl = "https://events.pagerduty.com/v2/enqueue";
 
@@ -140,32 +146,13 @@ bool check_regex(Context& ctx, const Value& at, const LabelMatcher& m) {
 std::optional<LabelMatcher> decode_matcher(Context& ctx, const Value& value) {
   LabelMatcher m;
   if (value.node.IsMap()) {
-    MapReader map(ctx, value, kMatcherKeys);
-    bool ok = true;
-    if (auto v = map.require("label")) {
-      std::optional<std::string> s = read_label_name(ctx, *v);
-      ok = ok && s;
-      assign(std::move(s), m.label);
-    } else {
-      ok = false;
-    }
-    if (auto v = map.require("op")) {
-      std::optional<LabelMatcher::Op> op = read_enum(ctx, *v, kOps);
-      ok = ok && op;
-      assign(std::move(op), m.op);
-    } else {
-      ok = false;
-    }
-    if (auto v = map.require("value")) {
-      std::optional<std::string> s = read_string(ctx, *v);
-      ok = ok && s;
-      assign(std::move(s), m.value);
-    } else {
-      ok = false;
-    }
-    if (!ok) return std::nullopt;
-    if (auto v = map.get("value"); v && !check_regex(ctx, *v, m)) return std::nullopt;
-    return m;
+    MapReader map(ctx, value, keys_of(matcher_fields()));
+    MatcherDecode out;
+    decode_fields(ctx, map, matcher_fields(), out);
+    // All three, each valid, or no matcher: half of one would match what it should not.
+    if (out.keys_read != matcher_fields().size()) return std::nullopt;
+    if (auto v = map.get("value"); v && !check_regex(ctx, *v, out.matcher)) return std::nullopt;
+    return out.matcher;
   }
   std::optional<std::string> text = read_nonempty_string(ctx, value);
   if (!text) return std::nullopt;
@@ -509,6 +496,35 @@ std::vector<Field<ReceiverDecode>> make_receiver_rows() {
 }
 
 }  // namespace
+
+const std::vector<Field<MatcherDecode>>& matcher_fields() {
+  using D = MatcherDecode;
+  // Each row counts itself read only when its value is valid.
+  auto counted = [](auto read) {
+    return [read](Context& ctx, const Value& v, D& out) {
+      if (read(ctx, v, out.matcher)) ++out.keys_read;
+    };
+  };
+  static const std::vector<Field<D>> rows = {
+      required(custom_field<D>("label", "a label name", "the label to test",
+                               counted([](Context& ctx, const Value& v, LabelMatcher& m) {
+                                 return assign_if(read_label_name(ctx, v), m.label);
+                               }),
+                               "")),
+      required(custom_field<D>("op", "`=`, `!=`, `=~`, `!~`", "how the value is compared",
+                               counted([](Context& ctx, const Value& v, LabelMatcher& m) {
+                                 return assign_if(read_enum(ctx, v, kOps), m.op);
+                               }),
+                               "")),
+      required(custom_field<D>("value", "a string; a regex for `=~` and `!~`",
+                               "what the label is compared with",
+                               counted([](Context& ctx, const Value& v, LabelMatcher& m) {
+                                 return assign_if(read_string(ctx, v), m.value);
+                               }),
+                               "")),
+  };
+  return rows;
+}
 
 const std::vector<Field<ReceiverDecode>>& receiver_fields() {
   static const std::vector<Field<ReceiverDecode>> rows = make_receiver_rows();

@@ -332,6 +332,12 @@ struct RouteDecode {
   Route route;
   const std::vector<ReceiverConfig>* receivers = nullptr;
 };
+// A matcher in its mapping form {label, op, value}: all three, each valid, or none.
+struct MatcherDecode {
+  LabelMatcher matcher;
+  std::size_t keys_read = 0;
+};
+const std::vector<Field<MatcherDecode>>& matcher_fields();
 const std::vector<Field<AlertingConfig>>& alerting_fields();
 const std::vector<Field<RouteDecode>>& route_fields();
 const std::vector<Field<ReceiverDecode>>& receiver_fields();

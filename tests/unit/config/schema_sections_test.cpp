@@ -58,6 +58,10 @@ std::vector<Section> sections() {
        one_target + "alerting: {{inhibit_rules: [{{source_matchers: [a=b], " +
            "target_matchers: [c=d], {}}}]}}\n",
        "alerting.inhibit_rules[0]"},
+      {"alerting.routes[].matchers[]", keys_of(matcher_fields()),
+       one_target + "alerting: {{default_receiver: l, receivers: [{{name: l, type: log}}], " +
+           "routes: [{{receiver: l, matchers: [{{label: a, op: '=', value: b, {}}}]}}]}}\n",
+       "alerting.routes[0].matchers[0]"},
       {"alerting.heartbeat", keys_of(heartbeat_fields()),
        one_target + "alerting: {{heartbeat: {{{}}}}}\n", "alerting.heartbeat"},
   };
