@@ -42,6 +42,15 @@ struct QueueSample {
   // none was counted or the table keeps no finished timestamp.
   std::optional<double> last_completion_age_seconds;
   bool completions_known = true;  // false in deleted mode for multi-queue tables (see README)
+  // Where completions are not known: progress events observed this round (tracked jobs that
+  // left the table or changed state, jobs claimed since the previous round; see
+  // postgres_queue/README.md). A lower bound on activity, never a count of completions. None
+  // when not measured (completions known, or no previous round to compare with).
+  std::optional<std::uint64_t> progress_observed;
+  // Where progress is observed and queues are discovered: a queue reported for the first time
+  // had nothing ready or running at the previous discovery. How long ago that was (or, when jobs
+  // are ready, how long the oldest has waited, if less): the queue was keeping up then.
+  std::optional<double> drained_age_seconds;
 };
 
 struct QueueProbeSample {

@@ -1,7 +1,9 @@
 #include "probes/postgres_queue/queue_probe.hpp"
 
+#include <algorithm>
 #include <map>
 #include <pqxx/pqxx>
+#include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -83,10 +85,14 @@ void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
   const auto now = QueueSet::Clock::now();
   ReadOnlyTx tx(conn);
 
+  // A queue discovered now had no ready or running rows at the previous discovery.
+  const std::optional<QueueSet::Clock::time_point> previous_discovery = last_discovery_;
+  bool discovered = false;
   if (queues_.discovers() && now >= next_discovery_) {
     for (const auto& row : exec(tx, sql_->discovery, {}))
       queues_.seen(row[0].as<std::string>(), now);
     next_discovery_ = now + kDiscoveryEvery;
+    discovered = true;
   }
 
   // Completions since the watermark, up to a new one settle_delay in the past.
@@ -134,11 +140,18 @@ void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
   const auto rows = exec(tx, sql_->snapshot,
                          {pg::array_literal(names), pg::array_literal(stuck_after),
                           pg::array_literal(heartbeat_timeout), std::to_string(limit)});
+  std::map<std::string, std::uint64_t> progress;
+  std::optional<std::pair<std::vector<ProgressTracker::Head>, std::string>> next_tracked;
+  if (!sql_->progress.sql.empty()) next_tracked = observe_progress(tx, names, limit, progress);
   tx.commit();
 
   // The round succeeded: only now do the watermarks move, so a failed round loses nothing.
   if (new_watermark) watermark_ = new_watermark;
   if (deletes_total) sample.table_completed_delta = deletes_.advance(*deletes_total);
+  const bool progress_known = next_tracked && progress_.compares();
+  if (next_tracked) progress_.advance(next_tracked->first, std::move(next_tracked->second));
+  if (discovered) last_discovery_ = now;
+  const std::vector<std::string> reported_before = std::exchange(reported_, names);
 
   for (const auto& row : rows) {
     QueueSample q;
@@ -162,9 +175,51 @@ void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
       q.completions_known = !config_.queue_column && counts_deletes_;
       if (q.completions_known) q.completed_delta = sample.table_completed_delta.value_or(0);
     }
+    if (progress_known && !q.completions_known) q.progress_observed = progress[q.queue];
+    if (next_tracked && discovered && previous_discovery &&
+        !std::binary_search(reported_before.begin(), reported_before.end(), q.queue)) {
+      double age = std::chrono::duration<double>(now - *previous_discovery).count();
+      if (q.ready > 0 && q.oldest_ready_age_seconds)
+        age = std::min(age, *q.oldest_ready_age_seconds);
+      q.drained_age_seconds = age;
+    }
     if (q.ready > 0 || q.running > 0) queues_.seen(q.queue, now);
     sample.queues.push_back(std::move(q));
   }
+}
+
+std::pair<std::vector<ProgressTracker::Head>, std::string> QueueProbe::observe_progress(
+    pqxx::transaction_base& tx, const std::vector<std::string>& names, std::int64_t limit,
+    std::map<std::string, std::uint64_t>& events) {
+  const auto tracked = progress_.tracked_ids();
+  std::vector<ProgressTracker::Found> found;
+  if (!tracked.empty())
+    for (const auto& row : exec(tx, sql_->tracked, {pg::array_literal(tracked)}))
+      found.push_back(
+          {row[0].as<std::string>(),
+           ProgressTracker::signature(row[1].as<std::string>().at(0), row[2].as<std::string>(""))});
+  std::vector<ProgressTracker::Head> heads;
+  std::string database_now = progress_.previous_now();
+  for (const auto& row :
+       exec(tx, sql_->progress,
+            {pg::array_literal(names), std::to_string(tracked_per_queue(names.size())),
+             progress_.previous_now(), pg::array_literal(tracked), std::to_string(limit)})) {
+    ProgressTracker::Head h;
+    h.queue = row[0].as<std::string>();
+    if (!row[1].is_null()) h.ready_ids = split_ids(row[1].as<std::string>());
+    if (!row[2].is_null())
+      for (const auto& item : split_ids(row[2].as<std::string>())) {
+        const auto sep = item.find('\x1e');
+        h.running.emplace_back(
+            item.substr(0, sep),
+            ProgressTracker::signature('x', sep == std::string::npos ? "" : item.substr(sep + 1)));
+      }
+    if (!row[3].is_null()) h.claims = row[3].as<std::uint64_t>();
+    database_now = row[4].as<std::string>();
+    heads.push_back(std::move(h));
+  }
+  events = progress_.observe(found, heads);
+  return {std::move(heads), std::move(database_now)};
 }
 
 QueueHistorySample QueueProbe::read_history(ProbeContext& ctx) {

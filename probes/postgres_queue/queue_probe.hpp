@@ -2,18 +2,23 @@
 // postgres_queue: for every queue of one job table, the backlog and its age, the running jobs
 // and theirs, and completions and failures as counters. One read-only REPEATABLE READ
 // transaction per round, a handful of index-backed statements. See README.md.
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "config/config.hpp"
 #include "probes/postgres_queue/delete_counter.hpp"
+#include "probes/postgres_queue/progress_tracker.hpp"
 #include "probes/postgres_queue/queue_set.hpp"
 #include "probes/postgres_queue/queue_sql.hpp"
 #include "probes/probe.hpp"
 
 #include <pqxx/connection>
+#include <pqxx/transaction_base>
 
 namespace qw::probes::queue {
 
@@ -39,6 +44,11 @@ class QueueProbe : public Probe {
   // builds the statements; throws PgError naming the first problem.
   void inspect_schema(pqxx::connection& conn);
   void observe(pqxx::connection& conn, QueueProbeSample& sample);
+  // Looks up the tracked jobs and reads the next ones to track (in the round's transaction);
+  // fills `events` per queue and returns what to track once the round has committed.
+  std::pair<std::vector<ProgressTracker::Head>, std::string> observe_progress(
+      pqxx::transaction_base& tx, const std::vector<std::string>& names, std::int64_t limit,
+      std::map<std::string, std::uint64_t>& events);
   // Warm start: the table's completions per hour over warm_start.lookback, under its own
   // deadline. Failures come back in the sample: the rules then learn live, as without it.
   QueueHistorySample read_history(ProbeContext& ctx);
@@ -58,7 +68,11 @@ class QueueProbe : public Probe {
   std::optional<std::string> watermark_;  // completions are counted up to here
   DeleteCounter deletes_;
   bool counts_deletes_ = true;  // deleted mode: the relation has a delete counter of its own
+  ProgressTracker progress_;  // deleted mode with a queue column: per-queue progress
   QueueSet::Clock::time_point next_discovery_{};
+  // For drained_age_seconds: the last discovery, and the queues the last good round reported.
+  std::optional<QueueSet::Clock::time_point> last_discovery_;
+  std::vector<std::string> reported_;
   bool history_done_ = false;  // warm start is settled: read once, or not wanted
 };
 

@@ -245,6 +245,56 @@ QueueSql build_queue_sql(const config::QueueConfig& q, const ColumnTypes& types)
         queue_expr, column, table, bound("$1"), bound("$2"), predicate, utc);
   }
 
+  // --- progress: tracked ids and claims, where completions cannot be told apart by queue ----
+  if (q.completed_rows == config::CompletedRows::deleted && q.queue_column) {
+    const std::string id = quote_ident(q.id_column);
+    {
+      ParamList p(out.tracked, 1);
+      std::string ready = state_predicate(q, Kind::ready, p);
+      if (ts.run_at) ready += fmt::format(" AND {} <= {}", quote_ident(*ts.run_at), now);
+      const std::string running = state_predicate(q, Kind::running, p);
+      out.tracked.sql = fmt::format(
+          "SELECT {0}::text, CASE WHEN {1} THEN 'x' WHEN {2} THEN 'r' ELSE 'o' END, "
+          "CASE WHEN {1} THEN {3} END FROM {4} WHERE {0} = ANY($1)",
+          id, running, ready,
+          ts.started ? quote_ident(*ts.started) + "::text" : std::string("NULL::text"), table);
+    }
+    {
+      ParamList p(out.progress, 5);
+      const std::string per_queue =
+          fmt::format("{} = q.name::{} AND ", quote_ident(*q.queue_column), types.queue);
+      std::string ready = per_queue + state_predicate(q, Kind::ready, p);
+      if (ts.run_at) ready += fmt::format(" AND {} <= {}", quote_ident(*ts.run_at), now);
+      const std::string running = per_queue + state_predicate(q, Kind::running, p);
+      // The next jobs to run, as the oldest-ready-age index orders them (see README.md for the
+      // libraries that claim by priority first).
+      const auto ready_since = ts.run_at ? ts.run_at : ts.enqueued;
+      const std::string head_order =
+          ready_since ? fmt::format("{}, {}", quote_ident(*ready_since), id) : id;
+      const std::string started = ts.started ? quote_ident(*ts.started) : std::string();
+      const std::string running_order = ts.started ? started + " DESC, " + id : id + " DESC";
+      const std::string claims =
+          ts.started
+              ? fmt::format(
+                    "(SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} AND {} > $3 AND NOT ({} = "
+                    "ANY($4)) LIMIT $5) capped)",
+                    table, running, started, id)
+              : std::string("NULL::bigint");
+      out.progress.sql = fmt::format(
+          "SELECT q.name,\n"
+          "  (SELECT string_agg(id, E'\\x1f') FROM (SELECT {0}::text AS id FROM {1} WHERE {2} "
+          "ORDER BY {3} LIMIT $2) head) AS ready_ids,\n"
+          "  (SELECT string_agg(id || E'\\x1e' || COALESCE(st, ''), E'\\x1f') FROM (SELECT "
+          "{0}::text AS id, {4}::text AS st FROM {1} WHERE {5} ORDER BY {6} LIMIT $2) run) AS "
+          "running_ids,\n"
+          "  {7} AS claims,\n"
+          "  {8}::text AS now\n"
+          "FROM unnest($1::text[]) AS q(name)",
+          id, table, ready, head_order, ts.started ? started : std::string("NULL"), running,
+          running_order, claims, now);
+    }
+  }
+
   // --- deletes: the table's own counter, for tables that delete finished rows -------------
   out.deletes.runtime_params = 1;
   out.deletes.sql = "SELECT pg_stat_get_tuples_deleted(to_regclass($1))::bigint";

@@ -54,6 +54,21 @@ struct QueueSql {
   // in kept mode: there is no history to read.
   Statement history;
   bool counts_completions = true;  // completions has something to count
+
+  // Progress observed per queue where completions cannot be counted per queue (deleted mode
+  // with a queue column; see README.md, "Progress without kept rows"). Empty text otherwise.
+  // $1 = tracked job ids (an array literal of the id column's type). Rows: id (text), state
+  // ('r' ready, 'x' running, 'o' neither), started (text, for running rows; NULL otherwise or
+  // when not mapped).
+  // Primary-key lookups only.
+  Statement tracked;
+  // $1 = queue names (text[] literal), $2 = ids per queue to track, $3 = the previous round's
+  // database now (text, 'infinity' before one), $4 = the ids tracked now (excluded from claims),
+  // $5 = the per-queue count limit. One row per queue: name, ready head (the next ids to run,
+  // oldest first, unit-separator-joined), running ids (newest claim first, each
+  // "id<RS>started"), claims since $3 not already tracked (NULL without a started timestamp),
+  // and the database now as text.
+  Statement progress;
 };
 
 QueueSql build_queue_sql(const config::QueueConfig& q, const ColumnTypes& types);

@@ -148,5 +148,30 @@ TEST(QueueSql, QueueParameterIsCastToTheColumnType) {
   EXPECT_TRUE(has(sql.snapshot.sql, R"("queue" = q.name::character varying(64))"));
 }
 
+// Progress is observed only where completions cannot be counted per queue, by primary key
+// lookups of a bound id array and per-queue heads bounded by LIMIT; never where rows are kept.
+TEST(QueueSql, ProgressStatementsOnlyForDeletedMultiQueueTables) {
+  auto q = multi_queue();
+  EXPECT_TRUE(build_queue_sql(q, {}).progress.sql.empty());
+  q.completed_rows = config::CompletedRows::deleted;
+  auto single = q;
+  single.queue_column.reset();
+  EXPECT_TRUE(build_queue_sql(single, {}).tracked.sql.empty());
+  const auto sql = build_queue_sql(q, {});
+  EXPECT_TRUE(has(sql.tracked.sql, R"(WHERE "id" = ANY($1))")) << sql.tracked.sql;
+  EXPECT_EQ(sql.tracked.runtime_params, 1);
+  EXPECT_EQ(sql.progress.runtime_params, 5);
+  EXPECT_TRUE(has(sql.progress.sql, R"(ORDER BY "scheduled_at", "id" LIMIT $2)"))
+      << sql.progress.sql;
+  EXPECT_TRUE(has(sql.progress.sql, R"(ORDER BY "attempted_at" DESC, "id" LIMIT $2)"));
+  EXPECT_TRUE(has(sql.progress.sql, R"("attempted_at" > $3 AND NOT ("id" = ANY($4)) LIMIT $5)"));
+  // State values stay bound parameters.
+  EXPECT_FALSE(has(sql.tracked.sql, "available"));
+  EXPECT_FALSE(has(sql.progress.sql, "available"));
+  // Without a started timestamp claims cannot be told: NULL, not 0.
+  q.timestamps.started.reset();
+  EXPECT_TRUE(has(build_queue_sql(q, {}).progress.sql, "NULL::bigint AS claims"));
+}
+
 }  // namespace
 }  // namespace qw::probes::queue
