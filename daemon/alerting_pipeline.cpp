@@ -108,6 +108,8 @@ rules::QueueTick AlertingPipeline::to_tick(const probes::QueueProbeSample& sourc
   t.completed = static_cast<double>(q->completed_delta);
   t.failed = static_cast<double>(q->failed_delta);
   t.last_completion_age_seconds = q->last_completion_age_seconds;
+  if (q->progress_observed) t.progress = static_cast<double>(*q->progress_observed);
+  t.drained_age_seconds = q->drained_age_seconds;
   t.stuck = q->stuck;
   t.stuck_job_ids = q->stuck_job_ids;
   return t;

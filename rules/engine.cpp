@@ -79,6 +79,15 @@ void Engine::ingest(const QueueTick& tick) {
         q.rate_known = true;
       }
     }
+    if (!tick.completions_known) {
+      const bool waiting_before = q.last_measured && q.last_measured->ready > 0;
+      std::optional<Time> drained_at;
+      if (tick.drained_age_seconds)
+        drained_at = tick.at - std::chrono::milliseconds{
+                                   static_cast<std::int64_t>(*tick.drained_age_seconds * 1000)};
+      q.progress.record(tick.at, waiting_before, tick.progress.value_or(0) > 0, tick.ready,
+                        tick.oldest_ready_age_seconds, drained_at);
+    }
     if (const std::int64_t h = at_s / 3600; h != q.dispersion_hour) {
       q.history.refresh_dispersion(at_s);
       q.dispersion_hour = h;

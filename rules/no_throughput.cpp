@@ -32,8 +32,9 @@ Verdict eval_no_throughput(const QueueState& q, const RuleContext& ctx) {
   if (!rule.common.enabled) return std::nullopt;
   if (!q.last_measured || !q.last_completion_at) return Verdict::unknown();
   const QueueTick& t = *q.last_measured;
-  // Deleted-mode tables with several queues report no per-queue completions: nothing to judge.
-  if (!t.completions_known) return std::nullopt;
+  // Deleted-mode tables with several queues report no per-queue completions: judged by the
+  // progress the probe observed instead (no_throughput_progress.cpp).
+  if (!t.completions_known) return eval_no_throughput_by_progress(q, ctx);
 
   const double silence = seconds_between(*q.last_completion_at, t.at);
   const double min_silence = std::chrono::duration<double>(rule.min_silence).count();

@@ -41,6 +41,13 @@ struct QueueTick {
   // starts there rather than at this round, which saw it a settle delay and a probe interval late.
   std::optional<double> last_completion_age_seconds;
   double failed = 0;
+  // Where completions are not known per queue (deleted rows, several queues): progress events
+  // the probe observed this round (tracked jobs that left or changed state, new claims), a lower
+  // bound on activity; none when not measured. no_throughput judges such queues by it.
+  std::optional<double> progress;
+  // A queue newly discovered had nothing ready or running this long before `at` (see
+  // probes::QueueSample::drained_age_seconds): it was keeping up then.
+  std::optional<double> drained_age_seconds;
   // Jobs over the stuck thresholds this round (computed by the probe with the rule's values).
   std::int64_t stuck = 0;
   std::vector<std::string> stuck_job_ids;  // up to 10, oldest first

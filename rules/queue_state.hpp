@@ -6,6 +6,7 @@
 
 #include "rules/baseline.hpp"
 #include "rules/observation.hpp"
+#include "rules/progress_state.hpp"
 #include "rules/queue_history.hpp"
 #include "rules/thresholds.hpp"
 
@@ -29,6 +30,8 @@ struct QueueState {
   // is measured against.
   double rate_before_silence = 0;
   bool rate_known = false;  // measured, read by warm_start, or restored: 0 then means idle
+  // Deleted-rows tables with several queues: rounds that observed progress (no_throughput).
+  ProgressState progress;
   QueueHistory history;
   mutable BaselineCache baseline_cache;
   std::int64_t dispersion_hour = INT64_MIN;  // hour of the last dispersion refresh
