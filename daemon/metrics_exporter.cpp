@@ -146,6 +146,26 @@ struct MetricsExporter::State {
               "after settle_delay, so it lags by that much.")
           .Register(reg);
 
+  Family<Counter>& queue_progress =
+      prometheus::BuildCounter()
+          .Name("queuewatch_queue_progress_observed_total")
+          .Help(
+              "Progress events observed in this queue where its completions cannot be counted "
+              "(deleted rows in a multi-queue table): tracked jobs that left the table or changed "
+              "state, and jobs claimed since the previous round. Not completions: a lower bound "
+              "on activity (jobs that start and finish between two rounds unseen are missed). "
+              "Present only for such queues; no_throughput judges them by it.")
+          .Register(reg);
+  Family<Gauge>& completions_measured =
+      prometheus::BuildGauge()
+          .Name("queuewatch_queue_completions_measured")
+          .Help(
+              "1 when this queue's completions are counted (queuewatch_queue_completed_jobs_total "
+              "is present), 0 when they cannot be (deleted rows in a multi-queue table: the "
+              "delete counter is per table) and progress is observed instead "
+              "(queuewatch_queue_progress_observed_total).")
+          .Register(reg);
+
   // --- per source {target, region, source}
   Family<Gauge>& probe_success =
       prometheus::BuildGauge()
@@ -247,8 +267,10 @@ struct MetricsExporter::State {
     Gauge* oldest_ready_age = nullptr;
     Gauge* oldest_running_age = nullptr;
     Gauge* oldest_heartbeat_age = nullptr;
+    Gauge* completions_measured = nullptr;
     Counter* completed = nullptr;
     Counter* failed = nullptr;
+    Counter* progress = nullptr;
   };
 
   struct SourceSeries {
@@ -293,6 +315,7 @@ struct MetricsExporter::State {
     drop(oldest_ready_age, q.oldest_ready_age);
     drop(oldest_running_age, q.oldest_running_age);
     drop(oldest_heartbeat_age, q.oldest_heartbeat_age);
+    drop(completions_measured, q.completions_measured);
   }
 
   void drop_source(SourceSeries& s) {
@@ -300,6 +323,7 @@ struct MetricsExporter::State {
       drop_queue_gauges(q);
       drop(queue_completed, q.completed);
       drop(queue_failed, q.failed);
+      drop(queue_progress, q.progress);
     }
     s.queues.clear();
     drop(probe_success, s.success);
@@ -479,6 +503,10 @@ struct MetricsExporter::State {
         ensure(queue_completed, q.completed, ql).Increment(static_cast<double>(qs.completed_delta));
         ensure(queue_failed, q.failed, ql).Increment(static_cast<double>(qs.failed_delta));
       }
+      ensure(completions_measured, q.completions_measured, ql).Set(qs.completions_known ? 1 : 0);
+      if (qs.progress_observed)
+        ensure(queue_progress, q.progress, ql)
+            .Increment(static_cast<double>(*qs.progress_observed));
     }
     // A queue that vanished from a discovered list has no jobs to measure: drop its gauges.
     for (auto it = s.queues.begin(); it != s.queues.end();) {
@@ -487,7 +515,8 @@ struct MetricsExporter::State {
         continue;
       }
       drop_queue_gauges(it->second);
-      if (it->second.completed == nullptr && it->second.failed == nullptr) {
+      if (it->second.completed == nullptr && it->second.failed == nullptr &&
+          it->second.progress == nullptr) {
         it = s.queues.erase(it);
       } else {
         ++it;

@@ -240,6 +240,26 @@ TEST_F(MetricsExporterTest, UnknownCompletionsExportNoQueueCounter) {
   EXPECT_TRUE(series(text, "queuewatch_queue_completed_jobs_total{").empty()) << text;
   EXPECT_TRUE(series(text, "queuewatch_queue_failed_jobs_total{").empty());
   EXPECT_TRUE(has_line(text, "queuewatch_queue_ready_jobs" + kDefault + " 12"));
+  // ... and says so, instead of a counter that stays 0.
+  EXPECT_TRUE(has_line(text, "queuewatch_queue_completions_measured" + kDefault + " 0")) << text;
+}
+
+TEST_F(MetricsExporterTest, ObservedProgressIsItsOwnCounterNeverCompletions) {
+  auto sample = app_jobs_ok(7, 1);
+  for (auto& q : sample.queues) q.completions_known = false;
+  exporter.publish(sample);  // the first round compares nothing: no progress counter yet
+  EXPECT_TRUE(series(exporter.text(), "queuewatch_queue_progress_observed_total{").empty());
+  for (auto& q : sample.queues) q.progress_observed = 4;
+  exporter.publish(sample);
+  exporter.publish(sample);
+  const auto text = exporter.text();
+  EXPECT_TRUE(has_line(text, "queuewatch_queue_progress_observed_total" + kDefault + " 8")) << text;
+  EXPECT_TRUE(series(text, "queuewatch_queue_completed_jobs_total{").empty()) << text;
+}
+
+TEST_F(MetricsExporterTest, CountedCompletionsAreMarkedMeasured) {
+  exporter.publish(app_jobs_ok(7, 1));
+  EXPECT_TRUE(has_line(exporter.text(), "queuewatch_queue_completions_measured" + kDefault + " 1"));
 }
 
 TEST_F(MetricsExporterTest, FailureRemovesQueueGaugesButKeepsCounters) {
