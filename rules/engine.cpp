@@ -85,6 +85,7 @@ void Engine::ingest(const QueueTick& tick) {
       if (tick.drained_age_seconds)
         drained_at = tick.at - std::chrono::milliseconds{
                                    static_cast<std::int64_t>(*tick.drained_age_seconds * 1000)};
+      if (tick.progress) q.progress.set_measured();
       q.progress.record(tick.at, waiting_before, tick.progress.value_or(0) > 0, tick.ready,
                         tick.oldest_ready_age_seconds, drained_at);
     }

@@ -19,7 +19,8 @@
 //     a backlog (slow workers), where A cannot say whether they kept up.
 // A queue with nothing waiting is clear. Before any ok round since the start (a stall already
 // under way, or the first round) it is unknown, never clear: the silence may be older; so is a
-// silence that only B could judge while its record holds fewer than kMinTrials rounds.
+// silence that only B could judge while its record holds fewer than kMinTrials rounds, and a
+// queue whose probe observes no progress at all (a single-queue view in deleted mode).
 #include <fmt/format.h>
 
 #include <cmath>
@@ -42,7 +43,8 @@ Verdict eval_no_throughput_by_progress(const QueueState& q, const RuleContext& /
       t.ready > 0 && (!t.oldest_ready_age_seconds || *t.oldest_ready_age_seconds > grace);
   if (!waiting) return std::nullopt;
   const ProgressState& p = q.progress;
-  if (!p.last_ok_at()) return Verdict::unknown();  // never seen keeping up since the start
+  // Not measured (yet): without the probe's observations the silence would be every round's.
+  if (!p.measured() || !p.last_ok_at()) return Verdict::unknown();
 
   const double silence = seconds_between(*p.last_ok_at(), t.at);
   const double min_silence = std::chrono::duration<double>(rule.min_silence).count();

@@ -36,6 +36,9 @@ class ProgressState {
   std::int64_t successes() const { return successes_; }
   // Whether any round since the start observed progress (the probe's signal works here).
   bool progress_seen() const { return progress_seen_; }
+  // Whether the probe measures progress for this queue at all (a round carried the count).
+  bool measured() const { return measured_; }
+  void set_measured() { measured_ = true; }
 
  private:
   struct Minute {
@@ -48,6 +51,7 @@ class ProgressState {
   std::int64_t ready_at_ok_ = 0;
   std::optional<double> oldest_age_at_ok_;
   bool progress_seen_ = false;
+  bool measured_ = false;
   std::int64_t silent_rounds_ = 0;
   std::int64_t trials_ = 0;
   std::int64_t successes_ = 0;
