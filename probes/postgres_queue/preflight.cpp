@@ -296,10 +296,10 @@ class Checker {
     };
     for (const auto& [key, expr] : exprs) {
       if (expr->empty()) continue;
-      const auto failed = in_savepoint(tx, [&](pqxx::dbtransaction& sub) {
-        sub.exec("EXPLAIN SELECT 1 FROM " + pg::quote_qualified(q_.schema, q_.table) + " WHERE (" +
-                 *expr + ")");
-      });
+      // A local, not the structured binding: clang 14 cannot capture those in a lambda.
+      const std::string sql = "EXPLAIN SELECT 1 FROM " + pg::quote_qualified(q_.schema, q_.table) +
+                              " WHERE (" + *expr + ")";
+      const auto failed = in_savepoint(tx, [&](pqxx::dbtransaction& sub) { sub.exec(sql); });
       if (failed)
         error(mapping_reason(failed->first), key, "",
               fmt::format("{} \"{}\" does not compile: {}", key, *expr, failed->second));
