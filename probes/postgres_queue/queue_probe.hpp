@@ -68,7 +68,7 @@ class QueueProbe : public Probe {
   std::optional<std::string> watermark_;  // completions are counted up to here
   DeleteCounter deletes_;
   bool counts_deletes_ = true;  // deleted mode: the relation has a delete counter of its own
-  ProgressTracker progress_;  // deleted mode with a queue column: per-queue progress
+  ProgressTracker progress_;    // deleted mode with a queue column: per-queue progress
   QueueSet::Clock::time_point next_discovery_{};
   // For drained_age_seconds: the last discovery, and the queues the last good round reported.
   std::optional<QueueSet::Clock::time_point> last_discovery_;
