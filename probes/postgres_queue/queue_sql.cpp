@@ -279,7 +279,12 @@ QueueSql build_queue_sql(const config::QueueConfig& q, const ColumnTypes& types)
                     "(SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} AND {} > $3 AND NOT ({} = "
                     "ANY($4)) LIMIT $5) capped)",
                     table, running, started, id)
-              : std::string("NULL::bigint");
+              // Unknown without a started timestamp (Que's jobs have none). The round still
+              // binds $3..$5, and PostgreSQL refuses a bind of more parameters than the
+              // statement names, so name them.
+              : std::string(
+                    "(CASE WHEN $3::text IS NULL OR $4::text IS NULL OR $5::text IS NULL "
+                    "THEN NULL END)::bigint");
       out.progress.sql = fmt::format(
           "SELECT q.name,\n"
           "  (SELECT string_agg(id, E'\\x1f') FROM (SELECT {0}::text AS id FROM {1} WHERE {2} "
