@@ -10,8 +10,10 @@
 #      no running age and no stuck ids (Que keeps no start time);
 #   c. `run`: completions from the table's delete counter (success deletes the row), failures by
 #      expired_at;
-#   d. a stall of the whole table (all workers stop): no_throughput pages for it (the time it took
-#      is printed). Per-queue stalls cannot page yet: see the TODO below.
+#   d. a stall of one queue of three while the others go on: the per-queue source pages
+#      no_throughput for it alone, from observed progress (docs/rules.md), and resolves when it
+#      resumes; then a stall of the whole table (all workers stop): the whole-table source pages,
+#      from its delete counter. The stall-to-page times are printed.
 # Uses the shared PostgreSQL of scripts/test (QW_TEST_PG_PORT), in a database of its own.
 set -uo pipefail
 
@@ -156,28 +158,36 @@ wait_for "3 deletes and 1 failure" 60 counted ||
 [ "$(fixture_metric queuewatch_queue_completed_jobs_total que_queues emails)" = absent ] ||
   fail "per-queue completions for emails in a table that deletes finished rows"
 
-# --- d. a stall of the whole table -------------------------------------------------------------
-# The workload runs until the whole-table source has a measured rate (30 completions over at
-# least a minute, docs/rules.md), then every worker stops while jobs keep arriving.
+# --- d. stalls: one queue, then the whole table --------------------------------------------------
+# The whole-table source needs a measured rate (30 completions over at least a minute,
+# docs/rules.md) before its stall can page: the workload runs that long before every worker stops.
 sql "INSERT INTO fixture_ctl.queues VALUES ('alpha', 1, 2), ('beta', 1, 2), ('gamma', 1, 2)" >/dev/null
 fixture_workload_start_idle fixture.que_round
 workload_began=$SECONDS
 flowing() { [ "$(fixture_metric queuewatch_queue_completed_jobs_total que que)" -gt 40 ] 2>/dev/null; }
 wait_for "the workload's deletes to be counted" 30 flowing || fatal "the workload's completions were never counted"
 learnt() { [ $((SECONDS - workload_began)) -ge 62 ]; }
+# One queue stalls while the others go on: the per-queue source judges gamma by observed
+# progress (docs/rules.md, no_throughput where finished rows are deleted) and pages it alone.
+sql "UPDATE fixture_ctl.queues SET consume = 0 WHERE queue = 'gamma'" >/dev/null
+stalled_at=$SECONDS
+paged_gamma() { [ "$(fixture_pages firing no_throughput gamma)" -ge 1 ]; }
+wait_for "no_throughput for gamma" 90 paged_gamma || fail "que_queues: the stalled queue gamma never paged no_throughput"
+echo "stall-to-page que (one queue of three): $((SECONDS - stalled_at)) s"
+for q in alpha beta emails reports; do
+  [ "$(fixture_pages firing no_throughput $q)" = 0 ] || fail "no_throughput paged for $q, which did not stall"
+done
+[ "$(fixture_pages firing no_throughput que)" = 0 ] || fail "the whole table paged while alpha and beta completed"
+sql "UPDATE fixture_ctl.queues SET consume = 5 WHERE queue = 'gamma'" >/dev/null
+resolved_gamma() { [ "$(fixture_pages resolved no_throughput gamma)" -ge 1 ]; }
+wait_for "no_throughput for gamma to resolve" 60 resolved_gamma || fail "no_throughput for gamma did not resolve after it resumed"
 wait_for "a minute of measured completions" 90 learnt || fatal "the workload stopped"
-# TODO(per-queue progress, issue 8 section 3): once a stall of one queue in a deleted-rows table
-# can page (probes/postgres_queue, docs/rules.md), stop gamma alone here and assert that
-# que_queues pages no_throughput for gamma and for no other queue. Today its queues have no
-# completions (completions_known = false) and no_throughput skips them.
+# Then every worker stops: the whole-table source pages too.
 sql "UPDATE fixture_ctl.queues SET consume = 0" >/dev/null
 stalled_at=$SECONDS
 paged() { [ "$(fixture_pages firing no_throughput que)" -ge 1 ]; }
 wait_for "no_throughput for the table" 90 paged || fail "the stalled table never paged no_throughput"
 echo "stall-to-page que (whole table): $((SECONDS - stalled_at)) s"
-for q in alpha beta gamma emails reports; do
-  [ "$(fixture_pages firing no_throughput $q)" = 0 ] || fail "no_throughput paged for queue $q, whose completions cannot be known"
-done
 fixture_workload_stop
 
 errors=$(curl -s --max-time 5 "http://127.0.0.1:$FIXTURE_HTTP_PORT/metrics" |
