@@ -1,5 +1,7 @@
 #include "alerts/inhibitor.hpp"
 
+#include "rules/rule_table.hpp"
+
 namespace qw::alerts {
 namespace {
 
@@ -37,10 +39,11 @@ config::InhibitRule builtin_inhibit_rule() {
   using Op = config::LabelMatcher::Op;
   config::InhibitRule rule;
   rule.source_matchers = {{"alertname", Op::equal, "database_unavailable"}};
-  rule.target_matchers = {
-      {"alertname", Op::regex,
-       "no_throughput|below_baseline|stuck_in_progress|queue_latency|failure_ratio|"
-       "cannot_measure"}};
+  // The rules table says which: a rule added there is inhibited without being named here.
+  std::string names;
+  for (const std::string& name : rules::rules_inhibited_by_database_unavailable())
+    names += (names.empty() ? "" : "|") + name;
+  rule.target_matchers = {{"alertname", Op::regex, names}};
   rule.equal = {"target"};
   return rule;
 }

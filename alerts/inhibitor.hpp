@@ -28,8 +28,8 @@ struct CompiledInhibitRule {
   std::vector<std::string> equal;
 };
 
-// database_unavailable inhibits no_throughput, below_baseline, stuck_in_progress, queue_latency,
-// failure_ratio and cannot_measure, equal: [target].
+// database_unavailable inhibits every rule rules/rule_table.cpp marks
+// inhibited_by_database_unavailable (all the queue rules), equal: [target].
 config::InhibitRule builtin_inhibit_rule();
 
 class Inhibitor {

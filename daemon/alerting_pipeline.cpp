@@ -9,22 +9,10 @@
 #include "daemon/state_files.hpp"
 #include "probes/pg/conninfo.hpp"
 #include "rules/baseline_store.hpp"
+#include "rules/rule_table.hpp"
 #include "rules/zoneinfo_file.hpp"
 
 namespace qw::daemon {
-
-namespace {
-
-// The rules and their default severities, pre-declared so queuewatch_alerts has every series
-// at 0 before the first alert (absent is not the same as zero for PromQL).
-constexpr std::pair<const char*, const char*> kRules[] = {
-    {"no_throughput", "critical"},     {"below_baseline", "warning"},
-    {"stuck_in_progress", "critical"}, {"queue_latency", "warning"},
-    {"failure_ratio", "warning"},      {"database_unavailable", "critical"},
-    {"cannot_measure", "warning"},
-};
-
-}  // namespace
 
 rules::Timezone load_timezone_or_throw(const std::string& name) {
   auto parsed = rules::load_zoneinfo(name);
@@ -52,7 +40,9 @@ AlertingPipeline::AlertingPipeline(const config::Config& config, prometheus::Reg
       std::make_unique<alerts::Dispatcher>(config.alerting, config.state_dir, registry, dispatch);
   service_ = std::make_unique<alerts::AlertService>(
       config.alerting, config.state_dir + "/alerts.json", *dispatcher_, registry);
-  for (const auto& [name, severity] : kRules) service_->declare(name, severity);
+  // Every rule's series at 0 before its first alert (absent is not zero for PromQL).
+  for (const rules::RuleDef& rule : rules::rule_table())
+    service_->declare(std::string(rule.name), rules::default_severity(rule));
   if (auto problem = service_->restore(); !problem.empty()) spdlog::warn("{}", problem);
   // alerts.json says what was notified; damaged outbox records may have held exactly that.
   if (dispatcher_->outbox().replay_report().records_lost()) {

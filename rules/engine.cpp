@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "rules/rule_table.hpp"
+
 namespace qw::rules {
 
 namespace {
@@ -109,33 +111,23 @@ std::vector<ActiveCondition> Engine::evaluate(Time now) {
   std::vector<ActiveCondition> out;
   unknown_.clear();
   const RuleContext ctx{tz_, now, config_.evaluation_interval};
-  for (const auto& [name, t] : targets_) {
-    Verdict v = eval_database_unavailable(t, config_.database_unavailable, now);
-    if (v.holds()) out.push_back(std::move(v.condition()));
+  for (const RuleDef& rule : rule_table()) {
+    if (rule.scope != RuleScope::target) continue;
+    for (const auto& [name, t] : targets_) {
+      Verdict v = rule.eval_target(t, config_, now);
+      if (v.holds()) out.push_back(std::move(v.condition()));
+    }
   }
   for (auto& [key, q] : queues_) {
-    // Keeps a holding condition; remembers an unknown verdict for undecided().
-    auto take = [&, &key = key](const char* alertname, Verdict v) {
-      if (!v.known()) unknown_.emplace(alertname, key);
-      if (!v.holds()) return false;
+    for (const RuleDef& rule : rule_table()) {
+      if (rule.scope != RuleScope::queue) continue;
+      Verdict v = rule.eval_queue(q, ctx);
+      // An unknown verdict is remembered for undecided().
+      if (!v.known()) unknown_.emplace(std::string(rule.name), key);
+      if (!v.holds()) continue;
       out.push_back(std::move(v.condition()));
-      return true;
-    };
-    if (take("no_throughput", eval_no_throughput(q, ctx))) {
-      // A stall is not a normal hour: later baselines must not learn it.
-      q.history.exclude(tz_, epoch_seconds(*q.last_completion_at), epoch_seconds(now));
-      q.baseline_cache.clear();
+      if (rule.on_hold) rule.on_hold(q, ctx);
     }
-    if (take("below_baseline", eval_below_baseline(q, ctx))) {
-      const auto window =
-          std::chrono::duration_cast<std::chrono::seconds>(q.rules.below_baseline.window);
-      q.history.exclude(tz_, epoch_seconds(now) - window.count(), epoch_seconds(now));
-      q.baseline_cache.clear();
-    }
-    take("stuck_in_progress", eval_stuck_in_progress(q, ctx));
-    take("queue_latency", eval_queue_latency(q, ctx));
-    take("failure_ratio", eval_failure_ratio(q, ctx));
-    take("cannot_measure", eval_cannot_measure(q, ctx));
   }
   return out;
 }
@@ -146,12 +138,9 @@ bool Engine::undecided(const Labels& labels) const {
     return it == labels.end() ? std::string() : it->second;
   };
   const std::string alertname = label("alertname");
-  if (alertname == "database_unavailable") return !targets_.contains(label("target"));
-  static constexpr std::string_view kQueueRules[] = {"no_throughput", "below_baseline",
-                                                     "failure_ratio", "stuck_in_progress",
-                                                     "queue_latency", "cannot_measure"};
-  if (std::find(std::begin(kQueueRules), std::end(kQueueRules), alertname) == std::end(kQueueRules))
-    return false;
+  const RuleDef* rule = find_rule(alertname);
+  if (rule == nullptr) return false;
+  if (rule->scope == RuleScope::target) return !targets_.contains(label("target"));
   const QueueKey key{label("target"), label("source"), label("queue")};
   if (queues_.contains(key)) return unknown_.contains({alertname, key});
   return !measured_sources_.contains({key.target, key.source});

@@ -1,0 +1,97 @@
+#include "rules/rule_table.hpp"
+
+#include <algorithm>
+
+#include "rules/condition.hpp"
+
+namespace qw::rules {
+namespace {
+
+using config::RuleCommon;
+using config::RulesConfig;
+
+// A stall is not a normal hour, nor is a drop: later baselines must not learn either.
+void exclude_silence(QueueState& q, const RuleContext& ctx) {
+  q.history.exclude(ctx.tz, epoch_seconds(*q.last_completion_at), epoch_seconds(ctx.now));
+  q.baseline_cache.clear();
+}
+
+void exclude_window(QueueState& q, const RuleContext& ctx) {
+  const auto window =
+      std::chrono::duration_cast<std::chrono::seconds>(q.rules.below_baseline.window);
+  q.history.exclude(ctx.tz, epoch_seconds(ctx.now) - window.count(), epoch_seconds(ctx.now));
+  q.baseline_cache.clear();
+}
+
+Verdict database_unavailable(const TargetState& t, const RulesConfig& c, Time now) {
+  return eval_database_unavailable(t, c.database_unavailable, now);
+}
+
+// A queue rule's defaults (the per-queue values, overrides applied, are in QueueState::rules).
+template <auto Member>
+const RuleCommon& queue_common(const RulesConfig& c) {
+  return (c.defaults.*Member).common;
+}
+
+// The order is the evaluation order, and the order queuewatch_alerts series are declared in.
+const RuleDef kRules[] = {
+    {.name = "no_throughput",
+     .common = queue_common<&config::QueueRules::no_throughput>,
+     .eval_queue = eval_no_throughput,
+     .on_hold = exclude_silence,
+     .inhibited_by_database_unavailable = true},
+    {.name = "below_baseline",
+     .common = queue_common<&config::QueueRules::below_baseline>,
+     .eval_queue = eval_below_baseline,
+     .on_hold = exclude_window,
+     .inhibited_by_database_unavailable = true},
+    {.name = "stuck_in_progress",
+     .common = queue_common<&config::QueueRules::stuck_in_progress>,
+     .eval_queue = eval_stuck_in_progress,
+     .inhibited_by_database_unavailable = true},
+    {.name = "queue_latency",
+     .common = queue_common<&config::QueueRules::queue_latency>,
+     .eval_queue = eval_queue_latency,
+     .inhibited_by_database_unavailable = true},
+    {.name = "failure_ratio",
+     .common = queue_common<&config::QueueRules::failure_ratio>,
+     .eval_queue = eval_failure_ratio,
+     .inhibited_by_database_unavailable = true},
+    {.name = "database_unavailable",
+     .scope = RuleScope::target,
+     .common = [](const RulesConfig& c) -> const RuleCommon& {
+       return c.database_unavailable.common;
+     },
+     .eval_target = database_unavailable},
+    {.name = "cannot_measure",
+     .common = queue_common<&config::QueueRules::cannot_measure>,
+     .eval_queue = eval_cannot_measure,
+     .inhibited_by_database_unavailable = true},
+};
+
+}  // namespace
+
+std::span<const RuleDef> rule_table() {
+  return kRules;
+}
+
+const RuleDef* find_rule(std::string_view name) {
+  const auto it = std::find_if(std::begin(kRules), std::end(kRules),
+                               [name](const RuleDef& r) { return r.name == name; });
+  return it == std::end(kRules) ? nullptr : &*it;
+}
+
+std::string default_severity(const RuleDef& rule) {
+  static const RulesConfig kBuiltIn;
+  return severity_name(rule.common(kBuiltIn).severity);
+}
+
+std::vector<std::string> rules_inhibited_by_database_unavailable() {
+  std::vector<std::string> out;
+  for (const RuleDef& r : kRules) {
+    if (r.inhibited_by_database_unavailable) out.emplace_back(r.name);
+  }
+  return out;
+}
+
+}  // namespace qw::rules
