@@ -123,7 +123,7 @@ state:
   ready_when: "finished_at IS NULL AND (EXISTS (SELECT 1 FROM solid_queue_ready_executions e WHERE e.job_id = solid_queue_jobs.id) OR EXISTS (SELECT 1 FROM solid_queue_scheduled_executions e WHERE e.job_id = solid_queue_jobs.id) OR EXISTS (SELECT 1 FROM solid_queue_blocked_executions e WHERE e.job_id = solid_queue_jobs.id))"
   running_when: "finished_at IS NULL AND EXISTS (SELECT 1 FROM solid_queue_claimed_executions e WHERE e.job_id = solid_queue_jobs.id)"
   completed_when: "finished_at IS NOT NULL"
-  failed_when: "finished_at IS NULL AND EXISTS (SELECT 1 FROM solid_queue_failed_executions e WHERE e.job_id = solid_queue_jobs.id)"
+  failed_when: "false"
 timestamps:
   type: timestamp_utc
   enqueued: created_at

@@ -499,10 +499,12 @@ struct MetricsExporter::State {
       if (s.has_heartbeat)
         ensure(oldest_heartbeat_age, q.oldest_heartbeat_age, ql)
             .Set(qs.oldest_heartbeat_age_seconds.value_or(0));
-      if (qs.completions_known) {
+      if (qs.completions_known)
         ensure(queue_completed, q.completed, ql).Increment(static_cast<double>(qs.completed_delta));
+      // Failed rows are usually kept and stamped even where finished ones are deleted, so a
+      // queue's failures can be counted when its completions cannot, and the other way round.
+      if (qs.failures_known)
         ensure(queue_failed, q.failed, ql).Increment(static_cast<double>(qs.failed_delta));
-      }
       ensure(completions_measured, q.completions_measured, ql).Set(qs.completions_known ? 1 : 0);
       if (qs.progress_observed)
         ensure(queue_progress, q.progress, ql)

@@ -42,6 +42,10 @@ struct QueueSample {
   // none was counted or the table keeps no finished timestamp.
   std::optional<double> last_completion_age_seconds;
   bool completions_known = true;  // false in deleted mode for multi-queue tables (see README)
+  // False when the mapping has no failed state with a timestamp to count it by: failures are
+  // then not measured at all, whatever completions_known says (deleted rows in a multi-queue
+  // table still have their failures counted per queue when failed rows are kept and stamped).
+  bool failures_known = true;
   // Where completions are not known: progress events observed this round (tracked jobs that
   // left the table or changed state, jobs claimed since the previous round; see
   // postgres_queue/README.md). A lower bound on activity, never a count of completions. None

@@ -170,6 +170,7 @@ void QueueProbe::observe(pqxx::connection& conn, QueueProbeSample& sample) {
       q.failed_delta = it->second.failed;
       if (!deleted_mode) q.last_completion_age_seconds = it->second.completed_age;
     }
+    q.failures_known = sql_->counts_failures;
     if (deleted_mode) {
       // Deletes cannot be told apart by queue; a single-queue table owns them all.
       q.completions_known = !config_.queue_column && counts_deletes_;

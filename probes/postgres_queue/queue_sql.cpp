@@ -53,15 +53,20 @@ std::string state_predicate(const config::QueueConfig& q, Kind kind, ParamList& 
     return fmt::format("{} = ANY({})", quote_ident(*s.column),
                        params.add(pg::array_literal(*values)));
   }
+  // `false` (a state the table cannot show, e.g. Solid Queue's failures) stays the literal, so
+  // the statements know that nothing is counted for it (QueueSql::counts_failures).
+  auto expression = [](const std::string& when) {
+    return when == "false" ? std::string("false") : "(" + when + ")";
+  };
   switch (kind) {
     case Kind::ready:
-      return "(" + s.ready_when + ")";
+      return expression(s.ready_when);
     case Kind::running:
-      return "(" + s.running_when + ")";
+      return expression(s.running_when);
     case Kind::completed:
-      return "(" + s.completed_when + ")";
+      return expression(s.completed_when);
     case Kind::failed:
-      return "(" + s.failed_when + ")";
+      return expression(s.failed_when);
   }
   return "false";
 }
@@ -193,6 +198,7 @@ QueueSql build_queue_sql(const config::QueueConfig& q, const ColumnTypes& types)
             queue_expr, table, window(*failed_at, types.failed), failed));
     }
     out.counts_completions = !parts.empty();
+    out.counts_failures = failed_at.has_value() && failed != "false";
     for (std::size_t i = 0; i < parts.size(); ++i)
       out.completions.sql += (i ? "\nUNION ALL\n" : "") + parts[i];
   }

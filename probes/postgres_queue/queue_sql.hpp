@@ -54,6 +54,9 @@ struct QueueSql {
   // in kept mode: there is no history to read.
   Statement history;
   bool counts_completions = true;  // completions has something to count
+  // Failures are counted: a failed state is mapped and stamped by a timestamp. Without one the
+  // per-queue failure counter is not exported at all, rather than a 0 that looks measured.
+  bool counts_failures = true;
 
   // Progress observed per queue where completions cannot be counted per queue (deleted mode
   // with a queue column; see README.md, "Progress without kept rows"). Empty text otherwise.

@@ -232,13 +232,23 @@ TEST_F(MetricsExporterTest, CountersAccumulateAcrossPublishes) {
   EXPECT_TRUE(has_line(text, "queuewatch_source_completed_jobs_total" + kMailer + " 42"));
 }
 
+TEST_F(MetricsExporterTest, UnknownFailuresExportNoFailureCounter) {
+  auto sample = app_jobs_ok(7, 0);
+  for (auto& q : sample.queues) q.failures_known = false;
+  exporter.publish(sample);
+  const auto text = exporter.text();
+  EXPECT_TRUE(series(text, "queuewatch_queue_failed_jobs_total{").empty()) << text;
+  EXPECT_TRUE(has_line(text, "queuewatch_queue_completed_jobs_total" + kDefault + " 7")) << text;
+}
+
 TEST_F(MetricsExporterTest, UnknownCompletionsExportNoQueueCounter) {
   auto sample = app_jobs_ok(7, 1);
   for (auto& q : sample.queues) q.completions_known = false;
   exporter.publish(sample);
   const auto text = exporter.text();
   EXPECT_TRUE(series(text, "queuewatch_queue_completed_jobs_total{").empty()) << text;
-  EXPECT_TRUE(series(text, "queuewatch_queue_failed_jobs_total{").empty());
+  // Failures are measured apart from completions (kept, stamped failed rows): still counted.
+  EXPECT_TRUE(has_line(text, "queuewatch_queue_failed_jobs_total" + kDefault + " 1")) << text;
   EXPECT_TRUE(has_line(text, "queuewatch_queue_ready_jobs" + kDefault + " 12"));
   // ... and says so, instead of a counter that stays 0.
   EXPECT_TRUE(has_line(text, "queuewatch_queue_completions_measured" + kDefault + " 0")) << text;

@@ -119,7 +119,28 @@ TEST(QueueSql, DeletedModeWithoutFailureStampsCountsNothingByTimestamp) {
   q.state.completed.clear();
   const auto sql = build_queue_sql(q, {});
   EXPECT_FALSE(sql.counts_completions);
+  EXPECT_FALSE(sql.counts_failures);  // no counter that would stay 0 as if measured
   EXPECT_TRUE(has(sql.deletes.sql, "pg_stat_get_tuples_deleted"));
+}
+
+// Delayed::Job and Que keep failed rows, stamped, while deleting finished ones: failures are
+// counted per queue even though completions are not.
+TEST(QueueSql, DeletedModeCountsFailuresByTheirStamp) {
+  auto q = multi_queue();
+  q.completed_rows = config::CompletedRows::deleted;
+  q.timestamps.finished.reset();
+  q.timestamps.failed = "failed_at";
+  const auto sql = build_queue_sql(q, {});
+  EXPECT_TRUE(sql.counts_failures);
+  EXPECT_TRUE(has(sql.completions.sql, R"("failed_at" > $1)"));
+}
+
+TEST(QueueSql, NoFailedStateMeansFailuresAreNotCounted) {
+  auto q = multi_queue();
+  q.state.failed.clear();
+  const auto sql = build_queue_sql(q, {});
+  EXPECT_TRUE(sql.counts_completions);
+  EXPECT_FALSE(sql.counts_failures);
 }
 
 TEST(QueueSql, ExpressionMappingIsParenthesised) {
@@ -132,6 +153,22 @@ TEST(QueueSql, ExpressionMappingIsParenthesised) {
   const auto sql = build_queue_sql(q, {});
   EXPECT_TRUE(has(sql.snapshot.sql, "(finished_at IS NULL AND performed_at IS NULL)"));
   EXPECT_TRUE(sql.snapshot.fixed_params.empty());  // no value lists
+}
+
+// Solid Queue's preset: a failure touches no column of the job row, so failed_when is "false",
+// and failures are then not counted at all (no failure counter is exported).
+TEST(QueueSql, FalseExpressionMeansTheStateIsNotCounted) {
+  auto q = multi_queue();
+  q.state = {};
+  q.state.ready_when = "finished_at IS NULL";
+  q.state.running_when = "false";
+  q.state.completed_when = "finished_at IS NOT NULL";
+  q.state.failed_when = "false";
+  const auto sql = build_queue_sql(q, {});
+  EXPECT_TRUE(sql.counts_completions);
+  EXPECT_FALSE(sql.counts_failures);
+  q.state.failed_when = "error IS NOT NULL";
+  EXPECT_TRUE(build_queue_sql(q, {}).counts_failures);
 }
 
 TEST(QueueSql, DiscoveryOnlyForMultiQueueTables) {
