@@ -1,5 +1,7 @@
 #include "probes/postgres_queue/preflight.hpp"
 
+#include "probes/postgres_queue/progress_tracker.hpp"
+
 #include <algorithm>
 #include <map>
 #include <pqxx/pqxx>
@@ -364,6 +366,17 @@ class Checker {
     if (q_.completed_rows == config::CompletedRows::deleted)
       statements.push_back(
           {"deletes", &sql.deletes, {pg::quote_qualified(q_.schema, q_.table)}, false});
+    if (!sql.progress.sql.empty()) {
+      // Per-queue progress (deleted rows, a queue column): both run every round, as a round
+      // binds them before it has tracked anything ('infinity': no previous round yet).
+      statements.push_back({"tracked", &sql.tracked, {"{}"}, true});
+      statements.push_back(
+          {"progress",
+           &sql.progress,
+           {pg::array_literal(names), std::to_string(tracked_per_queue(names.size())), "infinity",
+            "{}", std::to_string(per_queue_count_limit(q_.count_cap, names.size()))},
+           true});
+    }
     if (!sql.history.sql.empty() && q_.warm_start.enabled)
       // Once per start over the whole lookback: a sequential scan may well be its best plan.
       statements.push_back({"history",

@@ -103,6 +103,33 @@ TEST_F(PreflightTest, AStateValueThatIsNoEnumLabelIsAnErrorNamingValueAndType) {
         << st << " was not explained";
 }
 
+// Deleted rows in a multi-queue table: the per-queue progress statements run every round, so
+// preflight explains them too. (Their parameters once disagreed with what a round binds, for a
+// mapping without a started timestamp, and every round of such a source failed after
+// check-config --connect had passed.)
+TEST_F(PreflightTest, DeletedModeExplainsTheProgressStatements) {
+  for (const std::string started : {"      started: started_on\n", ""}) {
+    const std::string mapping =
+        "    queue_column: name\n"
+        "    completed_rows: deleted\n"
+        "    state:\n"
+        "      column: state\n"
+        "      ready: [created, retry]\n"
+        "      running: [active]\n"
+        "      completed: []\n"
+        "      failed: [failed]\n"
+        "    timestamps:\n"
+        "      enqueued: created_on\n"
+        "      run_at: start_after\n" +
+        started;
+    const auto r = preflight(config(schema_ + ".job", mapping));
+    EXPECT_EQ(r.first_error(), nullptr) << all(r);
+    for (const char* st : {"tracked", "progress"})
+      EXPECT_NE(std::find(r.explained.begin(), r.explained.end(), st), r.explained.end())
+          << st << " was not explained (started mapped: " << !started.empty() << ")";
+  }
+}
+
 TEST_F(PreflightTest, MissingColumnAndMissingTableAreNamed) {
   std::string typo = kPgBossMapping;
   typo.replace(typo.find("[failed, expired]"), 17, "[failed]");
