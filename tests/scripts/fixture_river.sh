@@ -12,27 +12,8 @@
 # Uses the shared PostgreSQL of scripts/test (QW_TEST_PG_PORT), in a database of its own.
 set -uo pipefail
 
-: "${QW_BINARY:?set QW_BINARY to the queuewatch binary}"
-: "${QW_SOURCE_DIR:?set QW_SOURCE_DIR to the source tree}"
-: "${QW_TEST_PG_PORT:?run through scripts/test (QW_TEST_PG_PORT)}"
-
-# shellcheck source=scripts/lib/pg.sh
-source "$QW_SOURCE_DIR/scripts/lib/pg.sh"
-# shellcheck source=tests/scripts/lib/harness.sh
-source "$QW_SOURCE_DIR/tests/scripts/lib/harness.sh"
-# shellcheck source=tests/scripts/lib/npm_lib.sh
-source "$QW_SOURCE_DIR/tests/scripts/lib/npm_lib.sh"
 # shellcheck source=tests/scripts/lib/fixture_lib.sh
-source "$QW_SOURCE_DIR/tests/scripts/lib/fixture_lib.sh"
-
-pid=""
-cleanup() { fixture_cleanup; }
-trap cleanup EXIT
-fatal() {
-  echo "FATAL: $*" >&2
-  [ -f "${FIXTURE_TMP:-}/daemon.log" ] && { echo "--- daemon log:" >&2; tail -50 "$FIXTURE_TMP/daemon.log" >&2; }
-  exit 1
-}
+source "${QW_SOURCE_DIR:?set QW_SOURCE_DIR to the source tree}/tests/scripts/lib/fixture_lib.sh"
 
 fixtures="$QW_SOURCE_DIR/tests/fixtures/jobsys/river"
 fixture_db qw_fixture_river "$fixtures/schema.sql" "$fixtures/transitions.sql"

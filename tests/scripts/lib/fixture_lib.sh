@@ -1,9 +1,7 @@
 # Shared by the schema-fixture tests, tests/scripts/fixture_<lib>.sh (sourced; not a test
 # itself). Those tests prove a job system's mapping (docs/configuration.md, `preset:`) against
 # that library's own schema, loaded from tests/fixtures/jobsys/<lib>/, when the library itself
-# cannot be installed here. Source scripts/lib/pg.sh, tests/scripts/lib/harness.sh and
-# tests/scripts/lib/npm_lib.sh (docs_yaml_block) first. The test defines `fatal` and `cleanup`
-# and calls fixture_cleanup from its cleanup (it stops everything below and drops the database).
+# cannot be installed here.
 #
 # fixture_db NAME FILE...: a fresh database NAME in the PostgreSQL of scripts/test
 #   (QW_TEST_PG_PORT), each SQL FILE loaded in order (stops at the first error). Its sessions
@@ -47,6 +45,29 @@
 #   test (fail) if there is no block or a statement fails (a state value the enum lacks, a column
 #   the table lacks). Prints the index names it built.
 # fixture_cleanup: stops the daemon, receiver and workload, drops the database, removes FIXTURE_TMP.
+#
+# Sourcing it also does what every fixture test starts with: checks the variables scripts/test
+# sets, sources scripts/lib/pg.sh, harness.sh and npm_lib.sh, defines `fatal` (which shows the
+# daemon's log) and sets `trap fixture_cleanup EXIT` (a test with more to clean up sets its own
+# trap that calls fixture_cleanup).
+
+: "${QW_BINARY:?set QW_BINARY to the queuewatch binary}"
+: "${QW_SOURCE_DIR:?set QW_SOURCE_DIR to the source tree}"
+: "${QW_TEST_PG_PORT:?run through scripts/test (QW_TEST_PG_PORT)}"
+# shellcheck source=scripts/lib/pg.sh
+source "$QW_SOURCE_DIR/scripts/lib/pg.sh"
+# shellcheck source=tests/scripts/lib/harness.sh
+source "$QW_SOURCE_DIR/tests/scripts/lib/harness.sh"
+# shellcheck source=tests/scripts/lib/npm_lib.sh
+source "$QW_SOURCE_DIR/tests/scripts/lib/npm_lib.sh"
+
+pid=""
+fatal() {
+  echo "FATAL: $*" >&2
+  [ -f "${FIXTURE_TMP:-}/daemon.log" ] && { echo "--- daemon log:" >&2; tail -50 "$FIXTURE_TMP/daemon.log" >&2; }
+  exit 1
+}
+trap fixture_cleanup EXIT
 
 FIXTURE_MIN_SILENCE=${FIXTURE_MIN_SILENCE:-20s}
 FIXTURE_RUNNING_FOR=${FIXTURE_RUNNING_FOR:-1s}
