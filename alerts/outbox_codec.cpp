@@ -1,5 +1,6 @@
 #include "alerts/outbox_codec.hpp"
 
+#include <charconv>
 #include <cmath>
 
 #include <boost/json.hpp>
@@ -56,6 +57,26 @@ std::int64_t millis(Time t) {
   return t.time_since_epoch().count();
 }
 
+// Boost.JSON 1.81 parses doubles imprecisely (off by an ulp or two; there is no precise option
+// before 1.83), so a value read back from its JSON number is not the value written, and every
+// rewrite of the outbox would drift it. "value_text" carries the shortest exact form
+// (std::to_chars/from_chars round-trip exactly); "value" stays a number for people and for older
+// readers. The fuzzer found the drift (tests/fuzz/outbox_record.cpp).
+std::string exact_text(double v) {
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc{} ? std::string(buf, end) : std::string{};
+}
+
+std::optional<double> exact_value(const json::string& text) {
+  double v = 0;
+  const char* first = text.data();
+  const char* last = first + text.size();
+  const auto [end, ec] = std::from_chars(first, last, v);
+  if (ec != std::errc{} || end != last) return std::nullopt;
+  return v;
+}
+
 }  // namespace
 
 const char* to_string(AckResult result) {
@@ -86,6 +107,7 @@ std::string encode_record(const OutboxRecord& record) {
     // JSON has no NaN or infinity; null stands for "not a number" and must not lose the record.
     if (std::isfinite(n.value)) {
       body["value"] = n.value;
+      body["value_text"] = exact_text(n.value);
     } else {
       body["value"] = nullptr;
     }
@@ -120,7 +142,13 @@ std::optional<OutboxRecord> decode_record(const std::string& body) {
       n.starts_at = time_of(o.at("starts_at"));
       if (const auto* ends = o.if_contains("ends_at")) n.ends_at = time_of(*ends);
       const json::value& value = o.at("value");
-      n.value = value.is_null() ? std::nan("") : value.to_number<double>();
+      if (const auto* text = o.if_contains("value_text")) {
+        const auto exact = exact_value(text->as_string());
+        if (!exact) return std::nullopt;
+        n.value = *exact;
+      } else {
+        n.value = value.is_null() ? std::nan("") : value.to_number<double>();
+      }
       n.created_at = time_of(o.at("created_at"));
       return EnqueueRecord{std::move(n)};
     }
