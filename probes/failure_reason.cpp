@@ -15,6 +15,7 @@ constexpr ReasonText kTexts[] = {
     {FailureReason::dns, "dns", "host name does not resolve"},
     {FailureReason::connect_timeout, "connect_timeout", "connection timed out"},
     {FailureReason::auth_failed, "auth_failed", "authentication failed"},
+    {FailureReason::tls, "tls", "TLS to the database failed"},
     {FailureReason::too_many_connections, "too_many_connections", "too many connections"},
     {FailureReason::read_only, "read_only", "database is read-only"},
     {FailureReason::in_recovery, "in_recovery", "database is in recovery (a standby)"},

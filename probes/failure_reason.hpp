@@ -13,6 +13,9 @@ enum class FailureReason {
   dns,                   // the host name does not resolve
   connect_timeout,       // TCP or startup did not finish within connect_timeout
   auth_failed,           // password, pg_hba or role rejected
+  tls,                   // TLS could not be set up: no root certificate to verify the server
+                         // with, a certificate that does not verify or match the host name, a
+                         // server without SSL when sslmode requires it
   too_many_connections,  // max_connections or a role/database limit reached
   read_only,             // a primary that answers but refuses writes
   in_recovery,           // a primary that is really a standby (failover, misrouting)
@@ -30,6 +33,7 @@ inline constexpr std::array kAllFailureReasons = {
     FailureReason::dns,
     FailureReason::connect_timeout,
     FailureReason::auth_failed,
+    FailureReason::tls,
     FailureReason::too_many_connections,
     FailureReason::read_only,
     FailureReason::in_recovery,

@@ -39,7 +39,7 @@ FailureReason classify_sqlstate(std::string_view s) {
 FailureReason classify_connect_message(std::string_view m) {
   // Order matters: the more specific texts first. These are libpq's and the server's own words
   // (PostgreSQL 11..17 keep them stable).
-  static constexpr std::array<std::pair<std::string_view, FailureReason>, 16> kPatterns{{
+  static constexpr std::array<std::pair<std::string_view, FailureReason>, 25> kPatterns{{
       {"Connection refused", FailureReason::connection_refused},
       {"could not translate host name", FailureReason::dns},
       {"Name or service not known", FailureReason::dns},
@@ -56,6 +56,17 @@ FailureReason classify_connect_message(std::string_view m) {
       {"is not accepting connections", FailureReason::too_many_connections},  // datallowconn
       {"the database system is starting up", FailureReason::in_recovery},
       {"No route to host", FailureReason::connect_timeout},
+      // TLS (libpq 15's fe-secure-openssl.c and fe-connect.c). Under systemd's DynamicUser the
+      // home directory is /nonexistent, so sslmode=verify-* without sslrootcert meets the first.
+      {"root certificate file", FailureReason::tls},
+      {"server certificate for \"", FailureReason::tls},  // ... does not match host name
+      {"server does not support SSL, but SSL was required", FailureReason::tls},
+      {"SSL error: ", FailureReason::tls},  // certificate verify failed, unsupported protocol
+      {"SSL certificate's", FailureReason::tls},
+      {"from server certificate", FailureReason::tls},
+      {"host name must be specified for a verified SSL connection", FailureReason::tls},
+      {"certificate file \"", FailureReason::tls},  // sslcert unreadable
+      {"private key file \"", FailureReason::tls},  // sslkey missing, unreadable, too open
   }};
   for (const auto& [text, reason] : kPatterns)
     if (contains(m, text)) return reason;

@@ -33,6 +33,21 @@ TEST(PgError, ClassifiesLibpqConnectMessages) {
        FailureReason::too_many_connections},
       {"FATAL:  the database system is starting up", FailureReason::in_recovery},
       {"FATAL:  database \"nope\" does not exist", FailureReason::other},
+      // TLS: what sslmode=verify-full meets under DynamicUser (HOME=/nonexistent), a server
+      // certificate no root vouches for, one for another name, a server with ssl=off.
+      {"connection to server at \"127.0.0.1\", port 5432 failed: root certificate file "
+       "\"/nonexistent/.postgresql/root.crt\" does not exist\nEither provide the file or change "
+       "sslmode to disable server certificate verification.",
+       FailureReason::tls},
+      {"connection to server at \"127.0.0.1\", port 5432 failed: SSL error: certificate verify "
+       "failed",
+       FailureReason::tls},
+      {"connection to server at \"127.0.0.1\", port 5432 failed: server certificate for "
+       "\"db.example\" does not match host name \"127.0.0.1\"",
+       FailureReason::tls},
+      {"connection to server at \"127.0.0.1\", port 5432 failed: server does not support SSL, "
+       "but SSL was required",
+       FailureReason::tls},
   };
   for (const auto& c : cases)
     EXPECT_EQ(classify_connect_message(c.message), c.expected) << c.message;
