@@ -302,8 +302,8 @@ TEST_F(OutboxTest, RepairedLogIsStable) {
 // on every rewrite of the outbox (found by fuzz.outbox_record). The value must come back exactly,
 // and a record written by an older version (a number, no value_text) must settle after one pass.
 TEST(OutboxCodec, ValueComesBackExactlyAndOldRecordsSettle) {
-  for (const double v : {8.384411020032863e-169, 1.6076791261637401e-304, 7.822332769589912e54,
-                         0.1, -0.0, 42.0, 5e-324}) {
+  for (const double v : {8.384411020032863e-169, 1.6076791261637401e-304, 7.822332769589912e54, 0.1,
+                         -0.0, 42.0, 5e-324}) {
     Notification n = make("pd", 1);
     n.value = v;
     const auto back = decode_record(encode_record(EnqueueRecord{n}));
