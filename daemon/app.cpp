@@ -20,6 +20,7 @@
 #include "daemon/runtime_reaper.hpp"
 #include "daemon/systemd_notify.hpp"
 #include "daemon/transition_log.hpp"
+#include "daemon/web_security.hpp"
 #include "probes/pg/conninfo.hpp"
 #include "queuewatch/version.hpp"
 
@@ -31,6 +32,22 @@ namespace {
 // --help promises that the process is gone within two seconds of SIGTERM: this leaves room for
 // the delivery workers' cancelled attempts, the last baselines save and the exit itself.
 constexpr auto kStopGrace = std::chrono::milliseconds(1000);
+
+// The web config (--web.config.file), or null with every error printed; an absent flag is a
+// valid "no TLS, no authentication".
+bool load_web_or_report(const std::optional<std::string>& path,
+                        std::shared_ptr<const WebSecurity>& out) {
+  if (!path) return true;
+  auto loaded = load_web_security(*path);
+  for (const auto& e : loaded.errors) std::cerr << e << "\n";
+  if (!loaded.errors.empty()) {
+    std::cerr << fmt::format("{}: {} error{}\n", *path, loaded.errors.size(),
+                             loaded.errors.size() == 1 ? "" : "s");
+    return false;
+  }
+  out = std::move(loaded.security);
+  return true;
+}
 
 std::optional<config::Config> load_or_report(const std::string& path) {
   auto loaded = config::load_file(path);
@@ -51,8 +68,11 @@ void log_targets(const config::Config& config) {
 // The daemon: one event loop thread (timers, HTTP, signals) plus the scheduler's workers.
 class Daemon {
  public:
-  Daemon(std::string path, config::Config config)
+  Daemon(std::string path, config::Config config, std::optional<std::string> web_path = {},
+         std::shared_ptr<const WebSecurity> web = nullptr)
       : path_(std::move(path)),
+        web_path_(std::move(web_path)),
+        web_(std::move(web)),
         config_(std::move(config)),
         exporter_(config_),
         alerting_(config_, *exporter_.registry()),
@@ -64,10 +84,11 @@ class Daemon {
 
   int run() {
     runtime_ = std::make_unique<Runtime>(io_, config_, sink_, observer_);
-    http_ = std::make_unique<HttpServer>(
-        io_, config_.http,
-        HttpHandlers{[this] { return exporter_.text(); },
-                     [this] { return runtime_ && runtime_->ready(); }});
+    http_ =
+        std::make_unique<HttpServer>(io_, config_.http,
+                                     HttpHandlers{[this] { return exporter_.text(); },
+                                                  [this] { return runtime_ && runtime_->ready(); }},
+                                     web_);
     http_->start();
     alerting_.start();
     runtime_->start();
@@ -89,6 +110,7 @@ class Daemon {
       if (ec) return;
       if (signo == SIGHUP) {
         reload();
+        reload_web();
         wait_for_signal();
       } else {
         shutdown(signo);
@@ -130,6 +152,20 @@ class Daemon {
                    runtime_->carried_probes(), runtime_->carried_pools());
     }
     systemd::ready();
+  }
+
+  // The web config is reread on SIGHUP too (rotated certificates, changed users). One that does
+  // not load is refused on its own, and the running one kept.
+  void reload_web() {
+    if (!web_path_) return;
+    auto loaded = load_web_security(*web_path_);
+    if (!loaded.errors.empty()) {
+      for (const auto& e : loaded.errors) spdlog::error("web config reload refused: {}", e);
+      spdlog::error("web config reload refused: keeping the running TLS and users");
+      return;
+    }
+    http_->set_web_security(std::move(loaded.security));
+    spdlog::info("reload: web config {} applied", *web_path_);
   }
 
   // What only a restart applies: said once per reload, by key, rather than silently ignored.
@@ -206,6 +242,8 @@ class Daemon {
   }
 
   std::string path_;
+  std::optional<std::string> web_path_;
+  std::shared_ptr<const WebSecurity> web_;
   config::Config config_;
   boost::asio::io_context io_;
   MetricsExporter exporter_;
@@ -228,19 +266,27 @@ class Daemon {
 
 int check_config(const CliOptions& options) {
   auto config = load_or_report(options.config_path);
-  if (!config) return kExitUsage;
+  std::shared_ptr<const WebSecurity> web;
+  const bool web_ok = load_web_or_report(options.web_config_file, web);
+  if (!config || !web_ok) return kExitUsage;
   // --explain and --connect print their own results (--connect's JSON must be alone on stdout).
   if (options.explain) explain_mappings(options, *config);
   if (options.connect) return preflight_sources(options, *config);
   if (options.explain) return kExitOk;
   std::cout << fmt::format("{}: OK ({} target(s), {} queue source(s))\n", options.config_path,
                            config->targets.size(), config->queues.size());
+  if (options.web_config_file)
+    std::cout << fmt::format("{}: OK ({}, {})\n", *options.web_config_file,
+                             web->tls ? "TLS" : "plain HTTP",
+                             web->auth.enabled() ? "basic auth" : "no basic auth");
   return kExitOk;
 }
 
 int run_daemon(const CliOptions& options) {
   auto config = load_or_report(options.config_path);
-  if (!config) return kExitUsage;
+  std::shared_ptr<const WebSecurity> web;
+  const bool web_ok = load_web_or_report(options.web_config_file, web);
+  if (!config || !web_ok) return kExitUsage;
   try {
     setup_logging(options.log_level.value_or(config->log_level));
   } catch (const std::exception& e) {
@@ -248,7 +294,7 @@ int run_daemon(const CliOptions& options) {
     return kExitUsage;
   }
   try {
-    Daemon daemon(options.config_path, std::move(*config));
+    Daemon daemon(options.config_path, std::move(*config), options.web_config_file, std::move(web));
     return daemon.run();
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());

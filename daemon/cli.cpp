@@ -6,13 +6,18 @@ const char* usage_text() {
   return R"(queuewatch — watches PostgreSQL-backed job queues and the databases under them.
 
 Usage:
-  queuewatch run --config FILE [--log-level LEVEL]
+  queuewatch run --config FILE [--log-level LEVEL] [--web.config.file WEBFILE]
       Run the daemon: probe on schedule, serve /metrics, /-/healthy, /-/ready.
+      --web.config.file: TLS (client certificates too) and bcrypt basic-auth users
+        for every endpoint, in the format of Prometheus' exporter-toolkit; reread on
+        SIGHUP. See docs/security.md.
       SIGHUP reloads the config (an invalid one is refused and the old one kept;
       probes whose settings did not change keep running, with their state);
       SIGTERM or SIGINT stop it within two seconds, even with a connect blocked.
   queuewatch check-config FILE [--connect] [--explain] [--format table|json]
+                          [--web.config.file WEBFILE]
       Validate FILE and print every error as file:line:column: key.path: message.
+      With --web.config.file, WEBFILE too (its certificates and keys are loaded).
       Offline: nothing is connected to.
       --connect: also prove every queue source against its live database (preflight):
         the table or view exists and the role may read it, every mapped column exists
@@ -88,6 +93,10 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       o.config_path = *v;
     } else if (auto lvl = value("--log-level")) {
       o.log_level = *lvl;
+    } else if (auto web = value("--web.config.file")) {
+      if (o.command != Command::run && o.command != Command::check_config)
+        return {std::nullopt, "--web.config.file is only for `run` and `check-config`"};
+      o.web_config_file = *web;
     } else if (auto f = value("--format")) {
       if (o.command != Command::once && o.command != Command::check_config)
         return {std::nullopt, "--format is only for `once` and `check-config`"};

@@ -14,6 +14,8 @@ struct CliOptions {
   std::string config_path;
   OutputFormat format = OutputFormat::table;
   std::optional<std::string> log_level;  // overrides the config's log_level
+  // run, check-config: TLS and basic auth for the HTTP endpoint, in exporter-toolkit's format.
+  std::optional<std::string> web_config_file;
   // check-config: prove every queue source against its live database (preflight), and/or print
   // each source's mapping with its preset expanded.
   bool connect = false;

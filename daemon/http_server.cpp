@@ -15,6 +15,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string_view>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 
@@ -22,9 +23,13 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "config/listen_address.hpp"
 #include "queuewatch/version.hpp"
@@ -169,10 +174,13 @@ std::size_t per_address_limit(std::size_t max_connections) {
 
 struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   State(asio::io_context& io_context, const config::HttpConfig& http_config,
-        HttpHandlers http_handlers)
+        HttpHandlers http_handlers, std::shared_ptr<const WebSecurity> web_security,
+        std::shared_ptr<asio::thread_pool> pool)
       : io(io_context),
         config(http_config),
         handlers(std::move(http_handlers)),
+        web(std::move(web_security)),
+        auth_pool(std::move(pool)),
         acceptor(io_context),
         retry_timer(io_context),
         log_timer(io_context) {}
@@ -201,6 +209,11 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   asio::io_context& io;
   config::HttpConfig config;  // a reload changes all but `listen`
   const HttpHandlers handlers;
+  // TLS and basic auth (--web.config.file); a reload swaps it for connections and requests
+  // from then on. Never null: no web config is plain HTTP without authentication.
+  std::shared_ptr<const WebSecurity> web;
+  // Where bcrypt runs (one thread). Owned with HttpServer, which joins it before going away.
+  std::shared_ptr<asio::thread_pool> auth_pool;
   tcp::acceptor acceptor;
   asio::steady_timer retry_timer;
   asio::steady_timer log_timer;
@@ -225,39 +238,22 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
 
 namespace {
 
-// One client connection: reads requests one at a time (keep-alive), answers each, and closes on
-// error, timeout, an over-limit request, or when the client or the server asks to.
-class Session : public std::enable_shared_from_this<Session> {
+// What the server's bookkeeping needs of any connection, plain or TLS: the limits, evictions
+// and stop() see only this.
+class Session {
  public:
-  Session(tcp::socket socket, asio::ip::address peer, std::shared_ptr<HttpServer::State> state)
-      : stream_(std::move(socket)),
-        buffer_(state->config.max_request_bytes),
-        state_(std::move(state)),
-        peer_(std::move(peer)) {}
-
-  ~Session() {
+  Session(std::shared_ptr<HttpServer::State> state, asio::ip::address peer)
+      : state_(std::move(state)), peer_(std::move(peer)) {}
+  virtual ~Session() {
     forget();
     state_->sessions.erase(this);
   }
-
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  void start() {
-    state_->sessions.insert(this);
-    ++state_->open;
-    ++state_->open_by_address[peer_];
-    read_request();
-  }
-
   // Called by stop() and evictions: pending operations complete with operation_aborted and
   // release us. The connection stops counting against the limits at once.
-  void close() {
-    forget();
-    error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
-  }
+  virtual void close() = 0;
 
   bool closed() const { return closed_; }
   // Between accept (or the last response) and a complete request header: holding a slot
@@ -266,9 +262,12 @@ class Session : public std::enable_shared_from_this<Session> {
   const asio::ip::address& peer() const { return peer_; }
   std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
 
- private:
-  // Fixed when the connection opened: a reload's new limit applies to new connections.
-  std::size_t limit() const { return buffer_.max_size(); }
+ protected:
+  void count_open() {
+    state_->sessions.insert(this);
+    ++state_->open;
+    ++state_->open_by_address[peer_];
+  }
 
   // The connection no longer counts against the limits (idempotent).
   void forget() {
@@ -277,6 +276,77 @@ class Session : public std::enable_shared_from_this<Session> {
     --state_->open;
     const auto it = state_->open_by_address.find(peer_);
     if (it != state_->open_by_address.end() && --it->second == 0) state_->open_by_address.erase(it);
+  }
+
+  std::shared_ptr<HttpServer::State> state_;
+  const asio::ip::address peer_;
+  std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
+  bool busy_ = false;    // a complete request header came: answering it
+  bool closed_ = false;  // no longer counted in the limits
+};
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One client connection: reads requests one at a time (keep-alive), answers each, and closes on
+// error, timeout, an over-limit request, or when the client or the server asks to. With TLS the
+// handshake comes first, within http.request_timeout; a client certificate the web config
+// requires is checked by OpenSSL during it, so a refused client never gets to send a request.
+template <class Stream>
+class StreamSession : public Session, public std::enable_shared_from_this<StreamSession<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+ public:
+  StreamSession(tcp::socket socket, asio::ip::address peer,
+                std::shared_ptr<HttpServer::State> state)
+      : Session(std::move(state), std::move(peer)),
+        web_(state_->web),
+        stream_(make_stream(std::move(socket))),
+        buffer_(state_->config.max_request_bytes) {}
+
+  void start() {
+    count_open();
+    if constexpr (kTls) {
+      handshake();
+    } else {
+      read_request();
+    }
+  }
+
+  void close() override {
+    forget();
+    error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
+  }
+
+ private:
+  Stream make_stream(tcp::socket socket) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *web_->tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  std::shared_ptr<StreamSession> self() { return this->shared_from_this(); }
+
+  // Fixed when the connection opened: a reload's new limit applies to new connections.
+  std::size_t limit() const { return buffer_.max_size(); }
+
+  void handshake() {
+    first_request_ = false;  // the handshake's deadline covered a silent client
+    lowest().expires_after(state_->config.request_timeout);
+    stream_.async_handshake(asio::ssl::stream_base::server, [self = self()](error_code ec) {
+      if (ec) {
+        // A wrong or missing client certificate, plain HTTP to a TLS port, a scanner: the
+        // client is told by the TLS alert; nothing here is worth more than a debug line.
+        spdlog::debug("http: TLS handshake with {} failed: {}", self->peer_.to_string(),
+                      ec.message());
+        return self->close();
+      }
+      self->read_request();
+    });
   }
 
   void read_request() {
@@ -292,11 +362,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (first_request_) {
       // A new connection that stays silent is not a scraper: it gets much less time.
       first_request_ = false;
-      stream_.expires_after(
+      lowest().expires_after(
           std::min<std::chrono::milliseconds>(kFirstByteTimeout, state_->config.request_timeout));
       const auto room = std::min<std::size_t>(buffer_.max_size() - buffer_.size(), 1024);
       stream_.async_read_some(buffer_.prepare(room),
-                              [self = shared_from_this(), deadline](error_code ec, std::size_t n) {
+                              [self = self(), deadline](error_code ec, std::size_t n) {
                                 if (ec) return self->on_read_error(ec);
                                 self->buffer_.commit(n);
                                 self->read_header(deadline);
@@ -307,9 +377,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_header(std::chrono::steady_clock::time_point deadline) {
-    stream_.expires_at(deadline);
+    lowest().expires_at(deadline);
     http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
+                            beast::bind_front_handler(&StreamSession::on_header, self()));
   }
 
   void on_header(error_code ec, std::size_t header_bytes) {
@@ -322,16 +392,15 @@ class Session : public std::enable_shared_from_this<Session> {
     if (parser_->is_done()) return on_request();
     // Chunked bodies have no length up front; the parser enforces what is left of the budget.
     parser_->body_limit(limit() - header_bytes);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](error_code read_ec, std::size_t) {
-                       if (read_ec) return self->on_read_error(read_ec);
-                       self->on_request();
-                     });
+    http::async_read(stream_, buffer_, *parser_, [self = self()](error_code read_ec, std::size_t) {
+      if (read_ec) return self->on_read_error(read_ec);
+      self->on_request();
+    });
   }
 
   void on_read_error(const error_code& ec) {
     if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::operation_aborted)
+        ec == asio::error::operation_aborted || ec == asio::ssl::error::stream_truncated)
       return close();
     if (ec == beast::error::timeout) {
       // tcp_stream has already closed the socket; there is nobody left to answer.
@@ -349,9 +418,41 @@ class Session : public std::enable_shared_from_this<Session> {
     close();  // reset by peer and the like: nothing to answer
   }
 
+  // Every endpoint, unknown paths included, is behind the web config's basic auth (as in
+  // exporter-toolkit): without valid credentials nothing says what exists.
   void on_request() {
+    web_ = state_->web;  // a reload's users apply from the next request
+    const auto& auth = web_->auth;
+    if (!auth.enabled()) return answer(true);
+    const auto header = parser_->get()[http::field::authorization];
+    switch (auth.quick(header)) {
+      case BasicAuth::Verdict::allowed:
+        return answer(true);
+      case BasicAuth::Verdict::refused:
+        return answer(false);
+      case BasicAuth::Verdict::needs_bcrypt:
+        break;
+    }
+    // bcrypt takes tens of milliseconds by design: not on the event loop, where every other
+    // connection and the probes' timers live. One thread: checks queue rather than pile up.
+    asio::post(
+        *state_->auth_pool, [self = self(), web = web_, header = std::string(header)]() mutable {
+          const bool ok = web->auth.verify(header);
+          auto& io = self->state_->io;
+          // Everything moves to the event loop: nothing of the session is released on this thread.
+          asio::post(io, [self = std::move(self), web = std::move(web), ok] { self->answer(ok); });
+        });
+  }
+
+  void answer(bool authorized) {
+    if (closed_) return;  // stopped or evicted meanwhile
     const auto& req = parser_->get();
-    response_ = dispatch_request(req, state_->handlers);
+    if (authorized) {
+      response_ = dispatch_request(req, state_->handlers);
+    } else {
+      response_ = make_text(http::status::unauthorized, "Unauthorized\n", req.version());
+      response_.set(http::field::www_authenticate, "Basic");
+    }
     response_.keep_alive(req.keep_alive());
     response_.prepare_payload();
     if (req.method() == http::verb::head) {
@@ -372,11 +473,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(bool linger_after) {
+    for (const auto& [name, value] : web_->headers) response_.set(name, value);
     // A client that does not read its response holds the connection no longer than one that
     // does not send its request.
-    stream_.expires_after(state_->config.request_timeout);
+    lowest().expires_after(state_->config.request_timeout);
     http::async_write(stream_, response_,
-                      [self = shared_from_this(), linger_after](error_code ec, std::size_t) {
+                      [self = self(), linger_after](error_code ec, std::size_t) {
                         self->on_write(ec, linger_after);
                       });
   }
@@ -386,7 +488,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (linger_after) return linger();
     if (!response_.keep_alive()) {
       error_code ignored;
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
       return close();
     }
     read_request();
@@ -394,32 +496,38 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void linger() {
     error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().expires_after(
         std::min<std::chrono::milliseconds>(kLingerLimit, state_->config.request_timeout));
     discard();
   }
 
+  // Below TLS: what is left is only read to be thrown away.
   void discard() {
-    stream_.async_read_some(asio::buffer(discard_),
-                            [self = shared_from_this()](error_code ec, std::size_t) {
-                              if (ec) return self->close();
-                              self->discard();
-                            });
+    lowest().async_read_some(asio::buffer(discard_), [self = self()](error_code ec, std::size_t) {
+      if (ec) return self->close();
+      self->discard();
+    });
   }
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<const WebSecurity> web_;  // the web config this connection was accepted with
+  Stream stream_;
   beast::flat_buffer buffer_;  // bounded: never holds more than max_request_bytes
   std::optional<http::request_parser<http::string_body>> parser_;
   Response response_;
-  std::shared_ptr<HttpServer::State> state_;
-  const asio::ip::address peer_;
-  std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
   bool first_request_ = true;
-  bool busy_ = false;    // a complete request header came: answering it
-  bool closed_ = false;  // no longer counted in the limits
   std::array<char, 1024> discard_{};
 };
+
+// A Session for `socket`, plain or TLS as the current web config says, started.
+void start_session(tcp::socket socket, const asio::ip::address& peer,
+                   const std::shared_ptr<HttpServer::State>& state) {
+  if (state->web->tls) {
+    std::make_shared<StreamSession<TlsStream>>(std::move(socket), peer, state)->start();
+  } else {
+    std::make_shared<StreamSession<beast::tcp_stream>>(std::move(socket), peer, state)->start();
+  }
+}
 
 }  // namespace
 
@@ -471,7 +579,7 @@ void HttpServer::State::on_accept(const error_code& ec, tcp::socket socket) {
     return;
   }
   if (!at_limit(peer)) {
-    std::make_shared<Session>(std::move(socket), peer, shared_from_this())->start();
+    start_session(std::move(socket), peer, shared_from_this());
   } else {
     // Room is made by closing an idle connection, never by refusing a newcomer that asks:
     // otherwise whoever holds the slots first, sending nothing, keeps every scraper out. Only
@@ -504,7 +612,7 @@ void HttpServer::State::admit(tcp::socket socket, const asio::ip::address& peer)
     refuse(socket);
     return;
   }
-  std::make_shared<Session>(std::move(socket), peer, shared_from_this())->start();
+  start_session(std::move(socket), peer, shared_from_this());
 }
 
 struct HttpServer::State::Waiting {
@@ -551,7 +659,7 @@ void HttpServer::State::wait_for_request(tcp::socket socket, const asio::ip::add
     if (self->at_limit(peer)) {
       self->admit(std::move(w->socket), peer);
     } else {
-      std::make_shared<Session>(std::move(w->socket), peer, self)->start();
+      start_session(std::move(w->socket), peer, self);
     }
   });
 }
@@ -632,7 +740,8 @@ void HttpServer::State::refuse(tcp::socket& socket) {
       "Too many open connections\n";
   error_code ignored;
   socket.non_blocking(true, ignored);
-  socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ignored);
+  // Plain text would be garbage to a TLS client, which sees the closed connection instead.
+  if (!web->tls) socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ignored);
   socket.shutdown(tcp::socket::shutdown_both, ignored);
   socket.close(ignored);
 
@@ -658,13 +767,23 @@ void HttpServer::State::stop() {
 }
 
 HttpServer::HttpServer(asio::io_context& io, const config::HttpConfig& config,
-                       HttpHandlers handlers)
-    : state_(std::make_shared<State>(io, config, std::move(handlers))) {
+                       HttpHandlers handlers, std::shared_ptr<const WebSecurity> web)
+    : auth_pool_(std::make_shared<asio::thread_pool>(1)),
+      state_(std::make_shared<State>(io, config, std::move(handlers),
+                                     web ? std::move(web) : std::make_shared<WebSecurity>(),
+                                     auth_pool_)) {
   state_->listen();
 }
 
 HttpServer::~HttpServer() {
   stop();
+  // A check in flight finishes and hands its session to the event loop; none starts later.
+  auth_pool_->join();
+}
+
+void HttpServer::set_web_security(std::shared_ptr<const WebSecurity> web) {
+  if (!web) web = std::make_shared<WebSecurity>();
+  asio::dispatch(state_->io, [state = state_, web = std::move(web)] { state->web = web; });
 }
 
 void HttpServer::start() {

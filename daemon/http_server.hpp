@@ -19,6 +19,11 @@
 #include <boost/asio/io_context.hpp>
 
 #include "config/config.hpp"
+#include "daemon/web_security.hpp"
+
+namespace boost::asio {
+class thread_pool;
+}
 
 namespace qw::daemon {
 
@@ -42,7 +47,9 @@ class HttpServer {
  public:
   // Binds and listens at once, so a bad address or a taken port fails at startup with a clear
   // std::runtime_error ("cannot listen on 127.0.0.1:9187: Address already in use").
-  HttpServer(boost::asio::io_context& io, const config::HttpConfig& config, HttpHandlers handlers);
+  // `web` (from --web.config.file) adds TLS and basic auth to every endpoint; null: neither.
+  HttpServer(boost::asio::io_context& io, const config::HttpConfig& config, HttpHandlers handlers,
+             std::shared_ptr<const WebSecurity> web = nullptr);
   ~HttpServer();
 
   HttpServer(const HttpServer&) = delete;
@@ -55,12 +62,16 @@ class HttpServer {
   // A reload: applies the new limits and timeouts to connections accepted from now on (and to
   // the next request of open ones). The listen address needs a restart: it is ignored here.
   void reconfigure(const config::HttpConfig& config);
+  // A reload of the web config: new connections use its TLS settings, and every request from
+  // now on its users and headers. Connections already open keep their TLS session.
+  void set_web_security(std::shared_ptr<const WebSecurity> web);
   // The bound port: with "host:0" the kernel picks one (tests use that).
   std::uint16_t port() const;
 
   struct State;  // shared with in-flight connections, so none outlives what it uses
 
  private:
+  std::shared_ptr<boost::asio::thread_pool> auth_pool_;
   std::shared_ptr<State> state_;
 };
 
