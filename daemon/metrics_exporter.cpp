@@ -14,6 +14,7 @@
 #include <prometheus/text_serializer.h>
 #include <spdlog/spdlog.h>
 
+#include "daemon/process_metrics.hpp"
 #include "queuewatch/version.hpp"
 
 namespace qw::daemon {
@@ -568,7 +569,9 @@ std::string MetricsExporter::text() const {
   // Under the lock: a scrape never sees half of a sample (a removed gauge without its
   // replacement, a down target with no reason).
   std::lock_guard lock(mutex_);
-  return prometheus::TextSerializer{}.Serialize(state_->registry->Collect());
+  auto families = state_->registry->Collect();
+  for (auto& family : collect_process_metrics()) families.push_back(std::move(family));
+  return prometheus::TextSerializer{}.Serialize(families);
 }
 
 std::shared_ptr<prometheus::Registry> MetricsExporter::registry() const {

@@ -43,7 +43,8 @@ class MetricsExporter : public probes::SampleSink {
   void count_overrun(std::string_view probe_kind, const std::string& target);
   void count_backoff_skip(std::string_view probe_kind, const std::string& target);
 
-  // The exposition text (format 0.0.4), a consistent snapshot. Never touches the database.
+  // The exposition text (format 0.0.4), a consistent snapshot, with the process_* series of
+  // process_metrics.hpp. Never touches the database.
   std::string text() const;
 
   std::shared_ptr<prometheus::Registry> registry() const;
