@@ -128,6 +128,7 @@ struct Config {
   ProbesConfig probes;
   std::string state_dir = "/var/lib/queuewatch";
   std::string log_level = "info";
+  std::string log_format = "text";  // text, logfmt or json; --log-format overrides it
   std::vector<TargetConfig> targets;
   std::vector<QueueConfig> queues;
   RulesConfig rules;        // issue 3: thresholds

@@ -11,6 +11,7 @@ namespace qw::config::detail {
 namespace {
 
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
+constexpr std::string_view kLogFormats[] = {"text", "logfmt", "json"};
 
 // A section decoded by its own function: the row names it, documents it and calls it.
 template <typename S, typename M>
@@ -98,6 +99,15 @@ Reader<std::string> log_level_reader() {
                              "`trace`, `debug`, `info`, `warn`, `error`"};
 }
 
+Reader<std::string> log_format_reader() {
+  return Reader<std::string>{[](Context& ctx, const Value& v) -> std::optional<std::string> {
+                               if (auto index = read_enum_index(ctx, v, kLogFormats))
+                                 return std::string(kLogFormats[*index]);
+                               return std::nullopt;
+                             },
+                             [](const std::string& s) { return s; }, "`text`, `logfmt`, `json`"};
+}
+
 }  // namespace
 
 const std::vector<Field<Config>>& root_fields() {
@@ -106,6 +116,7 @@ const std::vector<Field<Config>>& root_fields() {
       field("state_dir", &Config::state_dir, nonempty_string_reader(),
             "where queuewatch keeps what must survive a restart"),
       field("log_level", &Config::log_level, log_level_reader(), "what is logged"),
+      field("log_format", &Config::log_format, log_format_reader(), "how log lines are written"),
       section("probes", &Config::probes, decode_probes, "defaults shared by all probes of a kind",
               "see below"),
       default_text(required(accepts(section("targets", &Config::targets, decode_target_list,

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "daemon/log_format.hpp"
 #include "daemon/state_files.hpp"
 #include "probes/pg/conninfo.hpp"
 #include "rules/baseline_store.hpp"
@@ -196,6 +197,9 @@ void AlertingPipeline::warm_start(const probes::QueueHistorySample& h) {
 void AlertingPipeline::evaluate(rules::Time now) {
   std::vector<rules::ActiveCondition> active;
   std::set<std::string> undecided;
+  // The labels of alerts that may end in this evaluation (then gone from service_->alerts()),
+  // for the transition log.
+  std::map<std::string, alerts::Labels> labels_of;
   {
     std::lock_guard lock(mutex_);
     active = engine_->evaluate(now);
@@ -203,20 +207,14 @@ void AlertingPipeline::evaluate(rules::Time now) {
     // restart and not yet measured, or whose evidence the restart erased) is kept as it is,
     // unless its source or target has left the configuration.
     for (const alerts::Alert& a : service_->alerts()) {
+      labels_of.emplace(a.fingerprint, a.labels);
       if (a.state != alerts::AlertState::inactive && still_configured(a.labels) &&
           engine_->undecided(a.labels))
         undecided.insert(a.fingerprint);
     }
   }
   const auto result = service_->evaluate(now, active, undecided);
-  for (const auto& t : result.step.transitions) {
-    const bool resolved =
-        t.from == alerts::AlertState::firing && t.to == alerts::AlertState::inactive;
-    spdlog::log(t.to == alerts::AlertState::firing ? spdlog::level::warn : spdlog::level::info,
-                "alert {} [{}] {} -> {} (value {})", t.alertname, t.fingerprint,
-                alerts::to_string(t.from), resolved ? "resolved" : alerts::to_string(t.to),
-                t.value);
-  }
+  if (!result.step.transitions.empty()) log_transitions(result.step.transitions, labels_of);
   // An enqueue error is the outbox's write error, counted and logged there; the engine rolled
   // back and plans the same notifications next time.
   if (!result.enqueue_error.empty())
@@ -228,6 +226,37 @@ void AlertingPipeline::evaluate(rules::Time now) {
     } else {
       state_errors_->succeeded(alerts::StateErrors::kAlerts);
     }
+  }
+}
+
+// The fingerprint alone sends the reader to alerts.json: each line names what the alert is about
+// (target, source, queue), in the message for people and as fields for log pipelines.
+void AlertingPipeline::log_transitions(const std::vector<alerts::Transition>& transitions,
+                                       std::map<std::string, alerts::Labels> labels_of) const {
+  for (const alerts::Alert& a : service_->alerts()) labels_of.emplace(a.fingerprint, a.labels);
+  for (const auto& t : transitions) {
+    const bool resolved =
+        t.from == alerts::AlertState::firing && t.to == alerts::AlertState::inactive;
+    const auto found = labels_of.find(t.fingerprint);
+    const auto label = [&](const char* name) -> std::string {
+      if (found == labels_of.end()) return "";
+      const auto it = found->second.find(name);
+      return it == found->second.end() ? "" : it->second;
+    };
+    const std::string target = label("target"), source = label("source"), queue = label("queue");
+    std::string about = "target " + target;
+    if (!source.empty()) about += ", source " + source;
+    if (!queue.empty()) about += ", queue " + queue;
+    std::vector<std::pair<std::string, std::string>> pairs = {{"alertname", t.alertname}};
+    // A target's alert has no source or queue: no empty keys that look like a value.
+    if (!target.empty()) pairs.emplace_back("target", target);
+    if (!source.empty()) pairs.emplace_back("source", source);
+    if (!queue.empty()) pairs.emplace_back("queue", queue);
+    pairs.emplace_back("fingerprint", t.fingerprint);
+    const LogFields fields(std::move(pairs));
+    spdlog::log(t.to == alerts::AlertState::firing ? spdlog::level::warn : spdlog::level::info,
+                "alert {} ({}) {} -> {} (value {})", t.alertname, about, alerts::to_string(t.from),
+                resolved ? "resolved" : alerts::to_string(t.to), t.value);
   }
 }
 

@@ -42,6 +42,9 @@ class AlertingPipeline : public probes::SampleSink {
   rules::QueueTick to_tick(const probes::QueueProbeSample& source, const probes::QueueSample* q,
                            rules::Time at) const;
   void warm_start(const probes::QueueHistorySample& history);  // under mutex_
+  // labels_of: the alerts' labels before the evaluation (an alert that ended is no longer there).
+  void log_transitions(const std::vector<alerts::Transition>& transitions,
+                       std::map<std::string, alerts::Labels> labels_of) const;
   // Whether the target (and source) an alert names are still in the configuration; under mutex_.
   bool still_configured(const alerts::Labels& labels) const;
 

@@ -12,12 +12,14 @@
 
 #include "config/loader.hpp"
 #include "daemon/alerting_pipeline.hpp"
+#include "daemon/evaluation_clock.hpp"
 #include "daemon/http_server.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/metrics_exporter.hpp"
 #include "daemon/preflight_command.hpp"
 #include "daemon/runtime.hpp"
 #include "daemon/runtime_reaper.hpp"
+#include "daemon/self_metrics.hpp"
 #include "daemon/systemd_notify.hpp"
 #include "daemon/transition_log.hpp"
 #include "daemon/web_security.hpp"
@@ -65,16 +67,28 @@ void log_targets(const config::Config& config) {
   spdlog::info("{} queue source(s), {} target(s)", config.queues.size(), config.targets.size());
 }
 
+// The log settings in force: the command line's when given (they win over every reload), else
+// the file's.
+std::string effective_log_level(const CliOptions& options, const config::Config& config) {
+  return options.log_level.value_or(config.log_level);
+}
+LogFormat effective_log_format(const CliOptions& options, const config::Config& config) {
+  // Both spellings were validated (the CLI parser, the config loader): text is never a fallback.
+  return parse_log_format(options.log_format.value_or(config.log_format)).value_or(LogFormat::text);
+}
+
 // The daemon: one event loop thread (timers, HTTP, signals) plus the scheduler's workers.
 class Daemon {
  public:
-  Daemon(std::string path, config::Config config, std::optional<std::string> web_path = {},
+  Daemon(const CliOptions& options, config::Config config,
          std::shared_ptr<const WebSecurity> web = nullptr)
-      : path_(std::move(path)),
-        web_path_(std::move(web_path)),
+      : options_(options),
+        path_(options.config_path),
+        web_path_(options.web_config_file),
         web_(std::move(web)),
         config_(std::move(config)),
         exporter_(config_),
+        self_(*exporter_.registry()),
         alerting_(config_, *exporter_.registry()),
         sink_({&exporter_, &transitions_, &alerting_}),
         observer_(exporter_),
@@ -128,7 +142,12 @@ class Daemon {
     if (!loaded.ok()) {
       for (const auto& e : loaded.errors) spdlog::error("reload refused: {}", e.to_string());
       spdlog::error("reload refused: keeping the running configuration");
+      self_.reload_failed();
     } else {
+      // First, so that the lines of this reload are already at the new level and format.
+      apply_log_settings(effective_log_level(options_, loaded.config),
+                         effective_log_format(options_, loaded.config));
+      bool complete = true;
       warn_restart_only(loaded.config);
       const auto listen = config_.http.listen;
       const auto state_dir = config_.state_dir;
@@ -145,11 +164,17 @@ class Daemon {
         alerting_.reconfigure(config_);
       } catch (const std::exception& e) {
         spdlog::error("reload: alerting kept its previous settings: {}", e.what());
+        complete = false;  // the file is not what runs: say so in the reload metric
       }
       runtime_->start();
       log_targets(config_);
       spdlog::info("reload: {} probe(s) and {} connection pool(s) carried over unchanged",
                    runtime_->carried_probes(), runtime_->carried_pools());
+      if (complete) {
+        self_.reload_succeeded();
+      } else {
+        self_.reload_failed();
+      }
     }
     systemd::ready();
   }
@@ -162,6 +187,7 @@ class Daemon {
     if (!loaded.errors.empty()) {
       for (const auto& e : loaded.errors) spdlog::error("web config reload refused: {}", e);
       spdlog::error("web config reload refused: keeping the running TLS and users");
+      self_.reload_failed();  // what runs is not what the files say
       return;
     }
     http_->set_web_security(std::move(loaded.security));
@@ -204,9 +230,15 @@ class Daemon {
   // Rules run on the event loop: evaluating 10,000 queues takes milliseconds, and the outbox
   // makes notifications durable before this returns.
   void schedule_evaluation() {
-    evaluation_timer_.expires_after(config_.rules.evaluation_interval);
+    next_evaluation_ = std::chrono::steady_clock::now() + config_.rules.evaluation_interval;
+    arm_evaluation();
+  }
+
+  void arm_evaluation() {
+    evaluation_timer_.expires_at(next_evaluation_);
     evaluation_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
+      const auto began = std::chrono::steady_clock::now();
       try {
         alerting_.evaluate(std::chrono::time_point_cast<std::chrono::milliseconds>(
             std::chrono::system_clock::now()));
@@ -215,12 +247,23 @@ class Daemon {
         // retried) inside evaluate(). Either way the daemon keeps watching.
         spdlog::error("alert evaluation failed, will retry: {}", e.what());
       }
+      const auto ended = std::chrono::steady_clock::now();
+      self_.observe_evaluation(std::chrono::duration<double>(ended - began).count());
       // Baselines change by the hour; saving every 5 minutes bounds what a crash loses.
       constexpr auto kSaveEvery = std::chrono::minutes(5);
       if (++evaluations_ % std::max<long long>(1, kSaveEvery / config_.rules.evaluation_interval) ==
           0)
         alerting_.save_baselines();
-      schedule_evaluation();
+      // The interval of the configuration now running: a reload changes it from the next tick.
+      const auto next = next_evaluation(next_evaluation_, std::chrono::steady_clock::now(),
+                                        config_.rules.evaluation_interval);
+      if (next.missed > 0) {
+        self_.count_missed_evaluations(next.missed);
+        spdlog::warn("rule evaluation is {} interval(s) late; skipped to the next tick",
+                     next.missed);
+      }
+      next_evaluation_ = next.at;
+      arm_evaluation();
     });
   }
 
@@ -241,12 +284,14 @@ class Daemon {
     });
   }
 
+  CliOptions options_;
   std::string path_;
   std::optional<std::string> web_path_;
   std::shared_ptr<const WebSecurity> web_;
   config::Config config_;
   boost::asio::io_context io_;
   MetricsExporter exporter_;
+  SelfMetrics self_;
   AlertingPipeline alerting_;
   TransitionLogger transitions_;
   FanoutSink sink_;
@@ -254,6 +299,7 @@ class Daemon {
   boost::asio::signal_set signals_;
   boost::asio::steady_timer watchdog_timer_;
   boost::asio::steady_timer evaluation_timer_;
+  std::chrono::steady_clock::time_point next_evaluation_;
   int evaluations_ = 0;
   std::chrono::milliseconds ping_every_{0};
   std::unique_ptr<HttpServer> http_;
@@ -288,13 +334,13 @@ int run_daemon(const CliOptions& options) {
   const bool web_ok = load_web_or_report(options.web_config_file, web);
   if (!config || !web_ok) return kExitUsage;
   try {
-    setup_logging(options.log_level.value_or(config->log_level));
+    setup_logging(effective_log_level(options, *config), effective_log_format(options, *config));
   } catch (const std::exception& e) {
     std::cerr << "invalid log level: " << e.what() << "\n";
     return kExitUsage;
   }
   try {
-    Daemon daemon(options.config_path, std::move(*config), options.web_config_file, std::move(web));
+    Daemon daemon(options, std::move(*config), std::move(web));
     return daemon.run();
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());

@@ -6,13 +6,17 @@ const char* usage_text() {
   return R"(queuewatch — watches PostgreSQL-backed job queues and the databases under them.
 
 Usage:
-  queuewatch run --config FILE [--log-level LEVEL] [--web.config.file WEBFILE]
+  queuewatch run --config FILE [--log-level LEVEL] [--log-format text|logfmt|json]
+                 [--web.config.file WEBFILE]
       Run the daemon: probe on schedule, serve /metrics, /-/healthy, /-/ready.
       --web.config.file: TLS (client certificates too) and bcrypt basic-auth users
         for every endpoint, in the format of Prometheus' exporter-toolkit; reread on
         SIGHUP. See docs/security.md.
       SIGHUP reloads the config (an invalid one is refused and the old one kept;
-      probes whose settings did not change keep running, with their state);
+      probes whose settings did not change keep running, with their state;
+      log_level and log_format apply unless given on the command line);
+      --log-format: text (default; journald-friendly), or one logfmt or JSON
+        object per line for log pipelines.
       SIGTERM or SIGINT stop it within two seconds, even with a connect blocked.
   queuewatch check-config FILE [--connect] [--explain] [--format table|json]
                           [--web.config.file WEBFILE]
@@ -97,6 +101,11 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       if (o.command != Command::run && o.command != Command::check_config)
         return {std::nullopt, "--web.config.file is only for `run` and `check-config`"};
       o.web_config_file = *web;
+    } else if (auto lf = value("--log-format")) {
+      if (o.command != Command::run) return {std::nullopt, "--log-format is only for `run`"};
+      if (*lf != "text" && *lf != "logfmt" && *lf != "json")
+        return {std::nullopt, "--log-format must be text, logfmt or json, not '" + *lf + "'"};
+      o.log_format = *lf;
     } else if (auto f = value("--format")) {
       if (o.command != Command::once && o.command != Command::check_config)
         return {std::nullopt, "--format is only for `once` and `check-config`"};

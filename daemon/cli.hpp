@@ -13,7 +13,8 @@ struct CliOptions {
   Command command = Command::help;
   std::string config_path;
   OutputFormat format = OutputFormat::table;
-  std::optional<std::string> log_level;  // overrides the config's log_level
+  std::optional<std::string> log_level;   // overrides the config's log_level
+  std::optional<std::string> log_format;  // overrides the config's log_format (run only)
   // run, check-config: TLS and basic auth for the HTTP endpoint, in exporter-toolkit's format.
   std::optional<std::string> web_config_file;
   // check-config: prove every queue source against its live database (preflight), and/or print

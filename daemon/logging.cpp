@@ -10,7 +10,6 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
-#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -18,34 +17,6 @@
 namespace qw::daemon {
 
 namespace {
-
-// sd-daemon(3) priority prefixes; journald strips them and stores the priority.
-std::string_view journal_priority(spdlog::level::level_enum level) {
-  switch (level) {
-    case spdlog::level::critical:
-      return "<2>";
-    case spdlog::level::err:
-      return "<3>";
-    case spdlog::level::warn:
-      return "<4>";
-    case spdlog::level::info:
-      return "<6>";
-    default:
-      return "<7>";
-  }
-}
-
-class JournalPriorityFlag final : public spdlog::custom_flag_formatter {
- public:
-  void format(const spdlog::details::log_msg& msg, const std::tm& /*time*/,
-              spdlog::memory_buf_t& dest) override {
-    const auto prefix = journal_priority(msg.level);
-    dest.append(prefix.data(), prefix.data() + prefix.size());
-  }
-  std::unique_ptr<custom_flag_formatter> clone() const override {
-    return std::make_unique<JournalPriorityFlag>();
-  }
-};
 
 spdlog::level::level_enum parse_level(std::string_view name) {
   if (name == "trace") return spdlog::level::trace;
@@ -168,27 +139,32 @@ std::string redact_conninfo(std::string_view s) {
 
 }  // namespace
 
-void setup_logging(std::string_view level) {
+void setup_logging(std::string_view level, LogFormat format) {
   const auto parsed = parse_level(level);
-  const bool journald = stderr_is_journal();
-
   std::shared_ptr<spdlog::logger> logger;
-  auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  if (journald) {
+  if (stderr_is_journal()) {
     logger = std::make_shared<spdlog::logger>("queuewatch",
                                               std::make_shared<spdlog::sinks::stderr_sink_mt>());
-    formatter->add_flag<JournalPriorityFlag>('*').set_pattern("%*%v");
   } else {
-    // Colours only when stderr is a terminal (the sink checks).
+    // Colours only when stderr is a terminal (the sink checks), and only in text.
     logger = std::make_shared<spdlog::logger>(
         "queuewatch", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%-7l%$ %v");
   }
-  logger->set_formatter(std::move(formatter));
+  logger->set_formatter(make_log_formatter(format, stderr_is_journal()));
   logger->set_level(parsed);
   // stderr is unbuffered, but spdlog sinks have their own buffer: warnings must not wait.
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(std::move(logger));
+}
+
+void apply_log_settings(std::string_view level, LogFormat format) {
+  const auto parsed = parse_level(level);
+  // The logger stays: spdlog::info() and friends hold a raw pointer to the default logger
+  // without a lock, so replacing it while workers log would free it under them. Its level is
+  // atomic and set_formatter() takes each sink's mutex.
+  auto* logger = spdlog::default_logger_raw();
+  logger->set_formatter(make_log_formatter(format, stderr_is_journal()));
+  logger->set_level(parsed);
 }
 
 std::string redact_dsn(std::string_view dsn) {

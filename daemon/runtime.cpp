@@ -2,9 +2,25 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
+#include "daemon/log_format.hpp"
 #include "probes/registry.hpp"
 
 namespace qw::daemon {
+
+void ExporterObserver::on_run(const probes::Probe& p, double seconds,
+                              probes::FailureReason reason) {
+  exporter_.observe_probe_run(p.kind(), p.target(), seconds, reason);
+  if (!spdlog::should_log(spdlog::level::debug)) return;  // the fields cost an allocation
+  const std::string_view result =
+      reason == probes::FailureReason::none ? std::string_view("ok") : probes::to_string(reason);
+  const LogFields fields({{"probe", p.id()},
+                          {"target", p.target()},
+                          {"result", std::string(result)},
+                          {"duration_seconds", fmt::format("{:.3f}", seconds)}});
+  spdlog::debug("probe {} ran: {} in {:.3f} s", p.id(), result, seconds);
+}
 
 std::size_t worker_count(const config::Config& config) {
   std::size_t connections = 0;

@@ -6,6 +6,20 @@
 namespace qw::daemon {
 namespace {
 
+TEST(Cli, LogFormatIsForRunAndOneOfThree) {
+  auto p = parse_cli({"run", "--config", "x.yaml", "--log-format", "json"});
+  ASSERT_TRUE(p.options) << p.error;
+  EXPECT_EQ(p.options->log_format, "json");
+  p = parse_cli({"run", "--config", "x.yaml", "--log-format=logfmt"});
+  ASSERT_TRUE(p.options) << p.error;
+  EXPECT_EQ(p.options->log_format, "logfmt");
+  EXPECT_FALSE(parse_cli({"run", "--config", "x.yaml"}).options->log_format);
+  p = parse_cli({"run", "--config", "x.yaml", "--log-format", "xml"});
+  EXPECT_FALSE(p.options);
+  EXPECT_EQ(p.error, "--log-format must be text, logfmt or json, not 'xml'");
+  EXPECT_FALSE(parse_cli({"once", "--config", "x.yaml", "--log-format", "json"}).options);
+}
+
 TEST(Cli, ParsesSubcommandsAndFlags) {
   auto p = parse_cli({"run", "--config", "/etc/qw.yaml", "--log-level=debug"});
   ASSERT_TRUE(p.options) << p.error;

@@ -132,5 +132,121 @@ TEST(SetupLogging, ForHumansHasTimestampsAndLevels) {
       << out;
 }
 
+TEST(LogFormat, ParsesTheThreeNames) {
+  EXPECT_EQ(parse_log_format("text"), LogFormat::text);
+  EXPECT_EQ(parse_log_format("logfmt"), LogFormat::logfmt);
+  EXPECT_EQ(parse_log_format("json"), LogFormat::json);
+  EXPECT_FALSE(parse_log_format("JSON"));
+  EXPECT_FALSE(parse_log_format(""));
+}
+
+TEST(LogFormat, LogfmtValuesAreBareOnlyWhenSafe) {
+  EXPECT_EQ(logfmt_value("mail"), "mail");
+  EXPECT_EQ(logfmt_value("0.25"), "0.25");
+  EXPECT_EQ(logfmt_value(""), R"("")");
+  EXPECT_EQ(logfmt_value("two words"), R"("two words")");
+  EXPECT_EQ(logfmt_value("a=b"), R"("a=b")");  // would read as a second key
+  EXPECT_EQ(logfmt_value(R"(say "hi" \o/)"), R"("say \"hi\" \\o/")");
+  EXPECT_EQ(logfmt_value("line1\nline2\r\t"), R"("line1\nline2\r\t")");
+  EXPECT_EQ(logfmt_value(std::string("nul\0bell\x07", 9)), R"("nul\u0000bell\u0007")");
+  EXPECT_EQ(logfmt_value("caf\xC3\xA9"), "\"caf\xC3\xA9\"");  // UTF-8 kept, quoted
+  EXPECT_EQ(logfmt_value("bad\xFF"), R"("bad\ufffd")");
+}
+
+TEST(LogFormat, JsonStringsEscapeEverythingJsonForbids) {
+  EXPECT_EQ(json_string("plain"), R"("plain")");
+  EXPECT_EQ(json_string(R"(q"b\)"), R"("q\"b\\")");
+  EXPECT_EQ(json_string("a\nb\x01"), R"("a\nb\u0001")");
+  EXPECT_EQ(json_string("\xE2\x82\xAC"), "\"\xE2\x82\xAC\"");  // the euro sign, as is
+  // Not UTF-8: a lone continuation byte, an overlong '/', a truncated sequence, a surrogate.
+  EXPECT_EQ(json_string("\x80"), R"("\ufffd")");
+  EXPECT_EQ(json_string("\xC0\xAF"), R"("\ufffd\ufffd")");
+  EXPECT_EQ(json_string("x\xE2\x82"), R"("x\ufffd\ufffd")");
+  EXPECT_EQ(json_string("\xED\xA0\x80"), R"("\ufffd\ufffd\ufffd")");
+}
+
+TEST(LogFields, NestAndUnwind) {
+  EXPECT_TRUE(current_log_fields().empty());
+  {
+    const LogFields outer({{"target", "db"}});
+    {
+      const LogFields inner({{"queue", "mail"}, {"source", "jobs"}});
+      ASSERT_EQ(current_log_fields().size(), 3u);
+      EXPECT_EQ(current_log_fields()[0].first, "target");
+      EXPECT_EQ(current_log_fields()[2].second, "jobs");
+    }
+    EXPECT_EQ(current_log_fields().size(), 1u);
+  }
+  EXPECT_TRUE(current_log_fields().empty());
+}
+
+const char* const kTs = R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)";
+
+TEST(SetupLogging, JsonIsOneObjectPerLineWithFields) {
+  const auto out = capture_stderr(/*as_journal=*/false, [] {
+    setup_logging("info", LogFormat::json);
+    {
+      const LogFields fields({{"queue", "ma\"il"}});
+      spdlog::warn("server said: \"no\"\nDETAIL: {}", "x\xFF");
+    }
+    spdlog::info("plain");
+    spdlog::debug("hidden");
+    spdlog::default_logger()->flush();
+  });
+  EXPECT_TRUE(std::regex_match(
+      out, std::regex(std::string(R"(\{"ts":")") + kTs +
+                      R"x(","level":"warning","msg":"server said: \\"no\\"\\nDETAIL: x\\ufffd",)x"
+                      R"x("queue":"ma\\"il"\}\n\{"ts":")x" +
+                      kTs + R"x(","level":"info","msg":"plain"\}\n)x")))
+      << out;
+}
+
+TEST(SetupLogging, LogfmtQuotesWhatNeedsIt) {
+  const auto out = capture_stderr(/*as_journal=*/false, [] {
+    setup_logging("info", LogFormat::logfmt);
+    const LogFields fields({{"alertname", "no_throughput"}, {"queue", "a b"}});
+    spdlog::error("it broke");
+    spdlog::default_logger()->flush();
+  });
+  EXPECT_TRUE(std::regex_match(
+      out, std::regex(std::string("ts=") + kTs +
+                      R"( level=error msg="it broke" alertname=no_throughput queue="a b"\n)")))
+      << out;
+}
+
+TEST(SetupLogging, TextAppendsFieldsAndJournaldKeepsPriorities) {
+  const auto out = capture_stderr(/*as_journal=*/true, [] {
+    setup_logging("info");
+    const LogFields fields({{"queue", "mail"}});
+    spdlog::warn("late");
+    setup_logging("info", LogFormat::json);
+    spdlog::warn("late");
+    spdlog::default_logger()->flush();
+  });
+  EXPECT_TRUE(
+      std::regex_match(out, std::regex(std::string(R"(<4>late queue=mail\n<4>\{"ts":")") + kTs +
+                                       R"(","level":"warning","msg":"late","queue":"mail"\}\n)")))
+      << out;
+}
+
+TEST(ApplyLogSettings, ChangesLevelAndFormatOfTheRunningLogger) {
+  const auto out = capture_stderr(/*as_journal=*/false, [] {
+    setup_logging("info");
+    auto* before = spdlog::default_logger_raw();
+    spdlog::debug("hidden at info");
+    apply_log_settings("debug", LogFormat::logfmt);
+    EXPECT_EQ(spdlog::default_logger_raw(), before);  // never replaced under other threads
+    spdlog::debug("shown at debug");
+    EXPECT_THROW(apply_log_settings("loud", LogFormat::text), std::invalid_argument);
+    spdlog::debug("still debug, still logfmt");
+    spdlog::default_logger()->flush();
+  });
+  EXPECT_EQ(out.find("hidden"), std::string::npos) << out;
+  EXPECT_TRUE(std::regex_match(
+      out, std::regex(std::string("ts=") + kTs + R"( level=debug msg="shown at debug"\nts=)" + kTs +
+                      R"( level=debug msg="still debug, still logfmt"\n)")))
+      << out;
+}
+
 }  // namespace
 }  // namespace qw::daemon
