@@ -2,19 +2,24 @@
 
 #include <spdlog/spdlog.h>
 
+#include "daemon/log_format.hpp"
+
 namespace qw::daemon {
 
 void TransitionLogger::publish(const probes::Sample& sample) {
-  std::string key, what, detail;
+  std::string key, what, detail, target, source;
   probes::FailureReason reason = probes::FailureReason::none;
   if (const auto* h = std::get_if<probes::TargetHealthSample>(&sample)) {
     key = "target/" + h->target;
     what = "target " + h->target;
+    target = h->target;
     reason = h->up ? probes::FailureReason::none : h->reason;
     detail = h->detail;
   } else if (const auto* q = std::get_if<probes::QueueProbeSample>(&sample)) {
     key = "source/" + q->source;
     what = "queue source " + q->source + " (target " + q->target + ")";
+    target = q->target;
+    source = q->source;
     reason = q->ok ? probes::FailureReason::none : q->reason;
     detail = q->detail;
   }
@@ -24,6 +29,12 @@ void TransitionLogger::publish(const probes::Sample& sample) {
   const auto before = first ? probes::FailureReason::none : it->second;
   last_[key] = reason;
   if (reason == before) return;
+  // For log pipelines (logfmt, json): what the line is about, and why, as keys of their own.
+  std::vector<std::pair<std::string, std::string>> fields = {{"target", target}};
+  if (!source.empty()) fields.emplace_back("source", source);
+  if (reason != probes::FailureReason::none)
+    fields.emplace_back("reason", std::string(probes::to_string(reason)));
+  const LogFields scope(std::move(fields));
   if (reason == probes::FailureReason::none)
     spdlog::info("{} recovered", what);
   else

@@ -41,8 +41,12 @@ fatal() {
   exit 1
 }
 
-port=$(python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+free_port() {
+  python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+port=$(free_port)
+down_port=$(free_port)  # nothing listens there: a target that is down (connection_refused)
 
 # One job running for an hour: stuck_in_progress fires within a round or two.
 sql "CREATE TABLE $table (id bigserial PRIMARY KEY, queue text NOT NULL, state text NOT NULL,
@@ -66,6 +70,9 @@ probes:
 targets:
   - name: testdb
     dsn: "$QW_TEST_PG_DSN"
+    region: local
+  - name: downdb
+    dsn: "host=127.0.0.1 port=$down_port dbname=x user=postgres connect_timeout=2"
     region: local
 queues:
   - name: jobs
@@ -191,6 +198,29 @@ wait_for "the stuck_in_progress transition in the log" 20 transition "-> firing 
 sql "UPDATE $table SET state = 'done', finished_at = now()"
 wait_for "stuck_in_progress resolved in the log" 20 transition "-> resolved (value 1)" ||
   fail "no JSON line with alertname, target, source and queue for stuck_in_progress resolved"
+
+# A target going down: its line and its alert's carry the target (and the reason), and no empty
+# source or queue keys.
+target_lines() {
+  python3 - "$tmp/daemon.log" <<'PY'
+import json, sys
+failing = alert = False
+for line in open(sys.argv[1]):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if (e.get("target") == "downdb" and e.get("reason") == "connection_refused"
+            and e["msg"].startswith("target downdb failing")):
+        failing = True
+    if (e.get("alertname") == "database_unavailable" and e.get("target") == "downdb"
+            and "source" not in e and "queue" not in e):
+        alert = True
+sys.exit(0 if failing and alert else 1)
+PY
+}
+wait_for "the down target's lines" 20 target_lines ||
+  fail "no JSON lines with target and reason for downdb failing and its database_unavailable alert"
 
 # --- missed evaluations: the process stopped for 3.5 intervals --------------------------------
 kill -STOP "$pid"
