@@ -166,9 +166,20 @@ const std::vector<Field<ProbesConfig>>& probes_fields() {
   return rows;
 }
 
-void decode_root(Context& ctx, const Value& root, Config& out) {
+void decode_root(Context& ctx, const Value& root, Config& out, Sections sections) {
   MapReader map(ctx, root, keys_of(root_fields()));
   if (!map.is_mapping()) return;
+  if (sections == Sections::rules_only) {
+    // Every key was checked above; only the rules are read (loader.hpp says why).
+    static const std::vector<Field<Config>> rules_row = [] {
+      std::vector<Field<Config>> rows;
+      for (const Field<Config>& row : root_fields())
+        if (row.key == "rules") rows.push_back(row);
+      return rows;
+    }();
+    decode_fields(ctx, map, rules_row, out);
+    return;
+  }
   decode_fields(ctx, map, root_fields(), out);
 }
 

@@ -3,11 +3,12 @@
 // errors in the Context and keeping defaults where a value is missing or wrong. Internal to
 // config/; the entry points are in loader.hpp.
 #include "config/config.hpp"
+#include "config/loader.hpp"
 #include "config/yaml_reader.hpp"
 
 namespace qw::config::detail {
 
-void decode_root(Context& ctx, const Value& root, Config& out);
+void decode_root(Context& ctx, const Value& root, Config& out, Sections sections);
 void decode_http(Context& ctx, const Value& value, HttpConfig& out);
 void decode_probes(Context& ctx, const Value& value, ProbesConfig& out);
 void decode_targets(Context& ctx, const Value& value, std::vector<TargetConfig>& out);

@@ -48,7 +48,7 @@ DocumentStarts first_two_documents(const std::string& yaml) {
 }
 
 LoadResult load(const std::string& yaml, const std::string& file_name, const std::string& base_dir,
-                EnvLookup env) {
+                EnvLookup env, Sections sections) {
   LoadResult result;
   detail::Context ctx(file_name, base_dir, env);
   YAML::Node root;
@@ -72,7 +72,7 @@ LoadResult load(const std::string& yaml, const std::string& file_name, const std
     return result;
   }
   const SourceMark root_mark = root.IsNull() ? SourceMark{1, 1} : detail::mark_of(root.Mark());
-  detail::decode_root(ctx, detail::Value{root, "", root_mark}, result.config);
+  detail::decode_root(ctx, detail::Value{root, "", root_mark}, result.config, sections);
 
   result.errors = ctx.take_errors();
   // File order, whichever section found the problem: the operator fixes top to bottom.
@@ -100,7 +100,7 @@ std::optional<std::string> real_env(const std::string& name) {
   return std::string(value);
 }
 
-LoadResult load_file(const std::string& path, EnvLookup env) {
+LoadResult load_file(const std::string& path, EnvLookup env, Sections sections) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   if (in) text << in.rdbuf();
@@ -111,12 +111,13 @@ LoadResult load_file(const std::string& path, EnvLookup env) {
     return result;
   }
   const std::string base_dir = std::filesystem::path(path).parent_path().string();
-  return load(text.str(), path, base_dir, env);
+  return load(text.str(), path, base_dir, env, sections);
 }
 
-LoadResult load_string(const std::string& yaml, const std::string& file_name, EnvLookup env) {
+LoadResult load_string(const std::string& yaml, const std::string& file_name, EnvLookup env,
+                       Sections sections) {
   // Relative paths in a string resolve against the working directory, as the caller's would.
-  return load(yaml, file_name, "", env);
+  return load(yaml, file_name, "", env, sections);
 }
 
 }  // namespace qw::config

@@ -30,8 +30,15 @@ struct LoadResult {
 using EnvLookup = std::optional<std::string> (*)(const std::string& name);
 std::optional<std::string> real_env(const std::string& name);
 
-LoadResult load_file(const std::string& path, EnvLookup env = &real_env);
+// What the file is loaded for. The daemon's commands (run, check-config, once) need databases to
+// watch: `targets` is required. `backtest` replays a CSV through the rules and reads `rules`
+// alone: the other sections are not read (a copy of the production file works on a laptop
+// without its password files or environment), but the top-level keys are still checked.
+enum class Sections { all, rules_only };
+
+LoadResult load_file(const std::string& path, EnvLookup env = &real_env,
+                     Sections sections = Sections::all);
 LoadResult load_string(const std::string& yaml, const std::string& file_name = "<string>",
-                       EnvLookup env = &real_env);
+                       EnvLookup env = &real_env, Sections sections = Sections::all);
 
 }  // namespace qw::config

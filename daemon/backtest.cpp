@@ -179,7 +179,12 @@ SeriesParse parse_series(const std::string& text, const std::string& file_name,
 }
 
 int run_backtest(const CliOptions& options) {
-  const config::LoadResult loaded = config::load_file(options.config_path);
+  // Only the rules matter here: a file of just `rules:`, or none (the built-in defaults).
+  config::LoadResult loaded;
+  if (!options.config_path.empty()) {
+    loaded =
+        config::load_file(options.config_path, &config::real_env, config::Sections::rules_only);
+  }
   if (!loaded.ok()) {
     for (const config::ConfigError& e : loaded.errors) std::cerr << e.to_string() << "\n";
     return kExitUsage;
@@ -212,7 +217,6 @@ int run_backtest(const CliOptions& options) {
   for (const SeriesRow& row : series.rows) {
     rules::QueueTick tick;
     tick.key = key;
-    tick.region = "backtest";
     tick.at = row.at;
     tick.completed = row.completions;
     tick.ready = row.ready.value_or(0);

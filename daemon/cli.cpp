@@ -35,10 +35,11 @@ Usage:
         (with the library versions the preset was checked against).
   queuewatch once --config FILE [--format table|json]
       Run every probe once and print what it saw; for runbooks and debugging.
-  queuewatch backtest --config FILE --queue NAME --series FILE.csv [--source NAME]
+  queuewatch backtest [--config FILE] --queue NAME --series FILE.csv [--source NAME]
       Replay a CSV of timestamp,completions[,ready] through the rules with FILE's
       thresholds for queue NAME, and print every alert transition as CSV
-      (time,alertname,state,value). See docs/rules.md.
+      (time,alertname,state,value). Only FILE's `rules:` are read (no database
+      details needed); without --config, the built-in defaults. See docs/rules.md.
   queuewatch config-reference
       Print every configuration key with its default, what it accepts and what it
       means, as Markdown: the tables docs/configuration.md and docs/alerting.md are
@@ -133,7 +134,8 @@ CliParse parse_cli(const std::vector<std::string>& args) {
   }
   if (o.command == Command::backtest && (o.queue.empty() || o.series_path.empty()))
     return {std::nullopt, "backtest needs --queue NAME and --series FILE.csv"};
-  if (o.config_path.empty())
+  // backtest without a file replays with the built-in thresholds.
+  if (o.config_path.empty() && o.command != Command::backtest)
     return {std::nullopt, o.command == Command::check_config ? "check-config needs a FILE"
                                                              : "missing --config FILE"};
   return {o, ""};

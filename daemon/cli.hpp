@@ -11,7 +11,7 @@ enum class OutputFormat { table, json };
 
 struct CliOptions {
   Command command = Command::help;
-  std::string config_path;
+  std::string config_path;  // empty only for backtest: the built-in defaults
   OutputFormat format = OutputFormat::table;
   std::optional<std::string> log_level;   // overrides the config's log_level
   std::optional<std::string> log_format;  // overrides the config's log_format (run only)
