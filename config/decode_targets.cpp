@@ -65,8 +65,10 @@ std::vector<Field<TargetDecode>> make_target_rows() {
           },
           [](const TargetDecode&) { return std::string("none"); }, "a readable file", false, "",
           0}),
-      of_target(
-          required(field("region", &T::region, nonempty_string_reader(), "the `region` label"))),
+      // Optional: a single-region setup has nothing to say in it. Unset, alerts and metrics carry
+      // no `region` label at all (never an empty one); `alerting.external_labels` can add one.
+      of_target(default_text(
+          field("region", &T::region, nonempty_string_reader(), "the `region` label"), "none")),
       of_target(field("expect", &T::expect, enum_reader(kRoles),
                       "the role the server must have, or it is reported down")),
       // libpq counts whole seconds (and treats 1 as 2): sub-second values would be a promise the

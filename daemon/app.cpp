@@ -63,7 +63,7 @@ std::optional<config::Config> load_or_report(const std::string& path) {
 void log_targets(const config::Config& config) {
   for (const auto& t : config.targets)
     spdlog::info("target {} ({}), region {}", t.name, probes::pg::describe_endpoint(t.dsn),
-                 t.region);
+                 t.region.empty() ? "none" : t.region);
   spdlog::info("{} queue source(s), {} target(s)", config.queues.size(), config.targets.size());
 }
 

@@ -68,6 +68,13 @@ Labels with(Labels labels, const std::string& name, std::string value) {
   return labels;
 }
 
+// A target's region is optional: unset, its series have no `region` label, not an empty one.
+Labels target_labels(const std::string& target, const std::string& region) {
+  Labels labels{{"target", target}};
+  if (!region.empty()) labels.emplace("region", region);
+  return labels;
+}
+
 }  // namespace
 
 struct MetricsExporter::State {
@@ -430,7 +437,7 @@ struct MetricsExporter::State {
       return;
     }
     TargetSeries& t = found->second;
-    const Labels labels = {{"target", sample.target}, {"region", t.region}};
+    const Labels labels = target_labels(sample.target, t.region);
 
     ensure(target_up, t.up, labels).Set(sample.up ? 1 : 0);
     if (sample.up) {
@@ -471,7 +478,7 @@ struct MetricsExporter::State {
       return;
     }
     SourceSeries& s = found->second;
-    const Labels labels = {{"target", s.target}, {"region", s.region}, {"source", sample.source}};
+    const Labels labels = with(target_labels(s.target, s.region), "source", sample.source);
 
     ensure(probe_success, s.success, labels).Set(sample.ok ? 1 : 0);
     if (sample.table_completed_delta)

@@ -75,7 +75,8 @@ Verdict eval_database_unavailable(const TargetState& t, const config::DatabaseUn
                   format_time(*t.down_since), format_seconds(down_for), reason_words(t.last.reason),
                   t.last.detail.empty() ? std::string(".") : fmt::format(" — {}", t.last.detail));
   text.extra["reason"] = t.last.reason;
-  Labels labels{{"target", t.last.target}, {"region", t.last.region}};
+  Labels labels{{"target", t.last.target}};
+  if (!t.last.region.empty()) labels.emplace("region", t.last.region);  // optional, as queues'
   return make_condition("database_unavailable", rule.common, std::move(labels), down_for,
                         std::move(text));
 }

@@ -6,10 +6,11 @@
 namespace qw::rules {
 
 Labels queue_labels(const QueueState& q) {
-  return Labels{{"target", q.key.target},
-                {"source", q.key.source},
-                {"queue", q.key.queue},
-                {"region", q.region}};
+  Labels labels{{"target", q.key.target}, {"source", q.key.source}, {"queue", q.key.queue}};
+  // A target's region is optional; unset, there is no `region` label rather than an empty one
+  // (the same to Prometheus and Alertmanager matchers, but not to a page's label list).
+  if (!q.region.empty()) labels.emplace("region", q.region);
+  return labels;
 }
 
 std::int64_t epoch_seconds(Time t) {
