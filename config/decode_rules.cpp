@@ -24,6 +24,26 @@ constexpr std::string_view kReservedLabels[] = {"alertname", "severity", "target
 
 constexpr const char* kZoneinfoDir = "/usr/share/zoneinfo";
 
+// A base the runbook file names are appended to: a URL with a host, and nothing that would end
+// the path early (a query or fragment) or read as a template.
+bool is_runbook_base(std::string_view s) {
+  std::string_view rest;
+  if (s.starts_with("https://")) {
+    rest = s.substr(8);
+  } else if (s.starts_with("http://")) {
+    rest = s.substr(7);
+  } else {
+    return false;
+  }
+  if (rest.empty() || rest.front() == '/') return false;
+  return s.find_first_of(" \t\r\n?#") == std::string_view::npos &&
+         s.find("{{") == std::string_view::npos;
+}
+
+std::string runbook_url(const std::string& base, std::string_view alertname) {
+  return fmt::format("{}/{}.md", base, alertname);
+}
+
 // Templates may only use what the renderer knows; a typo would otherwise reach the page as-is.
 std::optional<std::string> read_template(Context& ctx, const Value& v) {
   std::optional<std::string> s = read_string(ctx, v);
@@ -104,7 +124,7 @@ std::vector<CommonRow> make_common_rows() {
                               "the rule's own"));
   rows.push_back(default_text(patch_field("runbook_url", &C::runbook_url, &P::runbook_url,
                                           template_reader(), "a link for the person paged"),
-                              "none"));
+                              "`runbook_base_url`/RULE.md, or none"));
   return rows;
 }
 
@@ -113,7 +133,7 @@ template <typename Rule, typename Patch>
 RuleSection rule_section(std::string_view name, Rule QueueRules::*rule,
                          Patch QueueRulesPatch::*patch,
                          const std::vector<PatchField<Rule, Patch>>& own) {
-  RuleSection section{name, {}};
+  RuleSection section{name, {}, [rule](QueueRules& r) -> RuleCommon& { return (r.*rule).common; }};
   for (const CommonRow& row : rule_common_fields()) {
     section.fields.push_back(lift(lift(row, &Rule::common, &Patch::common), rule, patch));
   }
@@ -324,12 +344,39 @@ const std::vector<Field<RulesConfig>>& rules_fields() {
         "a list of entries",
         false,
         "none"};
+    // Before `defaults`: it fills the built-in runbook_url of every rule, which a runbook_url
+    // written in `defaults`, `database_unavailable` or `overrides` then replaces.
+    Field<RulesConfig> runbook_base_url{
+        "runbook_base_url",
+        "where docs/runbooks/ is published: every rule's `runbook_url` is then "
+        "BASE/ALERTNAME.md",
+        [](Context& ctx, const Value& v, RulesConfig& out) {
+          std::optional<std::string> base = read_string(ctx, v);
+          if (!base || base->empty()) return;
+          if (!is_runbook_base(*base)) {
+            ctx.error(v.path, v.mark,
+                      fmt::format("\"{}\" is not an http:// or https:// URL with a host (and "
+                                  "without spaces, ?, # or {{{{)",
+                                  *base));
+            return;
+          }
+          while (base->ends_with('/')) base->pop_back();
+          out.runbook_base_url = *base;
+          for (const RuleSection& section : rule_sections())
+            section.common(out.defaults).runbook_url = runbook_url(*base, section.name);
+          out.database_unavailable.common.runbook_url = runbook_url(*base, "database_unavailable");
+        },
+        [](const RulesConfig&) { return std::string(); },
+        "an `http://` or `https://` URL",
+        false,
+        "none"};
     return std::vector<Field<RulesConfig>>{
         field("timezone", &RulesConfig::timezone, zone,
               "the baseline's hour of the week is local to it"),
         field("evaluation_interval", &RulesConfig::evaluation_interval,
               duration_reader(bounds::kEvaluationInterval),
               "how often the rules run over the latest samples"),
+        runbook_base_url,
         defaults,
         database_unavailable,
         overrides,

@@ -147,7 +147,11 @@ struct RuleOverride {
 struct RulesConfig {
   std::string timezone = "UTC";        // IANA name; the baseline's hour-of-week is local to it
   Duration evaluation_interval{5000};  // how often rules run over the latest samples
-  QueueRules defaults;                 // built-in defaults with `rules.defaults` applied
+  // Where docs/runbooks/ is published. Set, every rule's runbook_url defaults to
+  // BASE/<alertname>.md (filled into `defaults` and `database_unavailable` at load, so a
+  // runbook_url written anywhere in the file wins). Empty: no runbook_url unless written.
+  std::string runbook_base_url;
+  QueueRules defaults;  // built-in defaults with `rules.defaults` applied
   DatabaseUnavailableRule database_unavailable;
   std::vector<RuleOverride> overrides;
 };

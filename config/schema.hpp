@@ -269,6 +269,7 @@ void apply_rows(const std::vector<PatchField<Rule, Patch>>& rows, const Patch& p
 struct RuleSection {
   std::string_view name;
   std::vector<PatchField<QueueRules, QueueRulesPatch>> fields;
+  std::function<RuleCommon&(QueueRules&)> common;  // the rule's shared keys (runbook_base_url)
 };
 
 // The rule sections, in file order (decode_rules.cpp).
