@@ -12,8 +12,9 @@
 # First it checks that the sandbox bites (a call of @resources is killed, a netlink socket and a
 # writable+executable mapping are refused), then runs the daemon through what it does in
 # production: check-config (ExecStartPre), start with sd_notify READY=1 and watchdog pings, a
-# probe round against the shared PostgreSQL, a scrape, a stuck job paged to a webhook through the
-# outbox in its state directory, a reload (SIGHUP) that adds a queue, and SIGTERM: exit 0.
+# probe round against the shared PostgreSQL, a scrape (process_* included), a stuck job paged to
+# a webhook through the outbox in its state directory, a reload by the unit's ExecReload= lines
+# that adds a queue, and SIGTERM: exit 0.
 # Run by ctest (release.sandboxed_daemon) with QW_BINARY (a Release build's daemon: sanitizer
 # runtimes make calls of their own, such as setrlimit), QW_SANDBOX_EXEC, QW_SOURCE_DIR and
 # scripts/test's QW_TEST_PG_DSN.
@@ -254,8 +255,12 @@ wait_for "READY=1" 30 notified READY=1 || fatal "no READY=1 on the notify socket
 wait_for "a watchdog ping" 30 notified WATCHDOG=1 || fail "no WATCHDOG=1 within 30 s"
 
 metrics() { curl -fsS --max-time 5 "http://127.0.0.1:$http_port/metrics" 2>/dev/null; }
-# has_metric REGEX: a sample line of /metrics matches REGEX.
-has_metric() { metrics | grep -Eq "$1"; }
+# has_metric REGEX: a sample line of /metrics matches REGEX. (Not `metrics | grep -q`: grep
+# leaves at the first match, and under pipefail curl's broken pipe would fail the check.)
+has_metric() {
+  local out
+  out=$(metrics) && grep -Eq "$1" <<<"$out"
+}
 wait_for "a probe round" 30 has_metric '^queuewatch_target_up\{[^}]*target="sandbox"[^}]*\} 1$' ||
   fail "queuewatch_target_up{target=\"sandbox\"} never became 1: the health probe failed"
 wait_for "a queue probe round" 30 \
@@ -277,9 +282,25 @@ wait_for "the stuck_in_progress page" 60 paged ||
 loose=$(find "$tmp/state" -mindepth 1 -perm /077 2>/dev/null)
 [ -z "$loose" ] || fail "UMask=0077 not honoured, readable by others: $loose"
 
-# A reload (SIGHUP, the unit's ExecReload) that adds a queue: its probe starts in the sandbox.
+# process_* come from /proc/self, all that ProcSubset=pid and ProtectProc=invisible leave.
+for m in process_start_time_seconds process_open_fds process_resident_memory_bytes; do
+  has_metric "^$m " || fail "/metrics has no $m inside the sandbox"
+done
+
+# A reload that adds a queue, by the unit's own ExecReload= lines, each in the sandbox as
+# systemd runs them (the binary, the config and \$MAINPID put in): its new probe runs there too.
 write_config flow second
-kill -HUP "$pid"
+reloads=$(unit_values ExecReload)
+[ -n "$reloads" ] || fatal "the unit has no ExecReload= line"
+while read -r line; do
+  line=${line//\/usr\/bin\/queuewatch/$QW_BINARY}
+  line=${line//\/etc\/queuewatch\/queuewatch.yaml/$tmp/queuewatch.yaml}
+  line=${line//\$MAINPID/$pid}
+  read -ra command <<<"$line"
+  out=$(sandboxed "${command[@]}" 2>&1) || fail "ExecReload=$line failed in the sandbox: $out"
+done <<<"$reloads"
+wait_for "the reload" 30 has_metric '^queuewatch_config_last_reload_successful 1$' ||
+  fail "queuewatch_config_last_reload_successful did not become 1 after the reload"
 wait_for "the reloaded queue" 30 \
   has_metric '^queuewatch_queue_ready_jobs\{[^}]*queue="second"[^}]*\} 1$' ||
   fail "after SIGHUP, queue second was never probed"
