@@ -113,7 +113,7 @@ class Daemon {
     wait_for_signal();
     start_watchdog();
     systemd::ready();
-    systemd::status("watching " + std::to_string(config_.queues.size()) + " queue source(s)");
+    systemd::status(watching_status());
     io_.run();
     return exit_code_;
   }
@@ -143,6 +143,8 @@ class Daemon {
       for (const auto& e : loaded.errors) spdlog::error("reload refused: {}", e.to_string());
       spdlog::error("reload refused: keeping the running configuration");
       self_.reload_failed();
+      // `systemctl status` shows it until a reload succeeds.
+      systemd::status("reload of " + path_ + " refused; running the previous configuration");
     } else {
       // First, so that the lines of this reload are already at the new level and format.
       apply_log_settings(effective_log_level(options_, loaded.config),
@@ -172,6 +174,7 @@ class Daemon {
                    runtime_->carried_probes(), runtime_->carried_pools());
       if (complete) {
         self_.reload_succeeded();
+        systemd::status(watching_status());
       } else {
         self_.reload_failed();
       }
@@ -192,6 +195,10 @@ class Daemon {
     }
     http_->set_web_security(std::move(loaded.security));
     spdlog::info("reload: web config {} applied", *web_path_);
+  }
+
+  std::string watching_status() const {
+    return "watching " + std::to_string(config_.queues.size()) + " queue source(s)";
   }
 
   // What only a restart applies: said once per reload, by key, rather than silently ignored.

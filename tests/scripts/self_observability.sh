@@ -23,12 +23,13 @@ tmp=$(mktemp -d)
 table="self_observability_$$"
 unit="$QW_SOURCE_DIR/deploy/systemd/queuewatch.service"
 pid=""
+notify_pid=""
 
 sql() { psql -X -q -v ON_ERROR_STOP=1 -At "$QW_TEST_PG_DSN" -c "$1"; }
 
 cleanup() {
   [ -n "$pid" ] && kill -CONT "$pid" 2>/dev/null
-  stop_processes "$pid"
+  stop_processes "$pid" "$notify_pid"
   sql "DROP TABLE IF EXISTS $table" >/dev/null 2>&1
   rm -rf "$tmp"
 }
@@ -112,8 +113,24 @@ run_exec_reload() {
   done < <(grep '^ExecReload=' "$unit")
 }
 
+# systemd's notify socket, played by a datagram socket that writes each message on a line.
+python3 - "$tmp/notify.sock" "$tmp/notify.log" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as log:
+    while True:
+        log.write(s.recv(4096).decode().replace("\n", " | ") + "\n")
+        log.flush()
+PY
+notify_pid=$!
+notify_up() { [ -S "$tmp/notify.sock" ]; }
+for ((i = 0; i < 50; i++)); do notify_up && break; sleep 0.1; done
+notify_up || fatal "the notify socket did not appear"
+notified() { grep -q "$1" "$tmp/notify.log" 2>/dev/null; }
+
 write_config info json
-"$QW_BINARY" run --config "$config" >"$tmp/daemon.log" 2>&1 &
+NOTIFY_SOCKET="$tmp/notify.sock" "$QW_BINARY" run --config "$config" >"$tmp/daemon.log" 2>&1 &
 pid=$!
 ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/-/ready")" = 200 ]; }
 wait_for "/-/ready" 30 ready || fatal "/-/ready never answered 200"
@@ -247,6 +264,12 @@ wait_for "the refused reload metric" 10 metric_is queuewatch_config_last_reload_
 [ "$(metric queuewatch_config_last_reload_success_timestamp_seconds)" = "$t0" ] ||
   fail "a refused reload moved the success timestamp from $t0"
 kill -0 "$pid" || fatal "the daemon died on a refused reload"
+# `systemctl status` shows the refusal (STATUS=), and systemd hears the reload end (READY=1).
+wait_for "the refusal in the notify STATUS" 10 notified "^STATUS=reload of .* refused; running the previous configuration$" ||
+  fail "no STATUS= about the refused reload on the notify socket: $(cat "$tmp/notify.log")"
+ready_after_refusal() { sed -n '/refused; running the previous configuration/{n;p;}' "$tmp/notify.log" | grep -qx "READY=1"; }
+wait_for "READY=1 after the refusal" 10 ready_after_refusal ||
+  fail "the refused reload did not end with READY=1: $(cat "$tmp/notify.log")"
 
 # --- a good file through ExecReload: debug and logfmt from now on -----------------------------
 write_config debug logfmt
@@ -257,6 +280,12 @@ wait_for "the successful reload metric" 10 metric_is queuewatch_config_last_relo
 t1=$(metric queuewatch_config_last_reload_success_timestamp_seconds)
 python3 -c "import sys; sys.exit(0 if float('$t1') > float('$t0') else 1)" ||
   fail "a good reload did not move the success timestamp ($t0 -> $t1)"
+notified_after_refusal() {
+  sed -n '/refused; running the previous configuration/,$p' "$tmp/notify.log" |
+    grep -qx "STATUS=watching 1 queue source(s)"
+}
+wait_for "the STATUS after a good reload" 10 notified_after_refusal ||
+  fail "a good reload did not restore the STATUS line: $(cat "$tmp/notify.log")"
 probe_logged() { grep -q 'level=debug msg="probe postgres_queue/' "$tmp/daemon.log"; }
 wait_for "a debug line per probe run" 10 probe_logged || fail "log_level debug from a reload logs no probe run"
 
