@@ -1,7 +1,8 @@
 #pragma once
 // The libpq connection string queuewatch actually uses: the operator's DSN plus the settings
 // that keep a monitor from hanging (connect_timeout, TCP keepalives, tcp_user_timeout) and the
-// password from password_file, read at each connect so a rotated secret is picked up.
+// password from password_file, read at each connect so an edit to that file is picked up (under
+// systemd's LoadCredential= the file is a copy made at unit start: a rotation needs a restart).
 #include <optional>
 #include <string>
 

@@ -52,12 +52,12 @@ TEST_F(ConfigTest, DemoExampleWithoutItsPortIsAnError) {
 }
 
 TEST_F(ConfigTest, ProductionExampleLoads) {
-  // Under systemd, LoadCredential= puts the password files in $CREDENTIALS_DIRECTORY.
+  // Under systemd, LoadCredential= puts the password file in $CREDENTIALS_DIRECTORY, under the
+  // name the unit gives it (tests/scripts/package_install.sh checks the two agree).
   const std::filesystem::path creds =
       std::filesystem::temp_directory_path() / ("qw_creds_" + std::to_string(::getpid()));
   std::filesystem::create_directories(creds);
-  std::ofstream(creds / "primary-password") << "p\n";
-  std::ofstream(creds / "replica-password") << "r\n";
+  std::ofstream(creds / "db-password") << "p\n";
   fake_vars()["CREDENTIALS_DIRECTORY"] = creds.string();
 
   const LoadResult r = load_file(kExamples + "production.yaml", &fake_env);
@@ -68,7 +68,8 @@ TEST_F(ConfigTest, ProductionExampleLoads) {
   ASSERT_EQ(c.targets.size(), 2u);
   EXPECT_EQ(c.targets[0].expect, ExpectedRole::primary);
   EXPECT_EQ(c.targets[1].expect, ExpectedRole::replica);
-  EXPECT_EQ(c.targets[0].password_file, (creds / "primary-password").string());
+  EXPECT_EQ(c.targets[0].password_file, (creds / "db-password").string());
+  EXPECT_EQ(c.targets[1].password_file, (creds / "db-password").string());
   ASSERT_EQ(c.queues.size(), 2u);
   EXPECT_EQ(c.queues[0].table, "river_job");
   EXPECT_EQ(c.queues[1].schema, "billing");
