@@ -28,6 +28,9 @@ struct HttpConfig {
   Duration request_timeout{5000};         // a slow client cannot hold a connection longer
   std::size_t max_connections = 64;       // concurrent HTTP connections; more are refused
   std::size_t max_request_bytes = 8192;   // header + body; /metrics never needs a body
+  // TLS and basic auth (exporter-toolkit's web config; daemon/web_config.hpp reads it), resolved
+  // against the config file's directory. --web.config.file overrides it.
+  std::optional<std::string> web_config_file;
   bool operator==(const HttpConfig&) const = default;
 };
 

@@ -1,5 +1,7 @@
 // The top level, `http` and `probes`: the daemon-wide settings, each key one row
 // (config/schema.hpp).
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "config/decoders.hpp"
@@ -138,6 +140,14 @@ const std::vector<Field<Config>>& root_fields() {
   return rows;
 }
 
+namespace {
+std::string resolve_path(const Context& ctx, const std::string& path) {
+  const std::filesystem::path p(path);
+  if (p.is_absolute() || ctx.base_dir().empty()) return path;
+  return (std::filesystem::path(ctx.base_dir()) / p).lexically_normal().string();
+}
+}  // namespace
+
 const std::vector<Field<HttpConfig>>& http_fields() {
   static const std::vector<Field<HttpConfig>> rows = {
       field("listen", &HttpConfig::listen, listen_reader(), "where /metrics is served"),
@@ -147,6 +157,16 @@ const std::vector<Field<HttpConfig>>& http_fields() {
             integer_reader(bounds::kHttpMaxConnections), "concurrent HTTP connections"),
       field("max_request_bytes", &HttpConfig::max_request_bytes,
             integer_reader(bounds::kHttpMaxRequestBytes), "the largest request accepted"),
+      // Its content is checked where it is used (check-config and run load it, certificates
+      // included): the web config's errors carry the web config's own line:column.
+      custom_field<HttpConfig>(
+          "web_config_file", "a path",
+          "TLS and basic auth for every endpoint, in exporter-toolkit's format (docs/security.md)",
+          [](Context& ctx, const Value& v, HttpConfig& out) {
+            if (std::optional<std::string> path = read_nonempty_string(ctx, v))
+              out.web_config_file = resolve_path(ctx, *path);
+          },
+          "none"),
   };
   return rows;
 }

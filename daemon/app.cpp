@@ -184,17 +184,26 @@ class Daemon {
 
   // The web config is reread on SIGHUP too (rotated certificates, changed users). One that does
   // not load is refused on its own, and the running one kept.
+  // The flag wins over http.web_config_file, whose value may have changed with this reload.
   void reload_web() {
-    if (!web_path_) return;
-    auto loaded = load_web_security(*web_path_);
+    const auto path = web_path_ ? web_path_ : config_.http.web_config_file;
+    if (!path) {
+      if (web_ && (web_->tls || web_->auth.enabled()))
+        spdlog::warn("reload: http.web_config_file removed: plain HTTP without authentication");
+      web_ = nullptr;
+      http_->set_web_security(nullptr);
+      return;
+    }
+    auto loaded = load_web_security(*path);
     if (!loaded.errors.empty()) {
       for (const auto& e : loaded.errors) spdlog::error("web config reload refused: {}", e);
       spdlog::error("web config reload refused: keeping the running TLS and users");
       self_.reload_failed();  // what runs is not what the files say
       return;
     }
+    web_ = loaded.security;
     http_->set_web_security(std::move(loaded.security));
-    spdlog::info("reload: web config {} applied", *web_path_);
+    spdlog::info("reload: web config {} applied", *path);
   }
 
   std::string watching_status() const {
@@ -293,7 +302,7 @@ class Daemon {
 
   CliOptions options_;
   std::string path_;
-  std::optional<std::string> web_path_;
+  std::optional<std::string> web_path_;  // --web.config.file; without it http.web_config_file
   std::shared_ptr<const WebSecurity> web_;
   config::Config config_;
   boost::asio::io_context io_;
@@ -319,27 +328,30 @@ class Daemon {
 
 int check_config(const CliOptions& options) {
   auto config = load_or_report(options.config_path);
+  if (!config) return kExitUsage;
+  const auto web_path =
+      options.web_config_file ? options.web_config_file : config->http.web_config_file;
   std::shared_ptr<const WebSecurity> web;
-  const bool web_ok = load_web_or_report(options.web_config_file, web);
-  if (!config || !web_ok) return kExitUsage;
+  if (!load_web_or_report(web_path, web)) return kExitUsage;
   // --explain and --connect print their own results (--connect's JSON must be alone on stdout).
   if (options.explain) explain_mappings(options, *config);
   if (options.connect) return preflight_sources(options, *config);
   if (options.explain) return kExitOk;
   std::cout << fmt::format("{}: OK ({} target(s), {} queue source(s))\n", options.config_path,
                            config->targets.size(), config->queues.size());
-  if (options.web_config_file)
-    std::cout << fmt::format("{}: OK ({}, {})\n", *options.web_config_file,
-                             web->tls ? "TLS" : "plain HTTP",
+  if (web_path)
+    std::cout << fmt::format("{}: OK ({}, {})\n", *web_path, web->tls ? "TLS" : "plain HTTP",
                              web->auth.enabled() ? "basic auth" : "no basic auth");
   return kExitOk;
 }
 
 int run_daemon(const CliOptions& options) {
   auto config = load_or_report(options.config_path);
+  if (!config) return kExitUsage;
   std::shared_ptr<const WebSecurity> web;
-  const bool web_ok = load_web_or_report(options.web_config_file, web);
-  if (!config || !web_ok) return kExitUsage;
+  if (!load_web_or_report(
+          options.web_config_file ? options.web_config_file : config->http.web_config_file, web))
+    return kExitUsage;
   try {
     setup_logging(effective_log_level(options, *config), effective_log_format(options, *config));
   } catch (const std::exception& e) {

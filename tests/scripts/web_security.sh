@@ -114,6 +114,12 @@ out=$("$QW_BINARY" check-config "$config" --web.config.file "$web" 2>&1) ||
   fatal "check-config refuses the web config: $out"
 grep -qF "web.yml: OK (TLS, basic auth)" <<<"$out" || fail "check-config did not report the web config: $out"
 
+# The same file named by http.web_config_file, relative to the config's directory.
+sed 's|^http:$|http:\n  web_config_file: web/web.yml|' "$config" >"$tmp/with-key.yaml"
+out=$("$QW_BINARY" check-config "$tmp/with-key.yaml" 2>&1) ||
+  fail "check-config refuses http.web_config_file: $out"
+grep -qF "$web: OK (TLS, basic auth)" <<<"$out" || fail "http.web_config_file was not loaded: $out"
+
 "$QW_BINARY" run --config "$config" --web.config.file "$web" >"$tmp/daemon.log" 2>&1 &
 pid=$!
 
