@@ -144,6 +144,8 @@ RuleSection rule_section(std::string_view name, Rule QueueRules::*rule,
 std::vector<RuleSection> make_rule_sections() {
   using NT = NoThroughputRule;
   using NTP = decltype(QueueRulesPatch::no_throughput);
+  using TC = ThroughputCollapseRule;
+  using TCP = decltype(QueueRulesPatch::throughput_collapse);
   using BB = BelowBaselineRule;
   using BBP = decltype(QueueRulesPatch::below_baseline);
   using SP = StuckInProgressRule;
@@ -167,16 +169,28 @@ std::vector<RuleSection> make_rule_sections() {
            patch_field("implausible_expected", &NT::implausible_expected,
                        &NTP::implausible_expected, real_reader(1, 1e6),
                        "completions expected in the silence for it to be implausible")}),
+      rule_section<TC, TCP>(
+          "throughput_collapse", &QueueRules::throughput_collapse,
+          &QueueRulesPatch::throughput_collapse,
+          {patch_field("ratio", &TC::ratio, &TCP::ratio, real_reader(0.001, 0.5),
+                       "fire at or below this share of the expected count"),
+           patch_field("implausible_expected", &TC::implausible_expected,
+                       &TCP::implausible_expected, real_reader(1, 1e6),
+                       "-ln P of the count's own noise producing the shortfall"),
+           patch_field("sigmas", &TC::sigmas, &TCP::sigmas, real_reader(0, 100),
+                       "log-scale standard deviations below the queue's normal level"),
+           patch_field("max_window", &TC::max_window, &TCP::max_window, window,
+                       "the longest window judged (5 minutes up to this)")}),
       rule_section<BB, BBP>(
           "below_baseline", &QueueRules::below_baseline, &QueueRulesPatch::below_baseline,
           {patch_field("window", &BB::window, &BBP::window, window,
-                       "completions are compared over this window"),
+                       "the longest window compared (15 minutes up to this)"),
            patch_field("ratio", &BB::ratio, &BBP::ratio, real_reader(0.01, 1),
                        "fire below this share of the expected count"),
            patch_field("min_expected", &BB::min_expected, &BBP::min_expected, real_reader(0, 1e12),
                        "no judgement on a window expecting fewer jobs"),
            patch_field("sigmas", &BB::sigmas, &BBP::sigmas, real_reader(0, 100),
-                       "the shortfall must exceed this many standard deviations"),
+                       "log-scale standard deviations below the queue's normal level"),
            patch_field("warmup_floor_per_hour", &BB::warmup_floor_per_hour,
                        &BBP::warmup_floor_per_hour, real_reader(0, 1e12),
                        "static expectation while history is too short (0: none)")}),

@@ -42,16 +42,39 @@ struct NoThroughputRule {
   double implausible_expected = 9.2;  // expected completions in the silence: Poisson P(0) < 1e-4
 };
 
+// A shortfall judged on the shortest window that shows it flickers as windows slide; 15 minutes
+// of keep_firing_for make one incident one page, not three.
+inline RuleCommon shortfall_common(Duration for_duration, Severity severity) {
+  RuleCommon c = rule_common(for_duration, severity);
+  c.keep_firing_for = Duration{900000};
+  return c;
+}
+
+struct ThroughputCollapseRule {
+  RuleCommon common = shortfall_common(Duration{0}, Severity::critical);
+  // Completions over a window fell to at most `ratio` of what the queue's baseline and recent
+  // level expect, and the shortfall cannot be chance: the count's own noise (Poisson widened
+  // by burstiness) gives it P < e^-implausible_expected, and the queue's hour-to-hour level
+  // noise puts it `sigmas` below normal. Windows from 5 minutes up to `max_window`: a fast
+  // queue is judged in minutes, a slow one once its window expects enough (docs/rules.md).
+  double ratio = 0.1;
+  double implausible_expected = 9.2;
+  double sigmas = 4;
+  Duration max_window{3 * 3600000};
+};
+
 struct BelowBaselineRule {
-  RuleCommon common = rule_common(Duration{1800000}, Severity::warning);
-  Duration window{3600000};
-  // Fire when observed < ratio * expected over the window. 0.6, not 0.5: a queue at half its
-  // usual volume for half an hour is worth a warning (docs/rules.md, dataset results).
+  RuleCommon common = shortfall_common(Duration{600000}, Severity::warning);
+  // The longest of the windows judged (15 minutes up to it): a deep drop shows on a short
+  // window, a mild one needs a long one (the multi-window shape of SRE burn-rate alerts).
+  Duration window{3 * 3600000};
+  // Fire when observed < ratio * expected over a window. 0.6: a queue at half its usual volume
+  // for an hour is worth a warning (docs/rules.md, dataset results).
   double ratio = 0.6;
-  double min_expected = 50;  // no judgement on a window expected to see fewer jobs
-  // ... and the shortfall must exceed this many standard deviations of the expected count
-  // (Poisson, widened by the queue's measured burstiness): noise is not a drop.
-  double sigmas = 5;
+  double min_expected = 10;  // no judgement on a window expected to see fewer jobs
+  // ... and the shortfall must exceed this many standard deviations of the normal ratio
+  // (log scale: the count's noise widened by burstiness, and the queue's own level noise).
+  double sigmas = 3.5;
   double warmup_floor_per_hour = 0;  // static expectation while history is too short (0 = none)
 };
 
@@ -87,6 +110,7 @@ struct CannotMeasureRule {
 
 struct QueueRules {
   NoThroughputRule no_throughput;
+  ThroughputCollapseRule throughput_collapse;
   BelowBaselineRule below_baseline;
   StuckInProgressRule stuck_in_progress;
   QueueLatencyRule queue_latency;
@@ -113,6 +137,11 @@ struct QueueRulesPatch {
     Set<Duration> grace, min_silence;
     Set<double> implausible_expected;
   } no_throughput;
+  struct {
+    RuleCommonPatch common;
+    Set<double> ratio, implausible_expected, sigmas;
+    Set<Duration> max_window;
+  } throughput_collapse;
   struct {
     RuleCommonPatch common;
     Set<Duration> window;

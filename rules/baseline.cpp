@@ -45,6 +45,14 @@ std::optional<BaselineRate> baseline_rate(const HourRing& hours, std::int64_t lo
                                           double warmup_floor_per_hour) {
   Values weekly = phase_values(hours, local_hour, 168, kHourSlots / 168);
   Values daily = phase_values(hours, local_hour, 24, 7);
+  if (static_cast<int>(weekly.size()) < kMinPhaseValues) {
+    // Weeks enough are known, but alerts held in some of them: the same hours of the week,
+    // excluded ones included, are still better evidence than the daily fallback, which would
+    // judge a quiet Saturday evening by weekday evenings and fire again every Saturday.
+    Values all_weeks =
+        phase_values(hours, local_hour, 168, kHourSlots / 168, /*with_excluded=*/true);
+    if (static_cast<int>(all_weeks.size()) >= kMinPhaseValues) weekly = all_weeks;
+  }
   if (static_cast<int>(weekly.size()) >= kMinPhaseValues) {
     // The lower of the two medians: three weekly values are few, and two odd weeks (a spike, a
     // campaign) would otherwise set the expectation; the last week's same hours corroborate.

@@ -93,6 +93,7 @@ void Engine::ingest(const QueueTick& tick) {
     }
     if (const std::int64_t h = at_s / 3600; h != q.dispersion_hour) {
       q.history.refresh_dispersion(at_s);
+      q.level = level_stats(q.history.hours(), local_hour_index(tz_, at_s), q.history.dispersion());
       q.dispersion_hour = h;
     }
     q.last_measured = tick;
@@ -165,6 +166,7 @@ void Engine::warm_start(const QueueKey& key, std::span<const HourlyCount> hours,
     q.rate_known = true;
   }
   q.baseline_cache.clear();
+  q.dispersion_hour = INT64_MIN;  // the level is relearnt from these hours next round
 }
 
 std::vector<HourlyCount> complete_hours(std::span<const HourlyCount> rows, Time until) {
@@ -204,6 +206,7 @@ void Engine::restore_hours(const QueueKey& key, const HourRing& hours) {
   QueueState& q = state_for(key);
   q.history.hours() = hours;
   q.baseline_cache.clear();
+  q.dispersion_hour = INT64_MIN;  // the level is relearnt from these hours next round
 }
 
 void Engine::forget(const QueueKey& key) {

@@ -49,7 +49,7 @@ Verdict eval_no_throughput(const QueueState& q, const RuleContext& ctx) {
       t.oldest_ready_age_seconds ? std::min(silence, *t.oldest_ready_age_seconds) : silence;
   const double expected_recent = waiting ? q.rate_before_silence * waited : 0;
 
-  const double dispersion = q.history.dispersion();
+  const double dispersion = q.history.lull_dispersion();
   const double seasonal_needed = rule.implausible_expected * dispersion;
   const bool by_recent = expected_recent >= rule.implausible_expected;
   // The baseline must be corroborated by the queue's own recent rate: a baseline learnt on

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <vector>
 
 namespace qw::rules {
 namespace {
@@ -67,33 +69,54 @@ WindowSums QueueHistory::window(std::int64_t now_s, std::int64_t window_s) const
   return m.sums;
 }
 
-void QueueHistory::refresh_dispersion(std::int64_t now_s) {
-  constexpr std::int64_t kBlock = 5;
-  const std::int64_t last_block = floor_div(floor_div(now_s, 60), kBlock);
-  double sum = 0, sq_diff = 0;
-  int blocks = 0, pairs = 0;
+namespace {
+// Index of dispersion of `block`-minute completion counts over the minute ring, from successive
+// differences so a daily ramp does not count; nullopt when six hours say nothing (gaps, quiet).
+std::optional<double> block_dispersion(const MinuteRing& minutes, std::int64_t now_s,
+                                       std::int64_t block, int min_pairs, bool trim) {
+  const std::int64_t last_block = floor_div(floor_div(now_s, 60), block);
+  double sum = 0;
+  int blocks = 0;
+  std::vector<double> sq_diffs;
   std::optional<double> previous;
-  for (std::int64_t b = last_block - kMinuteSlots / kBlock + 1; b <= last_block; ++b) {
-    const WindowSums s = sum_minutes(minutes_, b * kBlock - 1, b * kBlock + kBlock - 1);
-    if (s.measured_s < 0.8 * kBlock * 60) {  // a gap: do not difference across it
+  for (std::int64_t b = last_block - kMinuteSlots / block + 1; b <= last_block; ++b) {
+    const WindowSums s = sum_minutes(minutes, b * block - 1, b * block + block - 1);
+    if (s.measured_s < 0.8 * static_cast<double>(block) * 60) {  // a gap: no difference across it
       previous.reset();
       continue;
     }
     sum += s.completed;
     ++blocks;
-    if (previous) {
-      sq_diff += (s.completed - *previous) * (s.completed - *previous);
-      ++pairs;
-    }
+    if (previous) sq_diffs.push_back((s.completed - *previous) * (s.completed - *previous));
     previous = s.completed;
   }
   const double mean = blocks > 0 ? sum / blocks : 0;
-  // Six quiet hours say nothing about burst size: keep what earlier hours taught.
-  if (pairs < 6 || mean < 1e-9) return;
-  const double now_estimate = std::clamp(sq_diff / (2.0 * pairs) / mean, 1.0, 1000.0);
-  // A queue is as bursty as it has recently been: a calm stretch lowers the estimate slowly
-  // (about a tenth per hour), so one quiet afternoon does not make the next gap look like a stall.
-  dispersion_ = std::max(now_estimate, 1.0 + (dispersion_ - 1.0) * 0.9);
+  if (static_cast<int>(sq_diffs.size()) < min_pairs || mean < 1e-9) return std::nullopt;
+  if (trim) {
+    // The largest tenth of the differences left out: a step in the daily pattern (work starts
+    // at 08:00) is one huge difference, not a lull; lulls recur and survive the trim.
+    std::sort(sq_diffs.begin(), sq_diffs.end());
+    sq_diffs.resize(sq_diffs.size() - std::max<std::size_t>(1, sq_diffs.size() / 10));
+  }
+  double sq_diff = 0;
+  for (const double d : sq_diffs) sq_diff += d;
+  return std::clamp(sq_diff / (2.0 * static_cast<double>(sq_diffs.size())) / mean, 1.0, 1e6);
+}
+
+// A queue is as bursty as it has recently been: a calm stretch lowers the estimate slowly
+// (about a tenth per hour), so one quiet afternoon does not make the next gap look like a stall.
+double decayed(double previous, std::optional<double> now_estimate) {
+  if (!now_estimate) return previous;  // six quiet hours say nothing about burst size
+  return std::max(*now_estimate, 1.0 + (previous - 1.0) * 0.9);
+}
+}  // namespace
+
+void QueueHistory::refresh_dispersion(std::int64_t now_s) {
+  dispersion_ = decayed(dispersion_, block_dispersion(minutes_, now_s, 5, 6, false));
+  // Quarter-hour counts see what five-minute ones cannot: lulls that last longer than a block
+  // (nobody tweets for twenty minutes), which make a quiet quarter-hour far likelier than a
+  // Poisson count of bursts says.
+  dispersion_15_ = decayed(dispersion_15_, block_dispersion(minutes_, now_s, 15, 6, true));
 }
 
 }  // namespace qw::rules

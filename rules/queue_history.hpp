@@ -1,6 +1,7 @@
 #pragma once
 // Records probe rounds into one queue's minute and hour rings, and answers the questions the
 // rules ask of the past: sums over a window, and how bursty the queue is.
+#include <algorithm>
 #include <cstdint>
 
 #include "rules/history.hpp"
@@ -26,6 +27,10 @@ class QueueHistory {
   // stream, about the burst size for a queue fed in bursts. Recomputed once per hour; decays
   // slowly rather than resetting, since bursts are a property of the queue.
   double dispersion() const { return dispersion_; }
+  // The dispersion a shortfall is judged with: the larger of the 5- and 15-minute counts'.
+  // A lull longer than five minutes is invisible to the first; on a queue that has such lulls,
+  // a quiet five or ten minutes is as likely as a quiet quarter-hour.
+  double lull_dispersion() const { return std::max(dispersion_, dispersion_15_); }
   void refresh_dispersion(std::int64_t now_s);
 
   const HourRing& hours() const { return hours_; }
@@ -36,6 +41,7 @@ class QueueHistory {
   MinuteRing minutes_;
   HourRing hours_;
   double dispersion_ = 1;
+  double dispersion_15_ = 1;
   // The last sums of the two windows the rules ask for (below_baseline's, failure_ratio's): an
   // evaluation every second mostly asks again before the next round or minute changes them.
   // `version_` moves with every record, so a memo never outlives the data it summed.

@@ -21,6 +21,7 @@ struct RuleContext {
 Verdict eval_no_throughput(const QueueState& q, const RuleContext& ctx);
 // no_throughput for a queue whose completions are not known, by the progress the probe observed.
 Verdict eval_no_throughput_by_progress(const QueueState& q, const RuleContext& ctx);
+Verdict eval_throughput_collapse(const QueueState& q, const RuleContext& ctx);
 Verdict eval_below_baseline(const QueueState& q, const RuleContext& ctx);
 Verdict eval_stuck_in_progress(const QueueState& q, const RuleContext& ctx);
 Verdict eval_queue_latency(const QueueState& q, const RuleContext& ctx);

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "rules/baseline.hpp"
+#include "rules/level.hpp"
 #include "rules/observation.hpp"
 #include "rules/progress_state.hpp"
 #include "rules/queue_history.hpp"
@@ -34,7 +35,8 @@ struct QueueState {
   ProgressState progress;
   QueueHistory history;
   mutable BaselineCache baseline_cache;
-  std::int64_t dispersion_hour = INT64_MIN;  // hour of the last dispersion refresh
+  LevelStats level;  // recent level and level noise against the baseline, refreshed hourly
+  std::int64_t dispersion_hour = INT64_MIN;  // hour of the last dispersion and level refresh
 };
 
 // The labels of every condition about this queue.

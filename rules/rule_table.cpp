@@ -23,6 +23,12 @@ void exclude_window(QueueState& q, const RuleContext& ctx) {
   q.baseline_cache.clear();
 }
 
+// A collapse excludes the hours it holds in; the hour is enough, as it holds every round.
+void exclude_last_hour(QueueState& q, const RuleContext& ctx) {
+  q.history.exclude(ctx.tz, epoch_seconds(ctx.now) - 3600, epoch_seconds(ctx.now));
+  q.baseline_cache.clear();
+}
+
 Verdict database_unavailable(const TargetState& t, const RulesConfig& c, Time now) {
   return eval_database_unavailable(t, c.database_unavailable, now);
 }
@@ -39,6 +45,11 @@ const RuleDef kRules[] = {
      .common = queue_common<&config::QueueRules::no_throughput>,
      .eval_queue = eval_no_throughput,
      .on_hold = exclude_silence,
+     .inhibited_by_database_unavailable = true},
+    {.name = "throughput_collapse",
+     .common = queue_common<&config::QueueRules::throughput_collapse>,
+     .eval_queue = eval_throughput_collapse,
+     .on_hold = exclude_last_hour,
      .inhibited_by_database_unavailable = true},
     {.name = "below_baseline",
      .common = queue_common<&config::QueueRules::below_baseline>,

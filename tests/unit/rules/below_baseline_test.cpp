@@ -62,7 +62,8 @@ TEST(BelowBaseline, WarmupFloorJudgesANewQueue) {
   Driver d(cfg, Timezone(), kStart, 60s);
   d.feed(1h, [](Time) { return 0.5; });  // 1800/h, no history yet: the floor applies
   EXPECT_FALSE(d.run_until("below_baseline", 1h, [](Time) { return 0.5; }));
-  EXPECT_TRUE(d.run_until("below_baseline", 2h, [](Time) { return 0.05; }));  // 180/h
+  // No level noise is learnt yet: the cautious 0.6 applies, so the drop must be deep.
+  EXPECT_TRUE(d.run_until("below_baseline", 2h, [](Time) { return 0.01; }));  // 36/h
 }
 
 TEST(Baseline, MedianOfThreeSameWeekPhasesElseDailyElseFloor) {

@@ -1,0 +1,60 @@
+#include "rules/level.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "rules/baseline.hpp"
+
+namespace qw::rules {
+namespace {
+constexpr int kLookbackHours = 7 * 24;
+constexpr int kLevelHours = 24;          // the recent level: the last day of normal hours
+constexpr int kMinNoiseHours = 24;       // fewer: keep the cautious default noise
+constexpr double kMinBaselineCount = 3;  // an hour expecting fewer jobs says nothing of level
+constexpr double kMinNoise = 0.1;        // no queue is steadier than this, whatever a week says
+
+double median_of(std::vector<double>& v) {
+  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  return *mid;
+}
+}  // namespace
+
+LevelStats level_stats(const HourRing& hours, std::int64_t current_local_hour, double dispersion) {
+  LevelStats out;
+  std::vector<double> logs, poisson;
+  double seen = 0, expected = 0;
+  int level_hours = 0;
+  for (int k = 1; k <= kLookbackHours; ++k) {
+    const std::int64_t h = current_local_hour - k;
+    const HourSlot* s = hours.read(h);
+    if (s == nullptr || s->excluded || s->measured_s < kMinMeasuredPerHour) continue;
+    const auto rate = baseline_rate(hours, h, 0);
+    if (!rate) continue;
+    const double base = rate->per_second * s->measured_s;
+    if (base < kMinBaselineCount) continue;
+    logs.push_back(std::log((s->count + 0.5) / (base + 0.5)));
+    poisson.push_back(dispersion / base);  // the count's own variance on the log scale
+    if (level_hours < kLevelHours) {
+      seen += s->count;
+      expected += base;
+      ++level_hours;
+    }
+  }
+  out.hours = static_cast<int>(logs.size());
+  if (level_hours >= kLevelHours / 2 && expected > 0) out.level = seen / expected;
+  if (out.hours < kMinNoiseHours) return out;
+  // Robust: the median absolute deviation, so the odd spike or dip of the week does not widen
+  // the normal band (1.4826 makes it a standard deviation for a normal distribution).
+  const double centre = median_of(logs);
+  std::vector<double> dev;
+  dev.reserve(logs.size());
+  for (const double x : logs) dev.push_back(std::abs(x - centre));
+  const double sd = 1.4826 * median_of(dev);
+  const double count_var = median_of(poisson);
+  out.noise = std::max(kMinNoise, std::sqrt(std::max(0.0, sd * sd - count_var)));
+  return out;
+}
+
+}  // namespace qw::rules

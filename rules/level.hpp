@@ -1,0 +1,28 @@
+#pragma once
+// How a queue's hours compare with its own baseline: its recent level (a trend the seasonal
+// median has not caught up with yet) and its level noise (how far a normal hour strays from the
+// baseline). Both are learnt from the queue's last week of hours, each hour judged against the
+// baseline it had then (hours before it only), so no parameter is tuned to one kind of traffic:
+// a smooth API queue learns a noise of ~0.2, a bursty tweet-like one ~0.6 (docs/rules.md).
+#include <cstdint>
+
+#include "rules/history.hpp"
+
+namespace qw::rules {
+
+struct LevelStats {
+  // Standard deviation of ln(hour's count / its baseline) beyond the count's own noise. Until
+  // a day of hours is known, a cautious guess: bursty traffic is the common case.
+  double noise = 0.6;
+  // Completions / baseline over the last day of normal hours; 1 when unknown. Used only to
+  // lower an expectation (a downward trend), never to raise it.
+  double level = 1;
+  int hours = 0;  // hours the estimates came from
+};
+
+// From the whole local hours before `current_local_hour` (up to a week), skipping hours that
+// were excluded (an alert held), half unmeasured, or without a baseline. `dispersion` is the
+// count's index of dispersion (the Poisson part of the noise, removed from the estimate).
+LevelStats level_stats(const HourRing& hours, std::int64_t current_local_hour, double dispersion);
+
+}  // namespace qw::rules

@@ -1,0 +1,67 @@
+#pragma once
+// A shortfall of completions over one window, judged against the seasonal baseline and the
+// queue's recent level, with two independent measures of how surprising it is. Shared by
+// throughput_collapse (a near-total halt) and below_baseline (a drop): the rules differ in
+// the share they fire at and how much surprise they need, not in how they count.
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "rules/queue_rules.hpp"
+
+namespace qw::rules {
+
+struct Shortfall {
+  std::int64_t window_s = 0;
+  double observed = 0;  // completions in the window's measured part
+  double expected = 0;  // baseline x recent level (at most 1), over the same measured part
+  double ratio = 1;     // observed / expected
+  // -ln P(a count this low | expected), from the count's own noise alone: a Poisson count of
+  // bursts (size = the queue's index of dispersion), Chernoff bound. e^-9.2 < 1e-4.
+  double count_surprise = 0;
+  // How many standard deviations below normal ln(observed / expected) lies, with the
+  // variance of the count and of the queue's hour-to-hour level (LevelStats::noise).
+  double level_sigmas = 0;
+};
+
+struct WindowVerdict {
+  std::optional<Shortfall> shortfall;  // the window could be judged
+  bool undecided = false;              // no baseline, or too little of the window measured
+};
+
+// The window (now - window_s, now]; `warmup_floor_per_hour` as in below_baseline.
+WindowVerdict judge_window(const QueueState& q, const RuleContext& ctx, std::int64_t window_s,
+                           double warmup_floor_per_hour);
+
+// What a rule asks of a window for the shortfall to hold there.
+struct ShortfallTest {
+  double ratio = 0.6;         // observed <= ratio x expected
+  double min_surprise = 4.5;  // count_surprise at least this
+  double sigmas = 3;          // level_sigmas at least this
+  double min_expected = 0;    // no judgement on a window expecting fewer
+  std::int64_t min_window_s = 300;
+  std::int64_t max_window_s = 3600;
+  double warmup_floor_per_hour = 0;
+  bool holds(const Shortfall& s) const {
+    return s.expected >= min_expected && s.expected > 0 && s.ratio <= ratio &&
+           s.count_surprise >= min_surprise && s.level_sigmas >= sigmas;
+  }
+};
+
+// Every window of the ladder between min_window_s and max_window_s (and max_window_s itself):
+// the shortest that holds; whether the rule may say "clear" (every window measured and none
+// holds, or a window that is not even short of the ratio: work flows).
+struct LadderVerdict {
+  std::optional<Shortfall> holding;
+  bool clear = false;
+};
+LadderVerdict judge_ladder(const QueueState& q, const RuleContext& ctx, const ShortfallTest& test);
+
+// -ln of the Chernoff bound on P(X <= observed) for X ~ dispersion x Poisson(expected /
+// dispersion); 0 when observed >= expected.
+double count_surprise(double observed, double expected, double dispersion);
+
+// The windows judged, shortest first: 5, 10, 15, 30 minutes, 1, 2, 3, 4, 6 hours.
+std::span<const std::int64_t> window_ladder();
+
+}  // namespace qw::rules

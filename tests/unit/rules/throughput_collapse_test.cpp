@@ -1,0 +1,111 @@
+// throughput_collapse on a fake clock: a trickle pages critical within minutes on a fast queue
+// and within its Poisson bound on a slow one; normal traffic, a mild drop and a bursty queue's
+// quiet hours do not; and its shortfall test (rules/shortfall.*) in isolation.
+#include <cmath>
+
+#include "rules/level.hpp"
+#include "rules/shortfall.hpp"
+#include "rules_test_support.hpp"
+
+namespace qw::rules {
+namespace {
+
+using namespace test;
+
+const Time kStart = at_utc(2024, 5, 6);  // Monday
+
+double daily_wave(Time t) {  // 0.2/s at night to 1/s mid-day
+  const double h = hour_utc(t);
+  return h >= 8 && h < 20 ? 1.0 : 0.2;
+}
+
+TEST(ThroughputCollapse, NormalTrafficDoesNotPage) {
+  Driver d({}, Timezone(), kStart, 60s, 3);
+  d.feed(std::chrono::hours{24 * 21}, daily_wave);
+  EXPECT_FALSE(d.run_until("throughput_collapse", std::chrono::hours{48}, daily_wave));
+}
+
+// The seed's "complete halt" that is not quite zero: workers wedged but for one, 2% of the rate.
+// no_throughput never sees it (there is no silence); the collapse pages critical in minutes.
+TEST(ThroughputCollapse, TrickleOnAFastQueuePagesCriticalWithinMinutes) {
+  Driver d({}, Timezone(), kStart, 15s, 5);
+  d.feed(std::chrono::hours{24 * 21 + 10}, daily_wave);
+  const Time stall = d.now;
+  const auto trickle = [](Time t) { return daily_wave(t) * 0.02; };
+  const auto fired = d.run_until("throughput_collapse", 1h, trickle);
+  ASSERT_TRUE(fired);
+  EXPECT_LE(seconds_between(stall, *fired), 6 * 60);
+  const auto c = d.engine.evaluate(d.now);
+  EXPECT_EQ(get(c, "throughput_collapse").labels.at("severity"), "critical");
+  EXPECT_FALSE(find(c, "no_throughput"));  // a trickle is no silence
+}
+
+// A queue at one job a minute: nothing is implausible until about ten jobs were expected.
+TEST(ThroughputCollapse, SlowQueueWaitsForItsPoissonBound) {
+  Driver d({}, Timezone(), kStart, 60s, 7);
+  const auto slow = [](Time) { return 1.0 / 60; };
+  d.feed(std::chrono::hours{24 * 21}, slow);
+  const Time stall = d.now;
+  const auto fired = d.run_until("throughput_collapse", 3h, [](Time) { return 0.0; });
+  ASSERT_TRUE(fired);
+  const double waited = seconds_between(stall, *fired);
+  EXPECT_GE(waited, 9 * 60);   // e^-9.2: about 9 expected completions
+  EXPECT_LE(waited, 35 * 60);  // ... and judged on the 15- or 30-minute window
+}
+
+TEST(ThroughputCollapse, HalfTheUsualIsNotACollapse) {
+  Driver d({}, Timezone(), kStart, 60s, 3);
+  d.feed(std::chrono::hours{24 * 21 + 10}, daily_wave);
+  EXPECT_FALSE(d.run_until("throughput_collapse", 3h, [](Time t) { return daily_wave(t) * 0.4; }));
+}
+
+// A bursty queue whose hours routinely stray far from the baseline learns a wide level noise:
+// an hour at 12% of the usual is within what it does, and is not paged.
+TEST(ThroughputCollapse, ABurstyQueueLearnsItsOwnLevelNoise) {
+  Driver d({}, Timezone(), kStart, 60s, 11);
+  std::mt19937 rng(4);
+  std::lognormal_distribution<double> level(0, 1.1);
+  double hour_level = 1;
+  std::int64_t hour = -1;
+  const auto bursty = [&](Time t) {
+    const auto h = static_cast<std::int64_t>(epoch_seconds(t) / 3600);
+    if (h != hour) {
+      hour = h;
+      hour_level = level(rng);
+    }
+    return 0.5 * hour_level;
+  };
+  d.feed(std::chrono::hours{24 * 21}, bursty);
+  const QueueState* q = d.engine.queue(d.key);
+  ASSERT_NE(q, nullptr);
+  EXPECT_GT(q->level.noise, 0.8);
+  EXPECT_FALSE(d.run_until("throughput_collapse", 1h, [](Time) { return 0.5 * 0.12; }));
+}
+
+TEST(Shortfall, CountSurpriseIsPoissonZeroAtZeroAndShrinksWithBursts) {
+  EXPECT_DOUBLE_EQ(count_surprise(0, 9.2, 1), 9.2);  // P(0) = e^-9.2
+  EXPECT_DOUBLE_EQ(count_surprise(0, 9.2, 4), 2.3);  // bursts of 4: a quarter the evidence
+  EXPECT_EQ(count_surprise(10, 10, 1), 0);
+  EXPECT_EQ(count_surprise(12, 10, 1), 0);
+  // Chernoff: k = 2 of 20 expected, 20 - 2 + 2 ln(2/20).
+  EXPECT_NEAR(count_surprise(2, 20, 1), 18 + 2 * std::log(0.1), 1e-12);
+}
+
+TEST(LevelStats, NoiseOfAPoissonQueueIsTheFloorAndLevelFollowsATrendDown) {
+  HourRing ring;
+  const std::int64_t now = 24 * 7 * 10;
+  for (std::int64_t h = now - 24 * 21; h < now; ++h) {
+    HourSlot* s = ring.write(h);
+    ASSERT_NE(s, nullptr);
+    s->measured_s = 3600;
+    // 1000 an hour for two weeks, then 600 an hour over the last week: a trend down.
+    s->count = h < now - 24 * 7 ? 1000.0F : 600.0F;
+  }
+  const LevelStats stats = level_stats(ring, now, 1);
+  EXPECT_GE(stats.hours, 24);
+  EXPECT_NEAR(stats.level, 1.0, 0.05);  // the daily median has followed the week already
+  EXPECT_DOUBLE_EQ(stats.noise, 0.1);   // steady hours: the floor
+}
+
+}  // namespace
+}  // namespace qw::rules
