@@ -14,7 +14,7 @@ TEST_F(RulesSection, DefaultsWithoutASection) {
   ASSERT_TRUE(r.ok()) << all_errors(r);
   EXPECT_EQ(r.config.rules.timezone, "UTC");
   EXPECT_EQ(r.config.rules.defaults.no_throughput.min_silence, 60s);
-  EXPECT_EQ(r.config.rules.defaults.below_baseline.common.for_duration, 30min);
+  EXPECT_EQ(r.config.rules.defaults.below_baseline.common.for_duration, 10min);
   EXPECT_EQ(r.config.rules.defaults.no_throughput.common.severity, Severity::critical);
   EXPECT_EQ(r.config.rules.database_unavailable.common.for_duration, 10s);
 }
@@ -40,7 +40,7 @@ TEST_F(RulesSection, DefaultsAndOverridesDecode) {
   EXPECT_EQ(rules.defaults.below_baseline.ratio, 0.4);
   EXPECT_EQ(rules.defaults.below_baseline.common.for_duration, 1h);
   EXPECT_EQ(rules.defaults.below_baseline.common.labels.at("team"), "core");
-  EXPECT_EQ(rules.defaults.below_baseline.min_expected, 50);  // untouched
+  EXPECT_EQ(rules.defaults.below_baseline.min_expected, 10);  // untouched
   EXPECT_EQ(rules.database_unavailable.common.severity, Severity::warning);
   ASSERT_EQ(rules.overrides.size(), 1u);
   EXPECT_EQ(rules.overrides[0].queues, std::vector<std::string>{"mail*"});

@@ -38,6 +38,7 @@ const std::map<std::string_view, std::string> kValues = {
     {"max_ratio", "0.25"},
     {"min_volume", "7"},
     {"stale_after", "2h"},
+    {"max_window", "2h"},
 };
 
 TEST_F(ConfigTest, EveryRuleKeyMeansTheSameInDefaultsAndInOverrides) {
