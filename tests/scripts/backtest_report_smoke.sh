@@ -46,9 +46,11 @@ copy=$(ls "$work"/kept/inj/nab_Twitter_volume_CRM-x10-s1.csv 2>/dev/null)
 python3 - "$work" "$copy" <<'PY' || fail "the scored ALERTS.csv does not hold the backtest's firing transitions"
 import csv, glob, sys
 work, copy = sys.argv[1], sys.argv[2]
-want = {(r["time"].replace("T", " ").rstrip("Z"), {"no_throughput": "zero", "below_baseline": "lower"}[r["alertname"]])
+# The scorer's kinds, as the report assigns them: `zero` = no_throughput or a *collapse* rule.
+kind = {"no_throughput": "zero", "throughput_collapse": "zero", "below_baseline": "lower"}
+want = {(r["time"].replace("T", " ").rstrip("Z"), kind[r["alertname"]])
         for r in csv.DictReader(open(work + "/replay.csv"))
-        if r["state"] == "firing" and r["alertname"] in ("no_throughput", "below_baseline")}
+        if r["state"] == "firing" and r["alertname"] in kind}
 got = set()
 for f in glob.glob(work + "/kept/injected-*-queuewatch.alerts.csv"):
     got |= {(r["start"], r["kind"]) for r in csv.DictReader(open(f)) if r["series"] == copy}
