@@ -16,17 +16,21 @@ void exclude_silence(QueueState& q, const RuleContext& ctx) {
   q.baseline_cache.clear();
 }
 
-void exclude_window(QueueState& q, const RuleContext& ctx) {
-  const auto window =
-      std::chrono::duration_cast<std::chrono::seconds>(q.rules.below_baseline.window);
-  q.history.exclude(ctx.tz, epoch_seconds(ctx.now) - window.count(), epoch_seconds(ctx.now));
+// The hours of the last `seconds` are not normal: later baselines skip them.
+void exclude_back(QueueState& q, const RuleContext& ctx, std::int64_t seconds) {
+  q.history.exclude(ctx.tz, epoch_seconds(ctx.now) - seconds, epoch_seconds(ctx.now));
   q.baseline_cache.clear();
+}
+
+void exclude_window(QueueState& q, const RuleContext& ctx) {
+  exclude_back(
+      q, ctx,
+      std::chrono::duration_cast<std::chrono::seconds>(q.rules.below_baseline.window).count());
 }
 
 // A collapse excludes the hours it holds in; the hour is enough, as it holds every round.
 void exclude_last_hour(QueueState& q, const RuleContext& ctx) {
-  q.history.exclude(ctx.tz, epoch_seconds(ctx.now) - 3600, epoch_seconds(ctx.now));
-  q.baseline_cache.clear();
+  exclude_back(q, ctx, 3600);
 }
 
 Verdict database_unavailable(const TargetState& t, const RulesConfig& c, Time now) {

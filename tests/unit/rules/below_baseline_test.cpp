@@ -28,11 +28,6 @@ BaselineRate rate(const HourRing& ring, std::int64_t hour, double floor) {
   return *r;
 }
 
-double daily_wave(Time t) {  // 0.2/s at night to 1/s mid-day
-  const double h = hour_utc(t);
-  return h >= 8 && h < 20 ? 1.0 : 0.2;
-}
-
 TEST(BelowBaseline, NormalTrafficDoesNotAlert) {
   Driver d({}, Timezone(), kStart, 60s, 3);
   d.feed(std::chrono::hours{24 * 21}, daily_wave);

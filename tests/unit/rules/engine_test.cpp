@@ -10,11 +10,6 @@ using namespace test;
 
 const Time kStart = at_utc(2024, 5, 6);
 
-double daily_wave(Time t) {
-  const double h = hour_utc(t);
-  return h >= 8 && h < 20 ? 1.0 : 0.2;
-}
-
 std::vector<std::string> verdicts(const std::vector<ActiveCondition>& c) {
   std::vector<std::string> out;
   // Names only: the value is the ratio on the shortest window that holds, and which window that

@@ -112,4 +112,10 @@ inline double hour_utc(Time t) {
   return static_cast<double>((s % 86400) / 3600);
 }
 
+// Completions per second of a queue with a working day: 0.2/s at night, 1/s from 08:00 to 20:00.
+inline double daily_wave(Time t) {
+  const double h = hour_utc(t);
+  return h >= 8 && h < 20 ? 1.0 : 0.2;
+}
+
 }  // namespace qw::rules::test

@@ -14,11 +14,6 @@ using namespace test;
 
 const Time kStart = at_utc(2024, 5, 6);  // Monday
 
-double daily_wave(Time t) {  // 0.2/s at night to 1/s mid-day
-  const double h = hour_utc(t);
-  return h >= 8 && h < 20 ? 1.0 : 0.2;
-}
-
 TEST(ThroughputCollapse, NormalTrafficDoesNotPage) {
   Driver d({}, Timezone(), kStart, 60s, 3);
   d.feed(std::chrono::hours{24 * 21}, daily_wave);
