@@ -57,11 +57,11 @@ std::int64_t millis(Time t) {
   return t.time_since_epoch().count();
 }
 
-// Boost.JSON 1.81 parses doubles imprecisely (off by an ulp or two; there is no precise option
-// before 1.83), so a value read back from its JSON number is not the value written, and every
-// rewrite of the outbox would drift it. "value_text" carries the shortest exact form
-// (std::to_chars/from_chars round-trip exactly); "value" stays a number for people and for older
-// readers. The fuzzer found the drift (tests/fuzz/outbox_record.cpp).
+// Boost.JSON 1.81 (Debian 12) parses doubles imprecisely (off by an ulp or two; its
+// parse_options has no precise-number setting), so a value read back from its JSON number is
+// not the value written, and every rewrite of the outbox would drift it. "value_text" carries the
+// shortest exact form (std::to_chars/from_chars round-trip exactly); "value" stays a number for
+// people and for older readers. The fuzzer found the drift (tests/fuzz/outbox_record.cpp).
 std::string exact_text(double v) {
   char buf[64];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
