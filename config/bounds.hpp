@@ -52,6 +52,14 @@ inline constexpr DurationBounds kConnectTimeout{"targets[].connect_timeout", 1s,
 // Each connection is a backend process on someone's production server: keep the ceiling low.
 inline constexpr IntegerBounds kTargetMaxConnections{"targets[].max_connections", 1, 16};
 
+// providers: a status page is a public server shared by every customer of the provider; polled
+// more than once a minute it is a load test, and some pages rate-limit. Feeds are small: a
+// Statuspage summary.json is tens of KiB, so megabytes are a broken or hostile answer.
+inline constexpr DurationBounds kProviderInterval{"providers[].interval", 1min, 1h};
+inline constexpr DurationBounds kProviderTimeout{"providers[].timeout", 1s, 1min};
+inline constexpr IntegerBounds kProviderMaxBytes{"providers[].max_bytes", 1024, 64 << 20};
+inline constexpr DurationBounds kProviderMaxAge{"providers[].max_age", 1min, 30 * kDay};
+
 // queues
 inline constexpr DurationBounds kSettleDelay{"queues[].settle_delay", 0ms, 10min};
 // Rows one round may count: a budget for the probe's own queries, not a memory size.
@@ -91,6 +99,9 @@ inline constexpr std::array kAllDurations{kHttpRequestTimeout,
                                           kProbeQueryTimeout,
                                           kProbeMaxBackoff,
                                           kConnectTimeout,
+                                          kProviderInterval,
+                                          kProviderTimeout,
+                                          kProviderMaxAge,
                                           kSettleDelay,
                                           kWarmStartLookback,
                                           kWarmStartTimeout,
@@ -110,8 +121,9 @@ inline constexpr std::array kAllDurations{kHttpRequestTimeout,
                                           kReceiverMaxBackoff,
                                           kResendInterval,
                                           kHeartbeatInterval};
-inline constexpr std::array kAllIntegers{kHttpMaxConnections, kHttpMaxRequestBytes,
-                                         kTargetMaxConnections, kCountCap, kGlobBytes};
+inline constexpr std::array kAllIntegers{
+    kHttpMaxConnections, kHttpMaxRequestBytes, kTargetMaxConnections, kProviderMaxBytes, kCountCap,
+    kGlobBytes};
 
 }  // namespace bounds
 }  // namespace qw::config

@@ -49,6 +49,26 @@ struct ProbesConfig {
 
 enum class ExpectedRole { any, primary, replica };
 
+// A cloud provider's status feed (probes/provider_status): its open incidents become metrics, the
+// provider_incident alert, and words in the database_unavailable page of the targets linked to it.
+enum class ProviderKind { statuspage, rss, atom };
+
+struct ProviderConfig {
+  std::string name;
+  ProviderKind kind = ProviderKind::statuspage;
+  std::string url;  // http(s); Statuspage: .../api/v2/summary.json or incidents/unresolved.json
+  // Which incidents count: each is a case-insensitive substring of a component name (Statuspage:
+  // components and their groups; RSS/Atom: categories) or of the title. Empty: every incident.
+  std::vector<std::string> components;
+  Duration interval{300000};         // at least a minute: a status page is someone else's server
+  Duration timeout{10000};           // the whole fetch, resolve to last byte
+  std::int64_t max_bytes = 4 << 20;  // a larger response is refused, not read on
+  // RSS/Atom items carry no state: one older than this (by pubDate/published/updated) is history.
+  Duration max_age{6LL * 3600 * 1000};
+  SourceMark mark;
+  bool operator==(const ProviderConfig&) const = default;
+};
+
 struct TargetConfig {
   std::string name;
   std::string dsn;  // after ${ENV} expansion; may hold a password: never log
@@ -57,6 +77,11 @@ struct TargetConfig {
   ExpectedRole expect = ExpectedRole::any;  // a primary that turns read-only is "down"
   Duration connect_timeout{3000};  // libpq connect_timeout (rounded up to whole seconds, >= 2)
   int max_connections = 2;         // the most connections queuewatch ever opens here
+  // The provider (a ProviderConfig name) this database runs at, and the substrings of its
+  // incidents' components or titles that concern this target (its service and region); empty:
+  // every incident of the provider. database_unavailable quotes a matching open incident.
+  std::string provider;
+  std::vector<std::string> provider_components;
   SourceMark mark;
   bool operator==(const TargetConfig&) const = default;
 };
@@ -132,6 +157,7 @@ struct Config {
   std::string state_dir = "/var/lib/queuewatch";
   std::string log_level = "info";
   std::string log_format = "text";  // text, logfmt or json; --log-format overrides it
+  std::vector<ProviderConfig> providers;
   std::vector<TargetConfig> targets;
   std::vector<QueueConfig> queues;
   RulesConfig rules;        // issue 3: thresholds
@@ -140,6 +166,11 @@ struct Config {
   const TargetConfig* find_target(const std::string& name) const {
     for (const auto& t : targets)
       if (t.name == name) return &t;
+    return nullptr;
+  }
+  const ProviderConfig* find_provider(const std::string& name) const {
+    for (const auto& p : providers)
+      if (p.name == name) return &p;
     return nullptr;
   }
 };

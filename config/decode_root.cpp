@@ -30,10 +30,6 @@ Field<S> section(std::string_view key, M S::*member, void (*decode)(Context&, co
       0};
 }
 
-void decode_target_list(Context& ctx, const Value& v, std::vector<TargetConfig>& out) {
-  decode_targets(ctx, v, out);
-}
-
 std::vector<Field<ProbeDecode>> make_probe_rows() {
   const Reader<Duration> interval = duration_reader(bounds::kProbeInterval);
   const Reader<Duration> backoff = duration_reader(bounds::kProbeMaxBackoff);
@@ -121,10 +117,15 @@ const std::vector<Field<Config>>& root_fields() {
       field("log_format", &Config::log_format, log_format_reader(), "how log lines are written"),
       section("probes", &Config::probes, decode_probes, "defaults shared by all probes of a kind",
               "see below"),
-      default_text(required(accepts(section("targets", &Config::targets, decode_target_list,
-                                            "the databases to watch", ""),
-                                    "a list of targets")),
-                   "required, at least one"),
+      section("providers", &Config::providers, decode_providers,
+              "cloud providers' status feeds, linked from targets", "none"),
+      // Needs the decoded providers: a target's `provider` must name one of them.
+      Field<Config>{"targets", "the databases to watch",
+                    [](Context& ctx, const Value& v, Config& out) {
+                      decode_targets(ctx, v, out.providers, out.targets);
+                    },
+                    [](const Config&) { return std::string(); }, "a list of targets", true,
+                    "required, at least one", 0},
       // Needs the decoded targets: a queue must name one of them.
       Field<Config>{"queues", "job tables to watch",
                     [](Context& ctx, const Value& v, Config& out) {

@@ -78,11 +78,42 @@ std::vector<Field<TargetDecode>> make_target_rows() {
       of_target(field("max_connections", &T::max_connections,
                       integer_reader(bounds::kTargetMaxConnections),
                       "the most connections queuewatch opens to this server")),
+      Field<TargetDecode>{"provider", "the provider (a `providers` name) this database runs at",
+                          [](Context& ctx, const Value& v, TargetDecode& out) {
+                            std::optional<std::string> name = read_name(ctx, v);
+                            if (!name) return;
+                            if (!out.providers || !find_by_name(*out.providers, *name)) {
+                              ctx.error(
+                                  v.path, v.mark,
+                                  fmt::format("no provider named \"{}\" in providers", *name));
+                              return;
+                            }
+                            out.target.provider = std::move(*name);
+                          },
+                          [](const TargetDecode&) { return std::string("none"); },
+                          "a provider's name", false, "", 0},
+      later(Field<TargetDecode>{
+          "provider_components",
+          "substrings of the provider's component names or incident titles that concern this "
+          "database (its service, its region)",
+          [](Context& ctx, const Value& v, TargetDecode& out) {
+            std::optional<std::vector<std::string>> list = read_string_list(ctx, v);
+            if (!list) return;
+            if (out.target.provider.empty()) {
+              ctx.error(v.path, v.mark, "needs provider: it narrows that provider's incidents");
+              return;
+            }
+            out.target.provider_components = std::move(*list);
+          },
+          [](const TargetDecode&) { return std::string("every incident"); }, "a list of strings",
+          false, "", 0}),
   };
 }
 
-TargetConfig decode_target(Context& ctx, const Value& value) {
+TargetConfig decode_target(Context& ctx, const Value& value,
+                           const std::vector<ProviderConfig>& providers) {
   TargetDecode out;
+  out.providers = &providers;
   out.target.mark = value.mark;
   MapReader map(ctx, value, keys_of(target_fields()));
   decode_fields(ctx, map, target_fields(), out);
@@ -96,14 +127,15 @@ const std::vector<Field<TargetDecode>>& target_fields() {
   return rows;
 }
 
-void decode_targets(Context& ctx, const Value& value, std::vector<TargetConfig>& out) {
+void decode_targets(Context& ctx, const Value& value, const std::vector<ProviderConfig>& providers,
+                    std::vector<TargetConfig>& out) {
   const std::vector<Value> items = read_sequence(ctx, value);
   if (items.empty() && (value.node.IsNull() || value.node.IsSequence())) {
     ctx.error(value.path, value.mark, "at least one target is required");
     return;
   }
   for (const Value& item : items) {
-    TargetConfig target = decode_target(ctx, item);
+    TargetConfig target = decode_target(ctx, item, providers);
     const TargetConfig* first = find_by_name(out, target.name);
     if (!target.name.empty() && first != nullptr) {
       ctx.error(child_path(item.path, "name"), mark_of(item.node["name"].Mark()),

@@ -11,7 +11,10 @@ namespace qw::config::detail {
 void decode_root(Context& ctx, const Value& root, Config& out, Sections sections);
 void decode_http(Context& ctx, const Value& value, HttpConfig& out);
 void decode_probes(Context& ctx, const Value& value, ProbesConfig& out);
-void decode_targets(Context& ctx, const Value& value, std::vector<TargetConfig>& out);
+void decode_providers(Context& ctx, const Value& value, std::vector<ProviderConfig>& out);
+// Needs the decoded providers: a target's `provider` must name one of them.
+void decode_targets(Context& ctx, const Value& value, const std::vector<ProviderConfig>& providers,
+                    std::vector<TargetConfig>& out);
 // Needs the decoded targets: a queue must name one of them.
 void decode_queues(Context& ctx, const Value& value, const std::vector<TargetConfig>& targets,
                    std::vector<QueueConfig>& out);

@@ -206,6 +206,7 @@ std::vector<ReferenceSection> config_reference() {
   const Config config;
   const HttpConfig http;
   const TargetDecode target;
+  const ProviderConfig provider;
   const QueueDecode queue;
   const TimestampMapping timestamps;
   std::vector<ReferenceSection> out;
@@ -213,6 +214,7 @@ std::vector<ReferenceSection> config_reference() {
   out.push_back(prose_section("http", "## `http`", http_fields(), http));
   out.push_back(probes_section());
   out.push_back(prose_section("targets[]", "## `targets`", target_fields(), target));
+  out.push_back(prose_section("providers[]", "## `providers`", provider_fields(), provider));
   out.push_back(prose_section("queues[]", "## `queues`", queue_fields(), queue));
   out.push_back(state_section());
   out.push_back(

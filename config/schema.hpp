@@ -295,8 +295,10 @@ const std::vector<Field<ProbeDecode>>& probe_fields();
 struct TargetDecode {
   TargetConfig target;
   DsnCheck dsn;
+  const std::vector<ProviderConfig>* providers = nullptr;  // `provider` must name one
 };
 const std::vector<Field<TargetDecode>>& target_fields();
+const std::vector<Field<ProviderConfig>>& provider_fields();
 
 // A queue source, with what its cross-key checks need.
 struct QueueDecode {

@@ -87,6 +87,9 @@ std::vector<std::pair<Case, DurationBounds>> duration_cases() {
            "  default_receiver: l\n"),
       file("alerting:\n  default_receiver: am\n  receivers:\n"
            "    - {{name: am, type: alertmanager, url: 'http://x', resend_interval: {}}}\n"),
+      file("providers: [{{name: p, url: 'http://x/', interval: {}}}]\n"),
+      file("providers: [{{name: p, url: 'http://x/', timeout: {}}}]\n"),
+      file("providers: [{{name: p, kind: rss, url: 'http://x/', max_age: {}}}]\n"),
   };
   return {
       {{c[0].c_str(), "http.request_timeout"}, kHttpRequestTimeout},
@@ -119,6 +122,9 @@ std::vector<std::pair<Case, DurationBounds>> duration_cases() {
       {{c[27].c_str(), "alerting.receivers[0].timeout"}, kReceiverTimeout},
       {{c[28].c_str(), "alerting.receivers[0].max_backoff"}, kReceiverMaxBackoff},
       {{c[29].c_str(), "alerting.receivers[0].resend_interval"}, kResendInterval},
+      {{c[30].c_str(), "providers[0].interval"}, kProviderInterval},
+      {{c[31].c_str(), "providers[0].timeout"}, kProviderTimeout},
+      {{c[32].c_str(), "providers[0].max_age"}, kProviderMaxAge},
   };
 }
 
@@ -186,6 +192,8 @@ TEST_F(ConfigTest, EveryIntegerBoundIsChecked) {
   const std::string count_cap = with_queue("    count_cap: {}\n");
   std::vector<std::pair<Case, IntegerBounds>> all(std::begin(cases), std::end(cases));
   all.push_back({{count_cap.c_str(), "queues[0].count_cap"}, kCountCap});
+  const std::string max_bytes = file("providers: [{{name: p, url: 'http://x/', max_bytes: {}}}]\n");
+  all.push_back({{max_bytes.c_str(), "providers[0].max_bytes"}, kProviderMaxBytes});
   for (const auto& [c, b] : all) {
     SCOPED_TRACE(c.path);
     EXPECT_TRUE(load_with(c, std::to_string(b.max)).ok());
