@@ -9,6 +9,7 @@
 #include "daemon/log_format.hpp"
 #include "daemon/state_files.hpp"
 #include "probes/pg/conninfo.hpp"
+#include "probes/sample_visit.hpp"
 #include "rules/baseline_store.hpp"
 #include "rules/rule_table.hpp"
 #include "rules/zoneinfo_file.hpp"
@@ -110,35 +111,40 @@ void AlertingPipeline::publish(const probes::Sample& sample) {
   const auto at =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   std::lock_guard lock(mutex_);
-  if (const auto* h = std::get_if<probes::TargetHealthSample>(&sample)) {
-    rules::TargetTick t;
-    t.target = h->target;
-    const auto* target = config_.find_target(h->target);
-    t.region = target ? target->region : "";
-    t.endpoint = target ? probes::pg::describe_endpoint(target->dsn) : "";
-    t.at = at;
-    t.up = h->up;
-    t.reason = h->up ? "" : std::string(probes::to_string(h->reason));
-    t.detail = h->detail;
-    engine_->ingest(t);
-  } else if (const auto* history = std::get_if<probes::QueueHistorySample>(&sample)) {
-    warm_start(*history);
-  } else if (const auto* s = std::get_if<probes::QueueProbeSample>(&sample)) {
-    auto& known = last_queues_[{s->target, s->source}];
-    if (s->ok) {
-      known.clear();
-      for (const auto& q : s->queues) {
-        known.push_back(q.queue);
-        engine_->ingest(to_tick(*s, &q, at));
-      }
-    } else if (known.empty()) {
-      engine_->ingest(to_tick(*s, nullptr, at));  // never measured: the source itself
-    } else {
-      for (const auto& name : known) {
-        auto t = to_tick(*s, nullptr, at);
-        t.key.queue = name;
-        engine_->ingest(t);
-      }
+  probes::visit_sample(sample,
+                       qw::overloaded{
+                           [&](const probes::TargetHealthSample& h) {
+                             rules::TargetTick t;
+                             t.target = h.target;
+                             const auto* target = config_.find_target(h.target);
+                             t.region = target ? target->region : "";
+                             t.endpoint = target ? probes::pg::describe_endpoint(target->dsn) : "";
+                             t.at = at;
+                             t.up = h.up;
+                             t.reason = h.up ? "" : std::string(probes::to_string(h.reason));
+                             t.detail = h.detail;
+                             engine_->ingest(t);
+                           },
+                           [&](const probes::QueueHistorySample& history) { warm_start(history); },
+                           [&](const probes::QueueProbeSample& s) { ingest_queues(s, at); },
+                       });
+}
+
+void AlertingPipeline::ingest_queues(const probes::QueueProbeSample& s, rules::Time at) {
+  auto& known = last_queues_[{s.target, s.source}];
+  if (s.ok) {
+    known.clear();
+    for (const auto& q : s.queues) {
+      known.push_back(q.queue);
+      engine_->ingest(to_tick(s, &q, at));
+    }
+  } else if (known.empty()) {
+    engine_->ingest(to_tick(s, nullptr, at));  // never measured: the source itself
+  } else {
+    for (const auto& name : known) {
+      auto t = to_tick(s, nullptr, at);
+      t.key.queue = name;
+      engine_->ingest(t);
     }
   }
 }

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <map>
 #include <utility>
-#include <variant>
 
 #include <fmt/format.h>
 #include <prometheus/counter.h>
@@ -15,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/process_metrics.hpp"
+#include "probes/sample_visit.hpp"
 #include "queuewatch/version.hpp"
 
 namespace qw::daemon {
@@ -428,8 +428,6 @@ struct MetricsExporter::State {
     }
   }
 
-  void on_sample(const probes::QueueHistorySample&) {}  // the rules' business, not a metric
-
   void on_sample(const probes::TargetHealthSample& sample) {
     const auto found = targets.find(sample.target);
     if (found == targets.end()) {
@@ -550,7 +548,13 @@ void MetricsExporter::reconfigure(const config::Config& config) {
 
 void MetricsExporter::publish(const probes::Sample& sample) {
   std::lock_guard lock(mutex_);
-  std::visit([this](const auto& s) { state_->on_sample(s); }, sample);
+  State& state = *state_;
+  probes::visit_sample(sample,
+                       qw::overloaded{
+                           [&state](const probes::TargetHealthSample& s) { state.on_sample(s); },
+                           [&state](const probes::QueueProbeSample& s) { state.on_sample(s); },
+                           [](const probes::QueueHistorySample&) {},  // the rules' business
+                       });
 }
 
 void MetricsExporter::observe_probe_run(std::string_view probe_kind, const std::string& target,

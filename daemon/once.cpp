@@ -13,6 +13,7 @@
 #include "probes/pg/conninfo.hpp"
 #include "probes/pg/pool_set.hpp"
 #include "probes/registry.hpp"
+#include "probes/sample_visit.hpp"
 
 namespace qw::daemon {
 
@@ -34,40 +35,52 @@ std::string age(const std::optional<double>& seconds) {
   return seconds ? fmt::format("{:.1f}s", *seconds) : "-";
 }
 
+void print_target(const probes::TargetHealthSample& h, const config::Config& config) {
+  const auto* t = config.find_target(h.target);
+  std::cout << fmt::format(
+      "{:<20} {:<26} {:<5} {:<22} {:>9} {:<8} {}\n", h.target,
+      t ? probes::pg::describe_endpoint(t->dsn) : "?", h.up ? "yes" : "NO",
+      h.up ? (h.in_recovery.value_or(false) ? "(standby)" : "") : probes::to_string(h.reason),
+      h.query_seconds ? fmt::format("{:.1f}ms", *h.query_seconds * 1000) : "-", h.server_version,
+      h.detail);
+}
+
+void print_source(const probes::QueueProbeSample& q) {
+  if (!q.ok) {
+    std::cout << fmt::format("{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10} {:>6}  {}: {}\n",
+                             q.source, "-", "-", "-", "-", "-", "-", "-",
+                             probes::to_string(q.reason), q.detail);
+    return;
+  }
+  for (const auto& x : q.queues)
+    std::cout << fmt::format(
+        "{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10} {:>6}  ok\n", q.source, x.queue,
+        fmt::format("{}{}", x.ready, x.ready_capped ? "+" : ""), age(x.oldest_ready_age_seconds),
+        fmt::format("{}{}", x.running, x.running_capped ? "+" : ""),
+        age(x.oldest_running_age_seconds), age(x.oldest_heartbeat_age_seconds), x.stuck);
+}
+
+// One table per kind of sample, each after its header: the samples are walked once per table.
 void print_table(const std::vector<probes::Sample>& samples, const config::Config& config) {
   std::cout << fmt::format("{:<20} {:<26} {:<5} {:<22} {:>9} {:<8} {}\n", "TARGET", "ENDPOINT",
                            "UP", "REASON", "LATENCY", "VERSION", "DETAIL");
   for (const auto& s : samples)
-    if (const auto* h = std::get_if<probes::TargetHealthSample>(&s)) {
-      const auto* t = config.find_target(h->target);
-      std::cout << fmt::format(
-          "{:<20} {:<26} {:<5} {:<22} {:>9} {:<8} {}\n", h->target,
-          t ? probes::pg::describe_endpoint(t->dsn) : "?", h->up ? "yes" : "NO",
-          h->up ? (h->in_recovery.value_or(false) ? "(standby)" : "")
-                : probes::to_string(h->reason),
-          h->query_seconds ? fmt::format("{:.1f}ms", *h->query_seconds * 1000) : "-",
-          h->server_version, h->detail);
-    }
+    probes::visit_sample(s,
+                         qw::overloaded{
+                             [&](const probes::TargetHealthSample& h) { print_target(h, config); },
+                             [](const probes::QueueProbeSample&) {},    // the next table
+                             [](const probes::QueueHistorySample&) {},  // once reads none
+                         });
   std::cout << "\n"
             << fmt::format("{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10} {:>6}  {}\n", "SOURCE",
                            "QUEUE", "READY", "READY_AGE", "RUNNING", "RUN_AGE", "HEARTBEAT",
                            "STUCK", "STATUS");
   for (const auto& s : samples)
-    if (const auto* q = std::get_if<probes::QueueProbeSample>(&s)) {
-      if (!q->ok) {
-        std::cout << fmt::format("{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10} {:>6}  {}: {}\n",
-                                 q->source, "-", "-", "-", "-", "-", "-", "-",
-                                 probes::to_string(q->reason), q->detail);
-        continue;
-      }
-      for (const auto& x : q->queues)
-        std::cout << fmt::format(
-            "{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10} {:>6}  ok\n", q->source, x.queue,
-            fmt::format("{}{}", x.ready, x.ready_capped ? "+" : ""),
-            age(x.oldest_ready_age_seconds),
-            fmt::format("{}{}", x.running, x.running_capped ? "+" : ""),
-            age(x.oldest_running_age_seconds), age(x.oldest_heartbeat_age_seconds), x.stuck);
-    }
+    probes::visit_sample(s, qw::overloaded{
+                                [](const probes::TargetHealthSample&) {},  // the table above
+                                [](const probes::QueueProbeSample& q) { print_source(q); },
+                                [](const probes::QueueHistorySample&) {},  // once reads none
+                            });
 }
 
 boost::json::value opt(const std::optional<double>& v) {
@@ -77,38 +90,43 @@ boost::json::value opt(const std::optional<double>& v) {
 void print_json(const std::vector<probes::Sample>& samples) {
   boost::json::array targets, sources;
   for (const auto& s : samples) {
-    if (const auto* h = std::get_if<probes::TargetHealthSample>(&s)) {
-      boost::json::object o{{"target", h->target},
-                            {"up", h->up},
-                            {"reason", probes::to_string(h->reason)},
-                            {"detail", h->detail},
-                            {"connect_seconds", opt(h->connect_seconds)},
-                            {"query_seconds", opt(h->query_seconds)},
-                            {"server_version", h->server_version}};
-      o["in_recovery"] =
-          h->in_recovery ? boost::json::value(*h->in_recovery) : boost::json::value(nullptr);
-      targets.push_back(std::move(o));
-    } else if (const auto* q = std::get_if<probes::QueueProbeSample>(&s)) {
-      boost::json::array queues;
-      for (const auto& x : q->queues)
-        queues.push_back(boost::json::object{
-            {"queue", x.queue},
-            {"ready", x.ready},
-            {"ready_capped", x.ready_capped},
-            {"oldest_ready_age_seconds", opt(x.oldest_ready_age_seconds)},
-            {"running", x.running},
-            {"running_capped", x.running_capped},
-            {"oldest_running_age_seconds", opt(x.oldest_running_age_seconds)},
-            {"oldest_heartbeat_age_seconds", opt(x.oldest_heartbeat_age_seconds)},
-            {"stuck", x.stuck},
-            {"stuck_job_ids", boost::json::value_from(x.stuck_job_ids)}});
-      sources.push_back(boost::json::object{{"target", q->target},
-                                            {"source", q->source},
-                                            {"ok", q->ok},
-                                            {"reason", probes::to_string(q->reason)},
-                                            {"detail", q->detail},
-                                            {"queues", std::move(queues)}});
-    }
+    probes::visit_sample(
+        s, qw::overloaded{
+               [&](const probes::TargetHealthSample& h) {
+                 boost::json::object o{{"target", h.target},
+                                       {"up", h.up},
+                                       {"reason", probes::to_string(h.reason)},
+                                       {"detail", h.detail},
+                                       {"connect_seconds", opt(h.connect_seconds)},
+                                       {"query_seconds", opt(h.query_seconds)},
+                                       {"server_version", h.server_version}};
+                 o["in_recovery"] = h.in_recovery ? boost::json::value(*h.in_recovery)
+                                                  : boost::json::value(nullptr);
+                 targets.push_back(std::move(o));
+               },
+               [&](const probes::QueueProbeSample& q) {
+                 boost::json::array queues;
+                 for (const auto& x : q.queues)
+                   queues.push_back(boost::json::object{
+                       {"queue", x.queue},
+                       {"ready", x.ready},
+                       {"ready_capped", x.ready_capped},
+                       {"oldest_ready_age_seconds", opt(x.oldest_ready_age_seconds)},
+                       {"running", x.running},
+                       {"running_capped", x.running_capped},
+                       {"oldest_running_age_seconds", opt(x.oldest_running_age_seconds)},
+                       {"oldest_heartbeat_age_seconds", opt(x.oldest_heartbeat_age_seconds)},
+                       {"stuck", x.stuck},
+                       {"stuck_job_ids", boost::json::value_from(x.stuck_job_ids)}});
+                 sources.push_back(boost::json::object{{"target", q.target},
+                                                       {"source", q.source},
+                                                       {"ok", q.ok},
+                                                       {"reason", probes::to_string(q.reason)},
+                                                       {"detail", q.detail},
+                                                       {"queues", std::move(queues)}});
+               },
+               [](const probes::QueueHistorySample&) {},  // once never asks for history
+           });
   }
   std::cout << boost::json::serialize(boost::json::object{{"targets", std::move(targets)},
                                                           {"sources", std::move(sources)}})

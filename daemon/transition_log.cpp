@@ -3,26 +3,36 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/log_format.hpp"
+#include "probes/sample_visit.hpp"
 
 namespace qw::daemon {
 
 void TransitionLogger::publish(const probes::Sample& sample) {
   std::string key, what, detail, target, source;
   probes::FailureReason reason = probes::FailureReason::none;
-  if (const auto* h = std::get_if<probes::TargetHealthSample>(&sample)) {
-    key = "target/" + h->target;
-    what = "target " + h->target;
-    target = h->target;
-    reason = h->up ? probes::FailureReason::none : h->reason;
-    detail = h->detail;
-  } else if (const auto* q = std::get_if<probes::QueueProbeSample>(&sample)) {
-    key = "source/" + q->source;
-    what = "queue source " + q->source + " (target " + q->target + ")";
-    target = q->target;
-    source = q->source;
-    reason = q->ok ? probes::FailureReason::none : q->reason;
-    detail = q->detail;
-  }
+  const bool transitions = probes::visit_sample(
+      sample, qw::overloaded{
+                  [&](const probes::TargetHealthSample& h) {
+                    key = "target/" + h.target;
+                    what = "target " + h.target;
+                    target = h.target;
+                    reason = h.up ? probes::FailureReason::none : h.reason;
+                    detail = h.detail;
+                    return true;
+                  },
+                  [&](const probes::QueueProbeSample& q) {
+                    key = "source/" + q.source;
+                    what = "queue source " + q.source + " (target " + q.target + ")";
+                    target = q.target;
+                    source = q.source;
+                    reason = q.ok ? probes::FailureReason::none : q.reason;
+                    detail = q.detail;
+                    return true;
+                  },
+                  // A warm start's outcome is logged by the alerting pipeline, once per source.
+                  [](const probes::QueueHistorySample&) { return false; },
+              });
+  if (!transitions) return;
   std::lock_guard lock(mutex_);
   const auto it = last_.find(key);
   const bool first = it == last_.end();
