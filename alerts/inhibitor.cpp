@@ -48,9 +48,28 @@ config::InhibitRule builtin_inhibit_rule() {
   return rule;
 }
 
+std::vector<config::InhibitRule> builtin_queue_inhibit_rules() {
+  using Op = config::LabelMatcher::Op;
+  std::vector<config::InhibitRule> out;
+  for (const auto& [source, targets] : rules::rules_held_back_on_the_same_queue()) {
+    config::InhibitRule rule;
+    rule.source_matchers = {{"alertname", Op::equal, source}};
+    std::string names;
+    for (const std::string& name : targets) names += (names.empty() ? "" : "|") + name;
+    rule.target_matchers = {{"alertname", Op::regex, names}};
+    rule.equal = {"target", "source", "queue"};
+    out.push_back(std::move(rule));
+  }
+  return out;
+}
+
 Inhibitor Inhibitor::from_config(const config::AlertingConfig& config) {
   std::vector<config::InhibitRule> specs = config.inhibit_rules;
-  if (config.builtin_inhibit_rules) specs.push_back(builtin_inhibit_rule());
+  if (config.builtin_inhibit_rules) {
+    specs.push_back(builtin_inhibit_rule());
+    for (config::InhibitRule& rule : builtin_queue_inhibit_rules())
+      specs.push_back(std::move(rule));
+  }
   std::vector<CompiledInhibitRule> rules;
   for (const config::InhibitRule& spec : specs) {
     rules.push_back(CompiledInhibitRule{compile_matchers(spec.source_matchers),

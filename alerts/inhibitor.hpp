@@ -9,8 +9,9 @@
 // (alerting.inhibit_release_delay). When the database comes back, queue alerts that only wait
 // for the next probe round to clear would otherwise page just after the all-clear.
 //
-// The built-in rule (alerting.builtin_inhibit_rules, on by default): when the database is down,
-// the queue alerts of that target are consequences, not news. One page names the cause.
+// The built-in rules (alerting.builtin_inhibit_rules, on by default): when the database is down,
+// the queue alerts of that target are consequences, not news; when a queue is silent
+// (no_throughput), its collapse and its shortfall are too. One page names the cause.
 #include <chrono>
 #include <set>
 #include <string>
@@ -31,13 +32,16 @@ struct CompiledInhibitRule {
 // database_unavailable inhibits every rule rules/rule_table.cpp marks
 // inhibited_by_database_unavailable (all the queue rules), equal: [target].
 config::InhibitRule builtin_inhibit_rule();
+// Per rule that holds others back on the same queue (RuleDef::held_back_by): source that rule,
+// targets those, equal: [target, source, queue].
+std::vector<config::InhibitRule> builtin_queue_inhibit_rules();
 
 class Inhibitor {
  public:
   Inhibitor() = default;
   Inhibitor(std::vector<CompiledInhibitRule> rules, std::chrono::milliseconds release_delay)
       : rules_(std::move(rules)), release_delay_(release_delay) {}
-  // The configured rules, plus the built-in one when builtin_inhibit_rules is set.
+  // The configured rules, plus the built-in ones when builtin_inhibit_rules is set.
   static Inhibitor from_config(const config::AlertingConfig& config);
 
   // Fingerprints of the firing alerts that are inhibited now.

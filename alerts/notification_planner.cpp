@@ -55,6 +55,11 @@ std::vector<Notification> NotificationPlanner::plan(Time now, const std::vector<
         const Key key{match.receiver, a.fingerprint};
         auto it = records_.find(key);
         if (it == records_.end() || it->second.incident_start != a.active_at) {
+          // Not yet told, and its condition did not hold at this evaluation: it is firing only
+          // by keep_firing_for (or an undecided verdict). Its first notice would be news that is
+          // already over, e.g. a collapse held back by its queue's silence once the queue
+          // recovered. Told when the condition holds again, if it does.
+          if (a.last_active && *a.last_active < now) continue;
           out.push_back(make(now, a, match.receiver, NotificationKind::firing));
           records_.insert_or_assign(
               key, DeliveryRecord{match.receiver, a.fingerprint, a.active_at, now});

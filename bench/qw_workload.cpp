@@ -12,6 +12,7 @@
 // The generator re-reads public.demo_control every second, so a test can steer it with SQL:
 //   UPDATE demo_control SET workers_paused = true WHERE queue = 'billing';
 //   UPDATE demo_control SET produce_per_second = 0;  -- NULL restores the built-in rate
+//   UPDATE demo_control SET claims_per_second = 0.1 WHERE queue = 'emails';  -- a trickle
 #include <pqxx/pqxx>
 
 #include <spdlog/spdlog.h>
@@ -94,6 +95,10 @@ struct QueueState {
   // From demo_control (refreshed by the producer every second).
   std::atomic<bool> paused_by_sql{false};
   std::atomic<double> rate_override{std::numeric_limits<double>::quiet_NaN()};
+  // Workers claim at most this many jobs per second (NaN: no limit): wedged workers but for
+  // one, a trickle rather than a stall. next_claim is the earliest Clock tick of the next claim.
+  std::atomic<double> claims_per_second{std::numeric_limits<double>::quiet_NaN()};
+  std::atomic<Clock::rep> next_claim{0};
   // From the chaos controller.
   std::atomic<Clock::rep> stalled_until{0};  // Clock ticks; 0 = not stalled
   std::atomic<bool> abandon_next{false};
@@ -223,16 +228,22 @@ void enqueue(pqxx::connection& conn, const QueueSpec& spec, int count) {
 
 void read_control(pqxx::connection& conn) {
   pqxx::nontransaction tx{conn};
-  const auto rows =
-      tx.exec("SELECT queue, workers_paused, produce_per_second FROM public.demo_control");
+  const auto rows = tx.exec(
+      "SELECT queue, workers_paused, produce_per_second, claims_per_second "
+      "FROM public.demo_control");
   for (std::size_t q = 0; q < kQueueCount; ++q) {
     bool paused = false;
     double rate = std::numeric_limits<double>::quiet_NaN();
+    double claims = std::numeric_limits<double>::quiet_NaN();
     for (const auto& row : rows) {
       if (row[0].as<std::string>() != kQueues[q].name) continue;
       paused = row[1].as<bool>();
       if (!row[2].is_null()) rate = row[2].as<double>();
+      if (!row[3].is_null()) claims = row[3].as<double>();
     }
+    if (std::isnan(g_state[q].claims_per_second.exchange(claims)) != std::isnan(claims))
+      spdlog::info("control: workers of '{}' {} by demo_control", kQueues[q].name,
+                   std::isnan(claims) ? "unthrottled" : fmt::format("throttled to {}/s", claims));
     if (g_state[q].paused_by_sql.exchange(paused) != paused)
       spdlog::info("control: workers of '{}' {} by demo_control", kQueues[q].name,
                    paused ? "paused" : "resumed");
@@ -347,7 +358,12 @@ class WorkerPool {
       job.next_heartbeat = now + kHeartbeatEvery;
     }
     bool queue_empty = false;
+    bool throttled = false;
     while (!g_state[q_].paused(now) && jobs_.size() < static_cast<std::size_t>(spec_.slots)) {
+      if (!claim_allowed(now)) {
+        throttled = true;
+        break;
+      }
       const auto id = claim(conn);
       if (!id) {
         queue_empty = true;
@@ -369,9 +385,19 @@ class WorkerPool {
     auto wake = now + (queue_empty || jobs_.size() >= static_cast<std::size_t>(spec_.slots)
                            ? kIdlePoll
                            : Clock::duration::zero());
-    if (g_state[q_].paused(now)) wake = now + kIdlePoll;
+    if (g_state[q_].paused(now) || throttled) wake = now + kIdlePoll;
     for (const auto& job : jobs_) wake = std::min({wake, job.due, job.next_heartbeat});
     return wake;
+  }
+
+  // The throttle: one claim per 1/claims_per_second, shared by the queue's pool.
+  bool claim_allowed(Clock::time_point now) {
+    const double per_second = g_state[q_].claims_per_second.load();
+    if (std::isnan(per_second)) return true;
+    if (now.time_since_epoch().count() < g_state[q_].next_claim.load()) return false;
+    const auto gap = std::chrono::duration_cast<Clock::duration>(Seconds{1 / per_second});
+    g_state[q_].next_claim.store((now + gap).time_since_epoch().count());
+    return true;
   }
 
   Clock::duration job_duration() {
@@ -581,6 +607,7 @@ Runs a demo job-queue workload against PostgreSQL (tables from deploy/sql/demo_s
 Steer a running generator with SQL on public.demo_control (re-read every second):
   UPDATE demo_control SET workers_paused = true WHERE queue = 'billing';
   UPDATE demo_control SET produce_per_second = 0;   -- NULL = built-in drifting rate
+  UPDATE demo_control SET claims_per_second = 0.1 WHERE queue = 'emails';  -- NULL = no limit
 )";
 
 [[noreturn]] void usage_error(const std::string& message) {

@@ -7,22 +7,6 @@
 
 namespace qw::rules {
 
-namespace {
-
-// A measured rate is trusted on either kind of evidence: five minutes of measured time, or 30
-// completions (a Poisson count known to about +-18%) over at least a minute. The second lets a
-// busy queue be judged a minute after a start instead of five; a slow queue still needs five.
-constexpr double kRateFullSeconds = 300;
-constexpr double kRateMinSeconds = 60;
-constexpr double kRateMinCompletions = 30;
-
-bool rate_is_known(const WindowSums& w) {
-  if (w.measured_s >= kRateFullSeconds) return true;
-  return w.measured_s >= kRateMinSeconds && w.completed >= kRateMinCompletions;
-}
-
-}  // namespace
-
 Engine::Engine(config::RulesConfig config, Timezone tz)
     : config_(std::move(config)), tz_(std::move(tz)) {}
 

@@ -9,6 +9,18 @@
 
 namespace qw::rules {
 
+// A measured rate is trusted on either kind of evidence: five minutes of measured time, or 30
+// completions (a Poisson count known to about +-18%) over at least a minute. The second lets a
+// busy queue be judged a minute after a start instead of five; a slow queue still needs five.
+inline constexpr double kRateFullSeconds = 300;
+inline constexpr double kRateMinSeconds = 60;
+inline constexpr double kRateMinCompletions = 30;
+
+inline bool rate_is_known(const WindowSums& w) {
+  if (w.measured_s >= kRateFullSeconds) return true;
+  return w.measured_s >= kRateMinSeconds && w.completed >= kRateMinCompletions;
+}
+
 class QueueHistory {
  public:
   // One measured round covering (from_s, to_s], seconds since the epoch. Its completions and

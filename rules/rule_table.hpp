@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/rules_config.hpp"
@@ -35,6 +36,10 @@ struct RuleDef {
   void (*on_hold)(QueueState&, const RuleContext&) = nullptr;
   // A database outage makes this rule's alerts consequences, not news (alerts/inhibitor.cpp).
   bool inhibited_by_database_unavailable = false;
+  // A queue rule whose firing on the same queue explains this one: a silent queue has also
+  // collapsed and is below its baseline, and that is one page, no_throughput's. Held back as a
+  // database outage's consequences are (alerts/inhibitor.cpp).
+  std::string_view held_back_by = {};
 };
 
 // In evaluation order (a queue's conditions come out in this order).
@@ -46,5 +51,8 @@ std::string default_severity(const RuleDef& rule);
 
 // The rules a firing database_unavailable inhibits on the same target.
 std::vector<std::string> rules_inhibited_by_database_unavailable();
+
+// The rules some rule holds back on the same queue (RuleDef::held_back_by), by that rule's name.
+std::vector<std::pair<std::string, std::vector<std::string>>> rules_held_back_on_the_same_queue();
 
 }  // namespace qw::rules

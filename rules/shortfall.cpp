@@ -5,7 +5,27 @@
 
 namespace qw::rules {
 namespace {
-constexpr std::int64_t kLadder[] = {300, 600, 900, 1800, 3600, 7200, 10800, 14400, 21600};
+constexpr std::int64_t kLadder[] = {120, 300, 600, 900, 1800, 3600, 7200, 10800, 14400, 21600};
+
+// Observed against expected, with both measures of surprise (see Shortfall).
+Shortfall measure(const QueueState& q, std::int64_t window_s, double observed, double expected) {
+  Shortfall s;
+  s.window_s = window_s;
+  s.observed = observed;
+  s.expected = expected;
+  if (expected > 0) {
+    const double dispersion = q.history.lull_dispersion();
+    s.ratio = observed / expected;
+    s.count_surprise = count_surprise(observed, expected, dispersion);
+    // On the log scale a count's variance is about dispersion / expected (the dispersion of
+    // the window's own scale, so sub-hour lulls are counted); the level noise adds the queue's
+    // hour-to-hour spread. 0.5 keeps ln finite at zero completions.
+    const double sd = std::sqrt(q.level.noise * q.level.noise + dispersion / expected);
+    s.level_sigmas = -std::log((observed + 0.5) / (expected + 0.5)) / sd;
+  }
+  return s;
+}
+
 }  // namespace
 
 std::span<const std::int64_t> window_ladder() {
@@ -37,22 +57,25 @@ WindowVerdict judge_window(const QueueState& q, const RuleContext& ctx, std::int
   // A trend down that the seasonal median has not caught up with lowers the expectation; a
   // trend up never raises it (a drop from a new high is judged against the old normal).
   const double level = std::clamp(q.level.level, 0.25, 1.0);
-  const double expected = base.count * level * seen.measured_s / static_cast<double>(window_s);
-  Shortfall s;
-  s.window_s = window_s;
-  s.observed = seen.completed;
-  s.expected = expected;
-  if (expected > 0) {
-    const double dispersion = q.history.lull_dispersion();
-    s.ratio = seen.completed / expected;
-    s.count_surprise = count_surprise(seen.completed, expected, dispersion);
-    // On the log scale a count's variance is about dispersion / expected (the dispersion of
-    // the window's own scale, so sub-hour lulls are counted); the level noise adds the queue's
-    // hour-to-hour spread. 0.5 keeps ln finite at zero completions.
-    const double sd = std::sqrt(q.level.noise * q.level.noise + dispersion / expected);
-    s.level_sigmas = -std::log((seen.completed + 0.5) / (expected + 0.5)) / sd;
+  out.shortfall = measure(q, window_s, seen.completed,
+                          base.count * level * seen.measured_s / static_cast<double>(window_s));
+  return out;
+}
+
+WindowVerdict judge_window_by_recent_rate(const QueueState& q, const RuleContext& ctx,
+                                          std::int64_t window_s) {
+  WindowVerdict out;
+  const std::int64_t now_s = epoch_seconds(ctx.now);
+  const WindowSums seen = q.history.window(now_s, window_s);
+  // The hour before the window, as far as the minute ring reaches.
+  const std::int64_t reach = std::min<std::int64_t>(3600, kMinuteSlots * 60 - window_s);
+  const WindowSums before = reach > 0 ? q.history.window(now_s - window_s, reach) : WindowSums{};
+  if (!rate_is_known(before) || seen.measured_s < 0.5 * static_cast<double>(window_s)) {
+    out.undecided = true;
+    return out;
   }
-  out.shortfall = s;
+  out.shortfall =
+      measure(q, window_s, seen.completed, before.completed / before.measured_s * seen.measured_s);
   return out;
 }
 
@@ -60,7 +83,9 @@ LadderVerdict judge_ladder(const QueueState& q, const RuleContext& ctx, const Sh
   LadderVerdict out;
   bool judged = false, unmeasured = false, flowing = false;
   auto judge = [&](std::int64_t window_s) {
-    const WindowVerdict v = judge_window(q, ctx, window_s, test.warmup_floor_per_hour);
+    const WindowVerdict v = test.reference == Reference::recent
+                                ? judge_window_by_recent_rate(q, ctx, window_s)
+                                : judge_window(q, ctx, window_s, test.warmup_floor_per_hour);
     if (!v.shortfall) {
       unmeasured = unmeasured || v.undecided;
       return false;

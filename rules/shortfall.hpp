@@ -24,6 +24,17 @@ struct Shortfall {
   double level_sigmas = 0;
 };
 
+// What a window's completions are compared with.
+enum class Reference {
+  // The seasonal baseline x the queue's recent level (at most 1): needs days of history.
+  baseline,
+  // The queue's own rate over the hour before the window, judged only while work waits (ready
+  // jobs older than no_throughput's grace): a fresh daemon has no baseline, yet a queue whose
+  // workers wedge needs none to tell. Waiting work is what makes a low count a halt rather than
+  // a lull in demand; a queue whose producers stopped has nothing waiting.
+  recent,
+};
+
 struct WindowVerdict {
   std::optional<Shortfall> shortfall;  // the window could be judged
   bool undecided = false;              // no baseline, or too little of the window measured
@@ -32,6 +43,10 @@ struct WindowVerdict {
 // The window (now - window_s, now]; `warmup_floor_per_hour` as in below_baseline.
 WindowVerdict judge_window(const QueueState& q, const RuleContext& ctx, std::int64_t window_s,
                            double warmup_floor_per_hour);
+// The window against the rate of the hour before it (Reference::recent): undecided when that
+// hour's rate is not known (rate_is_known) or less than half the window is measured.
+WindowVerdict judge_window_by_recent_rate(const QueueState& q, const RuleContext& ctx,
+                                          std::int64_t window_s);
 
 // What a rule asks of a window for the shortfall to hold there.
 struct ShortfallTest {
@@ -42,6 +57,7 @@ struct ShortfallTest {
   std::int64_t min_window_s = 300;
   std::int64_t max_window_s = 3600;
   double warmup_floor_per_hour = 0;
+  Reference reference = Reference::baseline;
   bool holds(const Shortfall& s) const {
     return s.expected >= min_expected && s.expected > 0 && s.ratio <= ratio &&
            s.count_surprise >= min_surprise && s.level_sigmas >= sigmas;
@@ -61,7 +77,8 @@ LadderVerdict judge_ladder(const QueueState& q, const RuleContext& ctx, const Sh
 // dispersion); 0 when observed >= expected.
 double count_surprise(double observed, double expected, double dispersion);
 
-// The windows judged, shortest first: 5, 10, 15, 30 minutes, 1, 2, 3, 4, 6 hours.
+// The windows judged, shortest first: 2, 5, 10, 15, 30 minutes, 1, 2, 3, 4, 6 hours (the
+// baseline is hourly: its rules start at 5 minutes).
 std::span<const std::int64_t> window_ladder();
 
 }  // namespace qw::rules

@@ -9,6 +9,12 @@
 // below normal, so a bursty queue whose quiet hours routinely fall to 20% is not paged for one.
 // Windows from 5 minutes to `max_window`: the shortest that holds is reported, so a queue at 10
 // jobs/s is judged within minutes and one at a job a minute once an hour or so expects enough.
+//
+// While work waits, the queue's own rate over the hour before the window is a second
+// expectation (Reference::recent), on windows from 2 minutes: a daemon started today has no
+// baseline, and wedged workers with a growing backlog need none. The same two tests apply.
+// It reaches back as far as the minute ring (6 h): a trickle that has lasted longer than
+// max_window is judged by the baseline alone.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -18,6 +24,16 @@
 #include "rules/shortfall.hpp"
 
 namespace qw::rules {
+namespace {
+
+// Ready work older than no_throughput's grace: the queue is behind, not idle.
+bool work_waits(const QueueState& q) {
+  const QueueTick& t = *q.last_measured;
+  const double grace = std::chrono::duration<double>(q.rules.no_throughput.grace).count();
+  return t.ready > 0 && (!t.oldest_ready_age_seconds || *t.oldest_ready_age_seconds > grace);
+}
+
+}  // namespace
 
 Verdict eval_throughput_collapse(const QueueState& q, const RuleContext& ctx) {
   const config::ThroughputCollapseRule& rule = q.rules.throughput_collapse;
@@ -30,31 +46,49 @@ Verdict eval_throughput_collapse(const QueueState& q, const RuleContext& ctx) {
   test.sigmas = rule.sigmas;
   test.min_window_s = 300;
   test.max_window_s = std::chrono::duration_cast<std::chrono::seconds>(rule.max_window).count();
-  const LadderVerdict v = judge_ladder(q, ctx, test);
-  if (!v.holding) return v.clear ? Verdict{} : Verdict::unknown();
-  const Shortfall& s = *v.holding;
+  const LadderVerdict by_baseline = judge_ladder(q, ctx, test);
+  LadderVerdict by_recent;
+  if (!by_baseline.holding && !by_baseline.clear) {
+    test.reference = Reference::recent;
+    test.min_window_s = 120;
+    by_recent = judge_ladder(q, ctx, test);
+  }
+  // The recent rate holds only while work waits: without a backlog a fall is demand's, and is
+  // neither a collapse nor evidence that work flows.
+  const bool recent = !by_baseline.holding && by_recent.holding && work_waits(q);
+  if (!by_baseline.holding && !recent) {
+    // Either judgement that work flows clears: a fresh daemon's alert, fired on the recent
+    // rate while the baseline is still unknown, must resolve when the workers recover.
+    return by_baseline.clear || by_recent.clear ? Verdict{} : Verdict::unknown();
+  }
+  const Shortfall& s = recent ? *by_recent.holding : *by_baseline.holding;
+  const std::string_view usual = recent ? "rate of the hour before" : "usual";
 
   ConditionText text;
   text.summary = fmt::format(
       "{}/{}: throughput collapsed: {} jobs completed in the last {}, {}% "
-      "of the usual {}",
+      "of the {} {}{}",
       q.key.source, q.key.queue, format_number(std::round(s.observed)),
       format_seconds(static_cast<double>(s.window_s)),
-      format_number(std::round(s.ratio * 1000) / 10), format_number(std::round(s.expected)));
+      format_number(std::round(s.ratio * 1000) / 10), usual, format_number(std::round(s.expected)),
+      recent ? ", with work waiting" : "");
   text.description = fmt::format(
-      "Queue {} (source {}, target {}) completed {} jobs in the {} to {}; its baseline and recent "
-      "level expect {}. The alert holds at or below {}% of that, when the count's own noise makes "
+      "Queue {} (source {}, target {}) completed {} jobs in the {} to {}; {} {}. The alert holds "
+      "at or below {}% of that, when the count's own noise makes "
       "so few rarer than e^-{} (burstiness {}) and the queue's normal hour-to-hour variation "
       "(noise {}) puts it "
       "at least {} standard deviations low (here {}).",
       q.key.queue, q.key.source, q.key.target, format_number(s.observed),
       format_seconds(static_cast<double>(s.window_s)), format_time(ctx.now),
+      recent ? "work is waiting, and at its rate over the hour before, it would have completed"
+             : "its baseline and recent level expect",
       format_number(s.expected), format_number(rule.ratio * 100),
       format_number(rule.implausible_expected), format_number(q.history.lull_dispersion()),
       format_number(q.level.noise), format_number(rule.sigmas),
       format_number(std::round(s.level_sigmas * 10) / 10));
   text.extra["observed"] = format_number(s.observed);
   text.extra["expected"] = format_number(s.expected);
+  text.extra["expected_from"] = recent ? "recent_rate" : "baseline";
   text.extra["window_seconds"] = format_number(static_cast<double>(s.window_s));
   return make_condition("throughput_collapse", rule.common, queue_labels(q), s.ratio,
                         std::move(text));

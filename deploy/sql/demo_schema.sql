@@ -40,13 +40,17 @@ CREATE INDEX IF NOT EXISTS demo_deleted_jobs_running_idx
   ON public.demo_deleted_jobs (started_at) WHERE state = 'running';
 
 -- Knobs the running generator re-reads every second, so tests and benchmarks can steer it with
--- plain SQL: pause a queue's workers (a stall), or fix its enqueue rate (NULL = the built-in
--- varying rate, 0 = produce nothing).
+-- plain SQL: pause a queue's workers (a stall), throttle them (claims_per_second: workers wedged
+-- but for one, which still trickles jobs through; NULL = as fast as they can), or fix its enqueue
+-- rate (NULL = the built-in varying rate, 0 = produce nothing).
 CREATE TABLE IF NOT EXISTS public.demo_control (
   queue              text PRIMARY KEY,
   workers_paused     boolean NOT NULL DEFAULT false,
   produce_per_second double precision CHECK (produce_per_second >= 0)
 );
+-- Added after the first release of this schema: older demo databases gain it on --setup.
+ALTER TABLE public.demo_control
+  ADD COLUMN IF NOT EXISTS claims_per_second double precision CHECK (claims_per_second > 0);
 
 INSERT INTO public.demo_control (queue)
 VALUES ('emails'), ('billing'), ('reports'), ('webhooks'), ('demo_deleted')

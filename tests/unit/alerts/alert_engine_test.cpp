@@ -121,6 +121,27 @@ TEST(AlertEngine, InhibitedAlertThatResolvesIsNeverMentioned) {
             Strings{"resolved database_unavailable a -> pager"});
 }
 
+// A queue stalled (no_throughput) and also collapsed; the collapse was held back as its
+// consequence. The stall ends, and so does the collapse's condition, but keep_firing_for keeps
+// it firing for 15 minutes: when the inhibition ends it is not news (its condition is over), and
+// the recovered queue must not page. Had the condition still held, it would page (test above).
+TEST(AlertEngine, AHeldBackAlertKeptFiringOnlyByKeepFiringForNeverPages) {
+  config::AlertingConfig c = one_receiver();
+  c.inhibit_release_delay = 1min;
+  AlertEngine engine(c);
+  const auto stall = condition("no_throughput", "a", "q");
+  const auto collapse = condition("throughput_collapse", "a", "q", 0ms, 15min);
+  EXPECT_EQ(kinds(engine.evaluate(at(0s), {stall, collapse}).notifications),
+            Strings{"firing no_throughput a -> pager"});
+  EXPECT_EQ(kinds(engine.evaluate(at(30s), {}).notifications),
+            Strings{"resolved no_throughput a -> pager"});
+  for (auto t = 40s; t < 20min; t += 10s) {
+    const EngineStep step = engine.evaluate(at(t), {});
+    EXPECT_TRUE(step.notifications.empty())
+        << "at " << t.count() << " s: " << kinds(step.notifications).front();
+  }
+}
+
 TEST(AlertEngine, ResolvedGoesOnlyToReceiversToldItWasFiring) {
   config::AlertingConfig c = one_receiver();
   c.receivers.push_back(receiver("slack"));

@@ -36,6 +36,35 @@ TEST(RuleTableInhibition, ADatabaseOutageInhibitsEveryQueueRuleOfItsTargetOnly) 
   EXPECT_GE(queue_rules, 6);
 }
 
+// A silent queue pages once, as no_throughput: its collapse and shortfall on the same queue are
+// held back; the same rules on another queue of the same source are not.
+TEST(RuleTableInhibition, NoThroughputHoldsBackItsOwnQueuesCollapseAndShortfallOnly) {
+  config::AlertingConfig c;
+  const Inhibitor inhibitor = Inhibitor::from_config(c);
+  int held = 0;
+  for (const rules::RuleDef& rule : rules::rule_table()) {
+    if (rule.held_back_by.empty()) continue;
+    ++held;
+    const std::string name(rule.name);
+    SCOPED_TRACE(name);
+    ASSERT_NE(rules::find_rule(rule.held_back_by), nullptr);
+    AlertBook book;
+    book.evaluate(at(0s), {condition(std::string(rule.held_back_by), "a", "q"),
+                           condition(name, "a", "q"), condition(name, "a", "other")});
+    const std::vector<Alert> alerts = book.alerts();
+    auto on_queue = [&](const std::string& queue) -> const Alert* {
+      for (const Alert& a : alerts)
+        if (a.labels.at("alertname") == name && a.labels.at("queue") == queue) return &a;
+      return nullptr;
+    };
+    const Alert* same = on_queue("q");
+    const Alert* other = on_queue("other");
+    ASSERT_TRUE(same != nullptr && other != nullptr);
+    EXPECT_EQ(inhibitor.inhibited(at(0s), alerts), std::set<std::string>{same->fingerprint});
+  }
+  EXPECT_EQ(held, 2);  // throughput_collapse, below_baseline
+}
+
 // docs/alerting.md shows the built-in rule as it is, rules and all.
 TEST(RuleTableInhibition, DocsShowTheBuiltinRuleAsItIs) {
   std::ifstream in(std::string(QW_SOURCE_DIR) + "/docs/alerting.md");
@@ -46,6 +75,12 @@ TEST(RuleTableInhibition, DocsShowTheBuiltinRuleAsItIs) {
   const std::string line =
       "target_matchers: [alertname=~\"" + rule.target_matchers[0].value + "\"]";
   EXPECT_NE(docs.str().find(line), std::string::npos) << "docs/alerting.md lacks " << line;
+  for (const config::InhibitRule& queue_rule : builtin_queue_inhibit_rules()) {
+    const std::string source =
+        "source_matchers: [alertname=\"" + queue_rule.source_matchers[0].value +
+        "\"]\ntarget_matchers: [alertname=~\"" + queue_rule.target_matchers[0].value + "\"]";
+    EXPECT_NE(docs.str().find(source), std::string::npos) << "docs/alerting.md lacks " << source;
+  }
 }
 
 }  // namespace

@@ -77,6 +77,45 @@ TEST(ThroughputCollapse, ABurstyQueueLearnsItsOwnLevelNoise) {
   EXPECT_FALSE(d.run_until("throughput_collapse", 1h, [](Time) { return 0.5 * 0.12; }));
 }
 
+// A daemon started ten minutes ago has no baseline. A queue at 5 jobs/s whose workers wedge
+// but for one (2%) while its backlog grows is still paged critical within minutes, on its own
+// recent rate; when the workers recover, the alert clears rather than waiting for a baseline.
+TEST(ThroughputCollapse, FreshDaemonPagesATrickleWithWorkWaitingOnTheRecentRate) {
+  Driver d({}, Timezone(), kStart, 15s, 13);
+  for (int i = 0; i < 40; ++i) d.step(d.draw(5.0), 2, 1.0);  // 10 minutes, keeping up
+  const Time wedged = d.now;
+  std::int64_t backlog = 0;
+  std::optional<Time> fired;
+  std::vector<ActiveCondition> c;
+  while (!fired && d.now < wedged + 10min) {
+    backlog += 75;  // 5 jobs/s keep arriving
+    c = d.step(d.draw(0.1), backlog, seconds_between(wedged, d.now));
+    if (find(c, "throughput_collapse")) fired = d.now;
+  }
+  ASSERT_TRUE(fired);
+  EXPECT_LE(seconds_between(wedged, *fired), 3 * 60);
+  const ActiveCondition alert = get(c, "throughput_collapse");
+  EXPECT_EQ(alert.labels.at("severity"), "critical");
+  EXPECT_EQ(alert.annotations.at("expected_from"), "recent_rate");
+  EXPECT_NE(alert.annotations.at("summary").find("rate of the hour before"), std::string::npos)
+      << alert.annotations.at("summary");
+  // Recovered: the backlog drains at twice the rate; the verdict is "clear", not "unknown".
+  for (int i = 0; i < 8; ++i) c = d.step(d.draw(10.0), 100, 30.0);
+  EXPECT_FALSE(find(c, "throughput_collapse"));
+  EXPECT_FALSE(d.engine.undecided(alert.labels));
+}
+
+// The same trickle with nothing waiting is demand falling, not workers failing: a fresh daemon
+// has no baseline to call it a drop, and the recent rate is not used without a backlog.
+TEST(ThroughputCollapse, FreshDaemonDoesNotPageAFallInDemand) {
+  Driver d({}, Timezone(), kStart, 15s, 17);
+  for (int i = 0; i < 40; ++i) d.step(d.draw(5.0), 2, 1.0);
+  for (int i = 0; i < 40; ++i) {
+    const auto c = d.step(d.draw(0.1), 0, std::nullopt);
+    ASSERT_FALSE(find(c, "throughput_collapse")) << "step " << i;
+  }
+}
+
 TEST(Shortfall, CountSurpriseIsPoissonZeroAtZeroAndShrinksWithBursts) {
   EXPECT_DOUBLE_EQ(count_surprise(0, 9.2, 1), 9.2);  // P(0) = e^-9.2
   EXPECT_DOUBLE_EQ(count_surprise(0, 9.2, 4), 2.3);  // bursts of 4: a quarter the evidence
