@@ -1,5 +1,7 @@
 #pragma once
-// Turns probe samples into Prometheus series and serializes them for /metrics.
+// Turns probe samples into Prometheus series and serializes them for /metrics. The series of
+// each probe kind are its own part (probes/kind_metrics.hpp, in the kind's folder); this class
+// keeps the daemon-wide ones (probe runs, build info) and hands each sample to its kind's part.
 //
 // Honesty rules, which alerting depends on:
 //  - A value we could not measure is absent, never stale: when a source's probe fails its

@@ -1,15 +1,17 @@
 #include "probes/registry.hpp"
 
+#include "probes/postgres_health/health_metrics.hpp"
 #include "probes/postgres_health/health_probe.hpp"
+#include "probes/postgres_queue/queue_metrics.hpp"
 #include "probes/postgres_queue/queue_probe.hpp"
 
 namespace qw::probes {
 
 namespace {
-// One line per probe kind.
+// One line per probe kind (and its headers above).
 constexpr ProbeKind kKinds[] = {
-    {"postgres_health", &health::make_health_probes},
-    {"postgres_queue", &queue::make_queue_probes},
+    {"postgres_health", &health::make_health_probes, &health::make_health_metrics},
+    {"postgres_queue", &queue::make_queue_probes, &queue::make_queue_metrics},
 };
 }  // namespace
 

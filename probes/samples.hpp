@@ -92,7 +92,8 @@ inline constexpr int kMaxStuckIds = 10;
 
 // Everything a probe publishes. A new probe kind appends its sample type here; every consumer
 // reads a Sample through probes::visit_sample (sample_visit.hpp), which does not compile until
-// that consumer has an arm for the new type, so the compiler lists the places to extend.
+// that consumer has an arm for the new type, so the compiler lists the places to extend. Its
+// metrics are its kind's part (kind_metrics.hpp); probes/README.md has the steps.
 using Sample = std::variant<TargetHealthSample, QueueProbeSample, QueueHistorySample>;
 
 // The answer to "read this source's history now?": no (not needed, or never), later (another

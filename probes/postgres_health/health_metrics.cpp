@@ -1,0 +1,156 @@
+#include "probes/postgres_health/health_metrics.hpp"
+
+#include <map>
+#include <string>
+
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+namespace qw::probes::health {
+
+namespace {
+
+using prometheus::Family;
+using prometheus::Gauge;
+using prometheus::Histogram;
+using prometheus::Labels;
+
+// The health query is one round trip: sub-millisecond on a LAN, seconds when the server is
+// overloaded, and capped by query_timeout (at most tens of seconds).
+const Histogram::BucketBoundaries kQueryBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                   0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+
+class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
+ public:
+  explicit HealthMetrics(prometheus::Registry& reg) : reg_(reg) {}
+
+  void apply(const config::Config& config) override {
+    std::map<std::string, std::string> region_of;
+    for (const auto& t : config.targets) region_of[t.name] = t.region;
+    for (auto it = targets_.begin(); it != targets_.end();) {
+      const auto found = region_of.find(it->first);
+      if (found == region_of.end() || found->second != it->second.region) {
+        drop_target(it->second);
+        it = targets_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const auto& [name, region] : region_of)
+      targets_.try_emplace(name).first->second.region = region;
+  }
+
+  void on_sample(const TargetHealthSample& sample) override {
+    const auto found = targets_.find(sample.target);
+    if (found == targets_.end()) {
+      spdlog::debug("metrics: ignoring a health sample for unconfigured target {}", sample.target);
+      return;
+    }
+    TargetSeries& t = found->second;
+    const Labels labels = target_labels(sample.target, t.region);
+
+    ensure(target_up_, t.up, labels).Set(sample.up ? 1 : 0);
+    if (sample.up) {
+      drop(target_down_reason_, t.down_reason);
+    } else {
+      // A down target always names a reason; "other" if a probe forgot to.
+      const auto reason =
+          sample.reason == FailureReason::none ? FailureReason::other : sample.reason;
+      if (reason != t.down_reason_value) drop(target_down_reason_, t.down_reason);
+      t.down_reason_value = reason;
+      ensure(target_down_reason_, t.down_reason,
+             with(labels, "reason", std::string(to_string(reason))))
+          .Set(1);
+    }
+    if (sample.connect_seconds)
+      ensure(connect_duration_, t.connect, labels).Set(*sample.connect_seconds);
+    if (sample.query_seconds)
+      ensure(query_duration_, t.query, labels, kQueryBuckets).Observe(*sample.query_seconds);
+    if (sample.in_recovery) {
+      ensure(in_recovery_, t.in_recovery, labels).Set(*sample.in_recovery ? 1 : 0);
+    } else {
+      drop(in_recovery_, t.in_recovery);
+    }
+    // The version stays while the target is down: it is what we last knew, and dashboards
+    // joining on it should not flap with every outage.
+    if (!sample.server_version.empty() && sample.server_version != t.info_version) {
+      drop(target_info_, t.info);
+      t.info_version = sample.server_version;
+      ensure(target_info_, t.info, with(labels, "server_version", sample.server_version)).Set(1);
+    }
+  }
+
+ private:
+  struct TargetSeries {
+    std::string region;
+    Gauge* up = nullptr;
+    Gauge* down_reason = nullptr;
+    FailureReason down_reason_value = FailureReason::none;
+    Gauge* connect = nullptr;
+    Histogram* query = nullptr;
+    Gauge* in_recovery = nullptr;
+    Gauge* info = nullptr;
+    std::string info_version;
+  };
+
+  void drop_target(TargetSeries& t) {
+    drop(target_up_, t.up);
+    drop(target_down_reason_, t.down_reason);
+    drop(connect_duration_, t.connect);
+    drop(query_duration_, t.query);
+    drop(in_recovery_, t.in_recovery);
+    drop(target_info_, t.info);
+  }
+
+  prometheus::Registry& reg_;
+  std::map<std::string, TargetSeries> targets_;  // by target name
+
+  Family<Gauge>& target_up_ =
+      prometheus::BuildGauge()
+          .Name("queuewatch_target_up")
+          .Help(
+              "1 when the last health check reached the database and it answered as expected "
+              "(role included); else 0.")
+          .Register(reg_);
+  Family<Gauge>& target_down_reason_ =
+      prometheus::BuildGauge()
+          .Name("queuewatch_target_down_reason")
+          .Help(
+              "While the target is down, one series with value 1 whose reason label says why "
+              "(connection_refused, auth_failed, ...); no series while it is up.")
+          .Register(reg_);
+  Family<Gauge>& connect_duration_ =
+      prometheus::BuildGauge()
+          .Name("queuewatch_target_connect_duration_seconds")
+          .Help("How long the last connection attempt to the target took, successful or not.")
+          .Register(reg_);
+  Family<Histogram>& query_duration_ =
+      prometheus::BuildHistogram()
+          .Name("queuewatch_target_query_duration_seconds")
+          .Help("Round trip of the health check query, from the daemon to the database and back.")
+          .Register(reg_);
+  Family<Gauge>& in_recovery_ =
+      prometheus::BuildGauge()
+          .Name("queuewatch_target_in_recovery")
+          .Help(
+              "1 when the target is a standby (pg_is_in_recovery()), 0 when a primary. Absent "
+              "while unknown (target down).")
+          .Register(reg_);
+  Family<Gauge>& target_info_ =
+      prometheus::BuildGauge()
+          .Name("queuewatch_target_info")
+          .Help(
+              "Always 1; the server_version label holds the target's last reported PostgreSQL "
+              "version.")
+          .Register(reg_);
+};
+
+}  // namespace
+
+std::unique_ptr<KindMetrics> make_health_metrics(prometheus::Registry& registry) {
+  return std::make_unique<HealthMetrics>(registry);
+}
+
+}  // namespace qw::probes::health
