@@ -63,12 +63,25 @@ std::vector<config::InhibitRule> builtin_queue_inhibit_rules() {
   return out;
 }
 
+std::vector<config::InhibitRule> builtin_cluster_inhibit_rules() {
+  using Op = config::LabelMatcher::Op;
+  const std::string source(rules::kNoPrimary);
+  config::InhibitRule members;
+  members.source_matchers = {{"alertname", Op::equal, source}};
+  members.target_matchers = {{"alertname", Op::equal, "database_unavailable"}};
+  members.equal = {"cluster"};
+  config::InhibitRule sources = builtin_inhibit_rule();
+  sources.source_matchers = {{"alertname", Op::equal, source}};
+  return {members, sources};
+}
+
 Inhibitor Inhibitor::from_config(const config::AlertingConfig& config) {
   std::vector<config::InhibitRule> specs = config.inhibit_rules;
   if (config.builtin_inhibit_rules) {
     specs.push_back(builtin_inhibit_rule());
     for (config::InhibitRule& rule : builtin_queue_inhibit_rules())
       specs.push_back(std::move(rule));
+    for (auto& rule : builtin_cluster_inhibit_rules()) specs.push_back(std::move(rule));
   }
   std::vector<CompiledInhibitRule> rules;
   for (const config::InhibitRule& spec : specs) {

@@ -35,6 +35,10 @@ config::InhibitRule builtin_inhibit_rule();
 // Per rule that holds others back on the same queue (RuleDef::held_back_by): source that rule,
 // targets those, equal: [target, source, queue].
 std::vector<config::InhibitRule> builtin_queue_inhibit_rules();
+// no_primary (docs/clusters.md) is the root cause while it fires: it inhibits its members'
+// database_unavailable (equal: [cluster]) and the queue rules of the cluster's sources, whose
+// `target` is the cluster's name (equal: [target]). One page per outage.
+std::vector<config::InhibitRule> builtin_cluster_inhibit_rules();
 
 class Inhibitor {
  public:

@@ -3,6 +3,7 @@
 // and nothing here does I/O. Every probe, and later every rule, reads only these structs.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +76,9 @@ struct TargetConfig {
   std::optional<std::string> password_file;
   std::string region;                       // exported as the `region` label
   ExpectedRole expect = ExpectedRole::any;  // a primary that turns read-only is "down"
+  // What the user declares about the server (vcpu, memory_gb, tier, ...): compared between a
+  // cluster's members by replica_parity, as the settings the server reports are.
+  std::map<std::string, std::string> facts;
   Duration connect_timeout{3000};  // libpq connect_timeout (rounded up to whole seconds, >= 2)
   int max_connections = 2;         // the most connections queuewatch ever opens here
   // The provider (a ProviderConfig name) this database runs at, and the substrings of its
@@ -84,6 +88,15 @@ struct TargetConfig {
   std::vector<std::string> provider_components;
   SourceMark mark;
   bool operator==(const TargetConfig&) const = default;
+};
+
+// Targets that are one database: a primary and its standbys. A queue source whose `target` names
+// the cluster runs on whichever member is primary now, under the cluster's name (docs/clusters.md).
+struct ClusterConfig {
+  std::string name;                  // unique among targets and clusters; the `cluster` label
+  std::vector<std::string> members;  // target names; each target is in at most one cluster
+  SourceMark mark;
+  bool operator==(const ClusterConfig&) const = default;
 };
 
 enum class TimestampKind {
@@ -131,7 +144,7 @@ inline constexpr Duration kMaxWarmStartLookback{35LL * 24 * 3600 * 1000};
 
 struct QueueConfig {
   std::string name;    // the source's name: the `source` label and the key in logs
-  std::string target;  // a TargetConfig name
+  std::string target;  // a TargetConfig name, or a ClusterConfig name (runs on its primary)
   std::string schema = "public";
   std::string table;
   std::string id_column = "id";
@@ -159,6 +172,7 @@ struct Config {
   std::string log_format = "text";  // text, logfmt or json; --log-format overrides it
   std::vector<ProviderConfig> providers;
   std::vector<TargetConfig> targets;
+  std::vector<ClusterConfig> clusters;
   std::vector<QueueConfig> queues;
   RulesConfig rules;        // issue 3: thresholds
   AlertingConfig alerting;  // issue 3: routing, receivers
@@ -171,6 +185,18 @@ struct Config {
   const ProviderConfig* find_provider(const std::string& name) const {
     for (const auto& p : providers)
       if (p.name == name) return &p;
+    return nullptr;
+  }
+  const ClusterConfig* find_cluster(const std::string& name) const {
+    for (const auto& c : clusters)
+      if (c.name == name) return &c;
+    return nullptr;
+  }
+  // The cluster a target is a member of, if any.
+  const ClusterConfig* cluster_of(const std::string& target) const {
+    for (const auto& c : clusters)
+      for (const auto& m : c.members)
+        if (m == target) return &c;
     return nullptr;
   }
 };

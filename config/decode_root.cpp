@@ -126,10 +126,25 @@ const std::vector<Field<Config>>& root_fields() {
                     },
                     [](const Config&) { return std::string(); }, "a list of targets", true,
                     "required, at least one", 0},
-      // Needs the decoded targets: a queue must name one of them.
+      // Needs the decoded targets: members must be targets.
+      Field<Config>{"clusters", "targets that are one database: sources follow its primary",
+                    [](Context& ctx, const Value& v, Config& out) {
+                      decode_clusters(ctx, v, out.targets, out.clusters);
+                    },
+                    [](const Config&) { return std::string(); }, "a list of clusters", false,
+                    "none", 0},
+      // Needs the decoded targets and clusters: a queue must name one of them.
       Field<Config>{"queues", "job tables to watch",
                     [](Context& ctx, const Value& v, Config& out) {
-                      decode_queues(ctx, v, out.targets, out.queues);
+                      // A source's `target` may name a cluster: it then runs on its primary.
+                      // Only the name is looked up, so a cluster stands in as a named entry.
+                      std::vector<TargetConfig> names = out.targets;
+                      for (const ClusterConfig& c : out.clusters) {
+                        TargetConfig stand_in;
+                        stand_in.name = c.name;
+                        names.push_back(std::move(stand_in));
+                      }
+                      decode_queues(ctx, v, names, out.queues);
                     },
                     [](const Config&) { return std::string(); }, "a list of sources", false, "none",
                     0},

@@ -328,19 +328,6 @@ const std::vector<Field<RulesConfig>>& rules_fields() {
                                 "RULE: {KEY: VALUE}",
                                 false,
                                 "the table below"};
-    Field<RulesConfig> database_unavailable{
-        "database_unavailable",
-        "the database_unavailable rule (the keys of every rule)",
-        [](Context& ctx, const Value& v, RulesConfig& out) {
-          const MapReader map(ctx, v, keys_of(rule_common_fields()));
-          RuleCommonPatch patch;
-          decode_patch(ctx, map, rule_common_fields(), patch);
-          apply_rows(rule_common_fields(), patch, out.database_unavailable.common);
-        },
-        [](const RulesConfig&) { return std::string(); },
-        "{KEY: VALUE}",
-        false,
-        "the table below"};
     Field<RulesConfig> overrides{
         "overrides",
         "changes rules for the queues each entry names; the last match wins per key",
@@ -378,13 +365,14 @@ const std::vector<Field<RulesConfig>>& rules_fields() {
           out.runbook_base_url = *base;
           for (const RuleSection& section : rule_sections())
             section.common(out.defaults).runbook_url = runbook_url(*base, section.name);
-          out.database_unavailable.common.runbook_url = runbook_url(*base, "database_unavailable");
+          for (const TopRule& rule : top_rules())
+            rule.common(out).runbook_url = runbook_url(*base, rule.name);
         },
         [](const RulesConfig&) { return std::string(); },
         "an `http://` or `https://` URL",
         false,
         "none"};
-    return std::vector<Field<RulesConfig>>{
+    std::vector<Field<RulesConfig>> list{
         field("timezone", &RulesConfig::timezone, zone,
               "the baseline's hour of the week is local to it"),
         field("evaluation_interval", &RulesConfig::evaluation_interval,
@@ -392,11 +380,39 @@ const std::vector<Field<RulesConfig>>& rules_fields() {
               "how often the rules run over the latest samples"),
         runbook_base_url,
         defaults,
-        database_unavailable,
-        overrides,
     };
+    for (const TopRule& rule : top_rules()) {
+      list.push_back(Field<RulesConfig>{
+          rule.name, rule.doc,
+          [common = rule.common](Context& ctx, const Value& v, RulesConfig& out) {
+            const MapReader map(ctx, v, keys_of(rule_common_fields()));
+            RuleCommonPatch patch;
+            decode_patch(ctx, map, rule_common_fields(), patch);
+            apply_rows(rule_common_fields(), patch, common(out));
+          },
+          [](const RulesConfig&) { return std::string(); }, "{KEY: VALUE}", false,
+          "the table below", 0});
+    }
+    list.push_back(overrides);
+    return list;
   }();
   return rows;
+}
+
+const std::vector<TopRule>& top_rules() {
+  static const std::vector<TopRule> rules = {
+      {"database_unavailable", "the database_unavailable rule (the keys of every rule)",
+       [](RulesConfig& c) -> RuleCommon& { return c.database_unavailable.common; }},
+      {"failover", "the failover rule: a cluster's primary moved (docs/clusters.md)",
+       [](RulesConfig& c) -> RuleCommon& { return c.failover.common; }},
+      {"no_primary", "the no_primary rule: no member of a cluster accepts writes",
+       [](RulesConfig& c) -> RuleCommon& { return c.no_primary.common; }},
+      {"split_brain", "the split_brain rule: two members of a cluster accept writes",
+       [](RulesConfig& c) -> RuleCommon& { return c.split_brain.common; }},
+      {"replica_parity", "the replica_parity rule: a standby's capacity differs from the primary's",
+       [](RulesConfig& c) -> RuleCommon& { return c.replica_parity.common; }},
+  };
+  return rules;
 }
 
 const std::vector<Field<RuleOverride>>& override_fields() {

@@ -71,6 +71,14 @@ std::vector<Field<TargetDecode>> make_target_rows() {
           field("region", &T::region, nonempty_string_reader(), "the `region` label"), "none")),
       of_target(field("expect", &T::expect, enum_reader(kRoles),
                       "the role the server must have, or it is reported down")),
+      custom_field<TargetDecode>(
+          "facts", "a mapping of name: value",
+          "what you declare about the server (vcpu, memory_gb, tier): replica_parity compares it "
+          "between a cluster's members",
+          [](Context& ctx, const Value& v, TargetDecode& out) {
+            read_label_map(ctx, v, {}, "", out.target.facts);
+          },
+          "none"),
       // libpq counts whole seconds (and treats 1 as 2): sub-second values would be a promise the
       // connection code cannot keep.
       of_target(field("connect_timeout", &T::connect_timeout,

@@ -15,6 +15,9 @@ void decode_providers(Context& ctx, const Value& value, std::vector<ProviderConf
 // Needs the decoded providers: a target's `provider` must name one of them.
 void decode_targets(Context& ctx, const Value& value, const std::vector<ProviderConfig>& providers,
                     std::vector<TargetConfig>& out);
+// Needs the decoded targets: a cluster's members are targets.
+void decode_clusters(Context& ctx, const Value& value, const std::vector<TargetConfig>& targets,
+                     std::vector<ClusterConfig>& out);
 // Needs the decoded targets: a queue must name one of them.
 void decode_queues(Context& ctx, const Value& value, const std::vector<TargetConfig>& targets,
                    std::vector<QueueConfig>& out);

@@ -80,28 +80,33 @@ ReferenceSection probes_section() {
 std::string rules_reference() {
   using namespace detail;
   const QueueRules queue_defaults;
-  const DatabaseUnavailableRule db_defaults;
+  RulesConfig rules_defaults;
   const auto& common = rule_common_fields();
   const auto& sections = rule_sections();
 
   // The rows of a section that come from the common ones are its first common.size() rows.
   std::vector<bool> same(common.size(), true);
   for (std::size_t i = 0; i < common.size(); ++i) {
-    const std::string first = shown_default(common[i], db_defaults.common);
+    const std::string first = shown_default(common[i], rules_defaults.database_unavailable.common);
     for (const RuleSection& s : sections)
       same[i] = same[i] && shown_default(s.fields[i], queue_defaults) == first;
+    for (const TopRule& r : top_rules())
+      same[i] = same[i] && shown_default(common[i], r.common(rules_defaults)) == first;
   }
 
   std::string out = table(rules_fields(), RulesConfig{}, "rules.");
   out += "\nAn entry of `rules.overrides`, besides the rules it changes:\n\n";
   out += table(override_fields(), RuleOverride{});
-  out +=
-      "\nKeys of every rule, in `rules.defaults.RULE`, `rules.overrides[].RULE` and "
-      "`rules.database_unavailable`:\n\n";
+  out += "\nKeys of every rule, in `rules.defaults.RULE`, `rules.overrides[].RULE` and ";
+  std::string top_names;
+  for (const TopRule& r : top_rules())
+    top_names += fmt::format("{}`rules.{}`", top_names.empty() ? "" : ", ", r.name);
+  out += top_names + ":\n\n";
   out += kHeader;
   for (std::size_t i = 0; i < common.size(); ++i) {
     const std::string def =
-        same[i] ? shown_default(common[i], db_defaults.common) : "per rule, below";
+        same[i] ? shown_default(common[i], rules_defaults.database_unavailable.common)
+                : "per rule, below";
     out += row(common[i].key, def, common[i].range, common[i].doc);
   }
   out += "\nEach rule's own keys and defaults:\n\n";
@@ -114,10 +119,13 @@ std::string rules_reference() {
                  f.doc);
     }
   }
-  for (std::size_t i = 0; i < common.size(); ++i) {
-    if (same[i]) continue;
-    out += row(fmt::format("database_unavailable.{}", common[i].key),
-               shown_default(common[i], db_defaults.common), common[i].range, common[i].doc);
+  for (const TopRule& r : top_rules()) {
+    for (std::size_t i = 0; i < common.size(); ++i) {
+      if (same[i]) continue;
+      out +=
+          row(fmt::format("{}.{}", r.name, common[i].key),
+              shown_default(common[i], r.common(rules_defaults)), common[i].range, common[i].doc);
+    }
   }
   return out;
 }
@@ -208,6 +216,7 @@ std::vector<ReferenceSection> config_reference() {
   const TargetDecode target;
   const ProviderConfig provider;
   const QueueDecode queue;
+  const ClusterDecode cluster;
   const TimestampMapping timestamps;
   std::vector<ReferenceSection> out;
   out.push_back(prose_section("top level", "## Top level", root_fields(), config));
@@ -215,6 +224,7 @@ std::vector<ReferenceSection> config_reference() {
   out.push_back(probes_section());
   out.push_back(prose_section("targets[]", "## `targets`", target_fields(), target));
   out.push_back(prose_section("providers[]", "## `providers`", provider_fields(), provider));
+  out.push_back(prose_section("clusters[]", "## `clusters`", cluster_fields(), cluster));
   out.push_back(prose_section("queues[]", "## `queues`", queue_fields(), queue));
   out.push_back(state_section());
   out.push_back(

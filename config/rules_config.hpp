@@ -101,6 +101,30 @@ struct DatabaseUnavailableRule {
   RuleCommon common = rule_common(Duration{10000}, Severity::critical);
 };
 
+// Cluster rules (docs/clusters.md): about a cluster's members, not one queue.
+struct FailoverRule {
+  // A notice that the primary moved: it holds for ten minutes after the move (for its `for`
+  // first), then resolves by itself. info or warning, as the team treats a failover.
+  RuleCommon common = rule_common(Duration{0}, Severity::warning);
+};
+
+struct NoPrimaryRule {
+  // The `for` of database_unavailable: when the primary dies, both start on the same health
+  // round and fire on the same evaluation, so the member's page is held back from the first
+  // notification (no_primary is the cause) instead of paging and then being silenced.
+  RuleCommon common = rule_common(Duration{10000}, Severity::critical);
+};
+
+struct SplitBrainRule {
+  // Two health rounds: a member's state is one round old at worst when the other reports.
+  RuleCommon common = rule_common(Duration{10000}, Severity::critical);
+};
+
+struct ReplicaParityRule {
+  // Settings change by restart only; a minute keeps a failover's in-between rounds quiet.
+  RuleCommon common = rule_common(Duration{60000}, Severity::warning);
+};
+
 struct CannotMeasureRule {
   RuleCommon common = rule_common(Duration{60000}, Severity::warning);
   // No fresh sample for this long. Unset: 3x the queue's observed probe interval (at least 3x
@@ -182,6 +206,10 @@ struct RulesConfig {
   std::string runbook_base_url;
   QueueRules defaults;  // built-in defaults with `rules.defaults` applied
   DatabaseUnavailableRule database_unavailable;
+  FailoverRule failover;
+  NoPrimaryRule no_primary;
+  SplitBrainRule split_brain;
+  ReplicaParityRule replica_parity;
   std::vector<RuleOverride> overrides;
 };
 

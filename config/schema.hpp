@@ -278,6 +278,15 @@ const std::vector<RuleSection>& rule_sections();
 // these.
 const std::vector<PatchField<RuleCommon, RuleCommonPatch>>& rule_common_fields();
 
+// The rules that are keys of `rules` itself, not of `defaults`: they judge a target or a cluster,
+// so they have the keys every rule has and no per-queue overrides.
+struct TopRule {
+  std::string_view name;
+  std::string_view doc;
+  RuleCommon& (*common)(RulesConfig&);
+};
+const std::vector<TopRule>& top_rules();
+
 // The sections whose rows live in decode_root.cpp.
 const std::vector<Field<Config>>& root_fields();
 const std::vector<Field<HttpConfig>>& http_fields();
@@ -300,12 +309,20 @@ struct TargetDecode {
 const std::vector<Field<TargetDecode>>& target_fields();
 const std::vector<Field<ProviderConfig>>& provider_fields();
 
+// A cluster, with what its cross-key checks need: members must be targets.
+struct ClusterDecode {
+  ClusterConfig cluster;
+  const std::vector<TargetConfig>* targets = nullptr;
+};
+const std::vector<Field<ClusterDecode>>& cluster_fields();
+
 // A queue source, with what its cross-key checks need.
 struct QueueDecode {
   QueueConfig queue;
-  const std::vector<TargetConfig>* targets = nullptr;  // `target` must name one
-  const Preset* preset = nullptr;                      // `schema` needs one ...
-  bool own_table = false;                              // ... and no `table` of the source's own
+  // `target` must name one (clusters are in the list too, by name: decode_root.cpp)
+  const std::vector<TargetConfig>* targets = nullptr;
+  const Preset* preset = nullptr;   // `schema` needs one ...
+  bool own_table = false;           // ... and no `table` of the source's own
   bool queue_column_given = false;  // `queue_names` needs one, even a refused one
 };
 const std::vector<Field<QueueDecode>>& queue_fields();

@@ -22,6 +22,14 @@ rules::Timezone load_timezone_or_throw(const std::string& name) {
   return *parsed.zone;
 }
 
+namespace {
+std::vector<rules::ClusterMembers> cluster_members(const config::Config& config) {
+  std::vector<rules::ClusterMembers> out;
+  for (const auto& c : config.clusters) out.push_back({c.name, c.members});
+  return out;
+}
+}  // namespace
+
 AlertingPipeline::AlertingPipeline(const config::Config& config, prometheus::Registry& registry)
     : config_(config),
       baselines_path_(config.state_dir + "/baselines.tsv"),
@@ -30,6 +38,7 @@ AlertingPipeline::AlertingPipeline(const config::Config& config, prometheus::Reg
     throw std::runtime_error(problem);
   engine_ =
       std::make_unique<rules::Engine>(config.rules, load_timezone_or_throw(config.rules.timezone));
+  engine_->set_clusters(cluster_members(config));
   if (auto text = read_whole_file(baselines_path_)) {
     const auto restored = rules::restore_baselines(*engine_, *text);
     for (const auto& e : restored.errors) spdlog::warn("{}: {}", baselines_path_, e);
@@ -123,6 +132,12 @@ void AlertingPipeline::publish(const probes::Sample& sample) {
                              t.up = h.up;
                              t.reason = h.up ? "" : std::string(probes::to_string(h.reason));
                              t.detail = h.detail;
+                             t.in_recovery = h.in_recovery;
+                             t.read_only = h.read_only.value_or(false);
+                             if (const auto* c = config_.cluster_of(h.target)) t.cluster = c->name;
+                             if (target) t.capacity = target->facts;
+                             if (!h.server_version.empty())
+                               t.capacity["server_version"] = h.server_version;
                              engine_->ingest(t);
                            },
                            [&](const probes::QueueHistorySample& history) { warm_start(history); },
@@ -272,7 +287,9 @@ bool AlertingPipeline::still_configured(const alerts::Labels& labels) const {
     return it == labels.end() ? std::string() : it->second;
   };
   const std::string target = label("target"), source = label("source");
-  if (config_.find_target(target) == nullptr) return false;
+  // A cluster's alerts, and its sources', name the cluster as their target.
+  if (config_.find_target(target) == nullptr && config_.find_cluster(target) == nullptr)
+    return false;
   if (!labels.contains("source")) return true;  // a target's alert
   for (const auto& q : config_.queues)
     if (q.target == target && q.name == source) return true;
@@ -284,6 +301,7 @@ void AlertingPipeline::reconfigure(const config::Config& config) {
     std::lock_guard lock(mutex_);
     config_ = config;
     engine_->reconfigure(config.rules, load_timezone_or_throw(config.rules.timezone));
+    engine_->set_clusters(cluster_members(config));
   }
   service_->reconfigure(config.alerting);
   dispatcher_->reconfigure(config.alerting);

@@ -120,7 +120,7 @@ struct MetricsExporter::State {
     Counter* backoff_skips = nullptr;
   };
 
-  std::set<std::string> targets;  // configured target names
+  std::set<std::string> targets;  // configured target and cluster names
   // By (target, probe kind): the daemon-level series carry no region.
   std::map<std::pair<std::string, std::string>, ProbeSeries> probe_runs;
 
@@ -133,7 +133,8 @@ struct MetricsExporter::State {
   }
 
   ProbeSeries* probe_series(std::string_view kind, const std::string& target) {
-    if (!targets.contains(target)) return nullptr;  // removed on reload; a late report
+    // Removed on reload: a late report. (A cluster's sources run under the cluster's name.)
+    if (!targets.contains(target)) return nullptr;
     auto [it, inserted] = probe_runs.try_emplace({target, std::string(kind)});
     ProbeSeries& p = it->second;
     if (inserted) {
@@ -153,6 +154,7 @@ struct MetricsExporter::State {
   void apply(const config::Config& config) {
     targets.clear();
     for (const auto& t : config.targets) targets.insert(t.name);
+    for (const auto& c : config.clusters) targets.insert(c.name);
     for (auto it = probe_runs.begin(); it != probe_runs.end();) {
       if (!targets.contains(it->first.first)) {
         drop_probe_series(it->second);

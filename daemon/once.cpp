@@ -2,6 +2,7 @@
 // it to answer "what does queuewatch see right now?" without Prometheus.
 #include <iostream>
 #include <mutex>
+#include <stdexcept>
 #include <vector>
 
 #include <fmt/format.h>
@@ -147,7 +148,10 @@ int run_once(const CliOptions& options) {
   CollectingSink sink;
   bool all_ok = true;
   for (auto& probe : probes::make_all_probes(config)) {
-    probes::ProbeContext ctx{pools.get(probe->target())};
+    // Health probes run first (probes/registry.cpp): a cluster's source then finds its primary.
+    const auto pool = pools.for_probe(probe->target());
+    if (!pool) throw std::out_of_range("unknown target " + probe->target());
+    probes::ProbeContext ctx{*pool};
     all_ok = probe->run(ctx, sink) == probes::FailureReason::none && all_ok;
   }
   if (options.format == OutputFormat::json)

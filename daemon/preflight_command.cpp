@@ -97,12 +97,21 @@ int preflight_sources(const CliOptions& options, const config::Config& config) {
     SourceResult r;
     r.source = &q;
     r.result.relation = q.schema + "." + q.table;
-    if (target_ok(q.target)) {
+    // A source on a cluster is checked on its first reachable member: the catalog a preflight
+    // reads is the same on a standby (docs/clusters.md).
+    std::string on = q.target;
+    if (const auto* cluster = config.find_cluster(q.target))
+      for (const auto& m : cluster->members)
+        if (target_ok(m)) {
+          on = m;
+          break;
+        }
+    if (target_ok(on)) {
       r.checked = true;
       const auto deadline = std::max(q.query_timeout.value_or(config.probes.queue.query_timeout),
                                      kMinPreflightDeadline);
       try {
-        pools.get(q.target).with_connection(deadline, [&](pqxx::connection& conn) {
+        pools.get(on).with_connection(deadline, [&](pqxx::connection& conn) {
           r.result = probes::queue::run_preflight(conn, q);
         });
       } catch (const probes::pg::PgError& e) {

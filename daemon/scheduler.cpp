@@ -14,7 +14,9 @@ using Clock = std::chrono::steady_clock;
 
 struct Scheduler::Slot {
   std::unique_ptr<probes::Probe> probe;
-  std::shared_ptr<probes::pg::TargetPool> pool;  // null only for a target the config lacks
+  std::shared_ptr<probes::pg::TargetPool> pool;  // null for a cluster, or a target the config lacks
+  // The probe's target is a cluster: each run takes its primary's pool now (PoolSet::for_probe).
+  bool follows_primary = false;
   boost::asio::steady_timer timer;
   // The generation this slot reports to; null once retired or stopped. Only touched on the
   // event loop, so a handler there never reaches a generation being destroyed elsewhere.
@@ -82,9 +84,10 @@ Scheduler::Scheduler(boost::asio::io_context& io, probes::ProbeList probes,
   for (auto& p : probes) {
     auto pool = pools.share(p->target());
     const auto it = running.find(p->id());
-    // Same pool object: the target's settings did not change either (PoolSet carried it).
-    if (it != running.end() && pool && it->second->pool == pool &&
-        p->same_observation(*it->second->probe)) {
+    // Same pool object: the target's settings did not change either (PoolSet carried it). A
+    // cluster's probe has none of its own: it takes its primary's at each run.
+    if (it != running.end() && (pool || pools.is_cluster(p->target())) &&
+        it->second->pool == pool && p->same_observation(*it->second->probe)) {
       auto slot = std::move(it->second);
       running.erase(it);
       slot->probe->take_settings(*p);
@@ -93,7 +96,9 @@ Scheduler::Scheduler(boost::asio::io_context& io, probes::ProbeList probes,
       ++carried_over_;
       continue;
     }
+    const bool follows_primary = pools.is_cluster(p->target());
     auto slot = std::make_shared<Slot>(io_, std::move(p), std::move(pool));
+    slot->follows_primary = follows_primary;
     slot->owner = this;
     slots_.push_back(slot);
     fresh_.push_back(std::move(slot));
@@ -156,8 +161,11 @@ void Scheduler::run_on_worker(const std::shared_ptr<Slot>& slot) {
     // Queued before a stop or its retirement: running it now would only report a failure.
     if (!stopping_ && !slot->retired) {
       try {
-        if (!slot->pool) throw std::out_of_range("unknown target " + slot->probe->target());
-        probes::ProbeContext ctx{*slot->pool};
+        // A carried-over slot asks this generation's pools: its cluster's members may differ.
+        const auto pool =
+            slot->follows_primary ? pools_.for_probe(slot->probe->target()) : slot->pool;
+        if (!pool) throw std::out_of_range("unknown target " + slot->probe->target());
+        probes::ProbeContext ctx{*pool};
         SlotSink sink(slot->retired, sink_);
         reason = slot->probe->run(ctx, sink);
       } catch (const std::exception& e) {

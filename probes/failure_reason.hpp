@@ -19,6 +19,8 @@ enum class FailureReason {
   too_many_connections,  // max_connections or a role/database limit reached
   read_only,             // a primary that answers but refuses writes
   in_recovery,           // a primary that is really a standby (failover, misrouting)
+  not_in_recovery,       // an expected replica that accepts writes (promoted, misrouted)
+  no_primary,            // a cluster's source: no member is primary now (docs/clusters.md)
   query_timeout,         // statement_timeout or our client-side deadline cancelled a query
   undefined_table,       // the configured table does not exist
   undefined_column,      // a configured column does not exist
@@ -37,6 +39,8 @@ inline constexpr std::array kAllFailureReasons = {
     FailureReason::too_many_connections,
     FailureReason::read_only,
     FailureReason::in_recovery,
+    FailureReason::not_in_recovery,
+    FailureReason::no_primary,
     FailureReason::query_timeout,
     FailureReason::undefined_table,
     FailureReason::undefined_column,

@@ -21,6 +21,9 @@ struct TargetHealthSample {
   std::optional<double> query_seconds;         // the health query's round trip
   std::string server_version;                  // e.g. "15.18"
   std::optional<bool> in_recovery;             // pg_is_in_recovery(), when it answered
+  // default_transaction_read_only's reset value, when it answered: a primary that refuses the
+  // application's writes is no primary for a cluster (docs/clusters.md).
+  std::optional<bool> read_only;
 };
 
 struct QueueSample {

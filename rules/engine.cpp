@@ -28,6 +28,28 @@ QueueState& Engine::state_for(const QueueKey& key) {
   return q;
 }
 
+void Engine::set_clusters(const std::vector<ClusterMembers>& clusters) {
+  std::map<std::string, ClusterState> next;
+  cluster_of_.clear();
+  for (const ClusterMembers& c : clusters) {
+    const auto old = clusters_.find(c.name);
+    if (old != clusters_.end() && old->second.members == c.members) {
+      next.emplace(c.name, std::move(old->second));
+    } else {
+      ClusterState& s = next[c.name];
+      s.name = c.name;
+      s.members = c.members;
+    }
+    for (const std::string& m : c.members) cluster_of_[m] = c.name;
+  }
+  clusters_ = std::move(next);
+}
+
+const ClusterState* Engine::cluster(const std::string& name) const {
+  const auto it = clusters_.find(name);
+  return it == clusters_.end() ? nullptr : &it->second;
+}
+
 const QueueState* Engine::queue(const QueueKey& key) const {
   const auto it = queues_.find(key);
   return it == queues_.end() ? nullptr : &it->second;
@@ -38,6 +60,7 @@ void Engine::ingest(const QueueTick& tick) {
   if (q.last && tick.at < q.last->at) return;
   if (q.last) q.last_gap = tick.at - q.last->at;
   q.region = tick.region;
+  if (tick.measured) skip_outage(q);
   if (tick.measured) {
     measured_sources_.emplace(tick.key.target, tick.key.source);
     const Time from = q.last_measured ? q.last_measured->at : tick.at;
@@ -90,6 +113,25 @@ void Engine::ingest(const TargetTick& tick) {
   if (!tick.up && (t.last.up || !t.down_since)) t.down_since = tick.at;
   if (tick.up) t.down_since.reset();
   t.last = tick;
+  if (const auto it = cluster_of_.find(tick.target); it != cluster_of_.end())
+    update_cluster(clusters_.at(it->second), tick);
+}
+
+// A source on a cluster cannot be measured while no member is primary, and its workers cannot
+// complete anything either: that window is the cluster's outage (no_primary, or a failover),
+// not the queue's silence. Its first measured round after the window moves the silence clock
+// past it, so no_throughput judges only what stalled outside it, and its hours are not learnt
+// as normal ones. Jobs left running on the old primary stay visible to stuck_in_progress.
+void Engine::skip_outage(QueueState& q) {
+  const auto c = clusters_.find(q.key.target);
+  if (c == clusters_.end() || !c->second.last_outage) return;
+  const auto [start, end] = *c->second.last_outage;
+  if (q.outage_skipped && *q.outage_skipped >= end) return;
+  q.outage_skipped = end;
+  if (q.last_completion_at && *q.last_completion_at < end)
+    *q.last_completion_at += end - std::max(start, *q.last_completion_at);
+  q.history.exclude(tz_, epoch_seconds(start), epoch_seconds(end));
+  q.baseline_cache.clear();
 }
 
 std::vector<ActiveCondition> Engine::evaluate(Time now) {
@@ -102,6 +144,10 @@ std::vector<ActiveCondition> Engine::evaluate(Time now) {
       Verdict v = rule.eval_target(t, config_, now);
       if (v.holds()) out.push_back(std::move(v.condition()));
     }
+  }
+  for (const RuleDef& rule : rule_table()) {
+    if (rule.scope != RuleScope::cluster) continue;
+    for (const auto& [name, c] : clusters_) rule.eval_cluster(c, config_, now, out);
   }
   for (auto& [key, q] : queues_) {
     for (const RuleDef& rule : rule_table()) {
@@ -126,6 +172,10 @@ bool Engine::undecided(const Labels& labels) const {
   const RuleDef* rule = find_rule(alertname);
   if (rule == nullptr) return false;
   if (rule->scope == RuleScope::target) return !targets_.contains(label("target"));
+  if (rule->scope == RuleScope::cluster) {
+    const auto c = clusters_.find(label("cluster"));
+    return c == clusters_.end() || c->second.last.empty();
+  }
   const QueueKey key{label("target"), label("source"), label("queue")};
   if (queues_.contains(key)) return unknown_.contains({alertname, key});
   return !measured_sources_.contains({key.target, key.source});

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/rules_config.hpp"
+#include "rules/cluster_state.hpp"
 #include "rules/observation.hpp"
 #include "rules/queue_rules.hpp"
 #include "rules/queue_state.hpp"
@@ -34,6 +35,10 @@ class Engine {
   // A reload: new thresholds for every queue, history kept. (A changed timezone re-reads the
   // kept hours in the new zone's phases; the baseline relearns within weeks.)
   void reconfigure(config::RulesConfig config, Timezone tz);
+
+  // The clusters of the config (docs/clusters.md); a reload keeps the state of those that
+  // remain with the same members.
+  void set_clusters(const std::vector<ClusterMembers>& clusters);
 
   // Rounds older than the queue's latest are ignored (a late delivery must not rewind state).
   void ingest(const QueueTick& tick);
@@ -63,17 +68,21 @@ class Engine {
   void forget(const QueueKey& key);
 
   const std::map<QueueKey, QueueState>& queues() const { return queues_; }
+  const ClusterState* cluster(const std::string& name) const;
   const QueueState* queue(const QueueKey& key) const;
   const config::RulesConfig& config() const { return config_; }
   const Timezone& timezone() const { return tz_; }
 
  private:
   QueueState& state_for(const QueueKey& key);
+  void skip_outage(QueueState& q);
 
   config::RulesConfig config_;
   Timezone tz_;
   std::map<QueueKey, QueueState> queues_;
   std::map<std::string, TargetState> targets_;
+  std::map<std::string, ClusterState> clusters_;
+  std::map<std::string, std::string> cluster_of_;  // member target -> cluster
   // The last evaluation's unknown verdicts, as (alertname, queue); and the sources whose
   // probe has had a measured round since the start (a queue they no longer show is gone).
   std::set<std::pair<std::string, QueueKey>> unknown_;

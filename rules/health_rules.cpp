@@ -50,6 +50,7 @@ std::string reason_words(const std::string& reason) {
       {"connect_timeout", "connection timed out"},
       {"dns", "host name does not resolve"},
       {"in_recovery", "in recovery (a standby, not a primary)"},
+      {"not_in_recovery", "not in recovery (a primary, not the expected replica)"},
       {"read_only", "read-only"},
       {"query_timeout", "query timed out"},
   };
@@ -76,6 +77,8 @@ Verdict eval_database_unavailable(const TargetState& t, const config::DatabaseUn
                   t.last.detail.empty() ? std::string(".") : fmt::format(" — {}", t.last.detail));
   text.extra["reason"] = t.last.reason;
   Labels labels{{"target", t.last.target}};
+  // A member's outage carries its cluster: no_primary holds it back by that label.
+  if (!t.last.cluster.empty()) labels.emplace("cluster", t.last.cluster);
   if (!t.last.region.empty()) labels.emplace("region", t.last.region);  // optional, as queues'
   return make_condition("database_unavailable", rule.common, std::move(labels), down_for,
                         std::move(text));

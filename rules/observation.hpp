@@ -62,6 +62,15 @@ struct TargetTick {
   bool up = true;
   std::string reason;  // "connection_refused", ... when !up
   std::string detail;  // the server's or libpq's words
+  // The role, when the server answered: a cluster's primary is the member that is neither in
+  // recovery nor read-only (docs/clusters.md).
+  std::optional<bool> in_recovery;
+  bool read_only = false;
+  std::string cluster;  // the cluster the target is a member of; empty when none
+  // What defines the server's capacity, by name: the settings it reports (server_version,
+  // max_connections, ...) and the facts the config declares (vcpu, ...). replica_parity compares
+  // a standby's with the primary's. Empty when unknown.
+  std::map<std::string, std::string> capacity;
 };
 
 // A rule's verdict at one evaluation: this condition holds now, with this value. The alert

@@ -37,6 +37,9 @@ struct QueueState {
   mutable BaselineCache baseline_cache;
   LevelStats level;  // recent level and level noise against the baseline, refreshed hourly
   std::int64_t dispersion_hour = INT64_MIN;  // hour of the last dispersion and level refresh
+  // A source on a cluster: the end of the last window without a primary already taken out of
+  // its silence (Engine::skip_outage).
+  std::optional<Time> outage_skipped;
 };
 
 // The labels of every condition about this queue.

@@ -84,6 +84,23 @@ const RuleDef kRules[] = {
      .common = queue_common<&config::QueueRules::cannot_measure>,
      .eval_queue = eval_cannot_measure,
      .inhibited_by_database_unavailable = true},
+    // Cluster rules (owner: cluster; docs/clusters.md).
+    {.name = "failover",
+     .scope = RuleScope::cluster,
+     .common = [](const RulesConfig& c) -> const RuleCommon& { return c.failover.common; },
+     .eval_cluster = eval_failover},
+    {.name = "no_primary",
+     .scope = RuleScope::cluster,
+     .common = [](const RulesConfig& c) -> const RuleCommon& { return c.no_primary.common; },
+     .eval_cluster = eval_no_primary},
+    {.name = "split_brain",
+     .scope = RuleScope::cluster,
+     .common = [](const RulesConfig& c) -> const RuleCommon& { return c.split_brain.common; },
+     .eval_cluster = eval_split_brain},
+    {.name = "replica_parity",
+     .scope = RuleScope::cluster,
+     .common = [](const RulesConfig& c) -> const RuleCommon& { return c.replica_parity.common; },
+     .eval_cluster = eval_replica_parity},
 };
 
 }  // namespace

@@ -16,13 +16,16 @@
 #include <vector>
 
 #include "config/rules_config.hpp"
+#include "rules/cluster_state.hpp"
 #include "rules/queue_rules.hpp"
 #include "rules/queue_state.hpp"
 #include "rules/verdict.hpp"
 
 namespace qw::rules {
 
-enum class RuleScope { target, queue };
+// A cluster rule judges a cluster's members together (docs/clusters.md) and may give several
+// conditions (replica_parity: one per standby).
+enum class RuleScope { target, queue, cluster };
 
 struct RuleDef {
   std::string_view name;
@@ -32,6 +35,8 @@ struct RuleDef {
   // Exactly one of these, by scope.
   Verdict (*eval_queue)(const QueueState&, const RuleContext&) = nullptr;
   Verdict (*eval_target)(const TargetState&, const config::RulesConfig&, Time now) = nullptr;
+  void (*eval_cluster)(const ClusterState&, const config::RulesConfig&, Time now,
+                       std::vector<ActiveCondition>& out) = nullptr;
   // Runs on the queue when the condition holds (a stall must not be learned as a normal hour).
   void (*on_hold)(QueueState&, const RuleContext&) = nullptr;
   // A database outage makes this rule's alerts consequences, not news (alerts/inhibitor.cpp).
@@ -54,5 +59,9 @@ std::vector<std::string> rules_inhibited_by_database_unavailable();
 
 // The rules some rule holds back on the same queue (RuleDef::held_back_by), by that rule's name.
 std::vector<std::pair<std::string, std::vector<std::string>>> rules_held_back_on_the_same_queue();
+
+// no_primary is the root cause while it fires: it holds back the members' database_unavailable
+// (equal: [cluster]) and the queue rules above on the cluster's sources (equal: [target]).
+inline constexpr std::string_view kNoPrimary = "no_primary";
 
 }  // namespace qw::rules

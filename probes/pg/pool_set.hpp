@@ -4,7 +4,9 @@
 // did not change keeps its pool, open connections and reconnect backoff included.
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 #include "probes/pg/target_pool.hpp"
@@ -19,6 +21,13 @@ class PoolSet {
   TargetPool& get(const std::string& target);  // throws std::out_of_range for unknown names
   // The pool for a probe to hold on to; null for an unknown target.
   std::shared_ptr<TargetPool> share(const std::string& target) const;
+  // The pool a probe of `name` runs on now: a target's own; for a cluster (docs/clusters.md),
+  // its primary's, from the members' health notes: the one that accepts writes, the same one as
+  // long as it does (two writable members are a split brain, and a source must not hop between
+  // them). With none, a stand-in that refuses with no_primary, naming each member's state. Null
+  // for an unknown name.
+  std::shared_ptr<TargetPool> for_probe(const std::string& name) const;
+  bool is_cluster(const std::string& name) const { return clusters_.contains(name); }
   // Shutdown: no new connections, and every query in flight is cancelled and its socket shut.
   void close_all();
   // Reload: closes the pools that `successor` did not carry over.
@@ -28,6 +37,13 @@ class PoolSet {
 
  private:
   std::map<std::string, std::shared_ptr<TargetPool>> pools_;
+  struct Cluster {
+    std::vector<std::string> members;
+    std::shared_ptr<TargetPool> refusing;  // used while no member is primary
+    std::string current;                   // the member sources ran on last
+  };
+  mutable std::mutex clusters_mutex_;  // for_probe runs on probe workers
+  mutable std::map<std::string, Cluster> clusters_;
   std::size_t carried_over_ = 0;
 };
 

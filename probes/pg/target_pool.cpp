@@ -70,6 +70,21 @@ void TargetPool::close() {
   watchdog_.fire_all();
 }
 
+void TargetPool::note_role(RoleNote note) {
+  std::lock_guard lock(mutex_);
+  role_ = std::move(note);
+}
+
+TargetPool::RoleNote TargetPool::role() const {
+  std::lock_guard lock(mutex_);
+  return role_;
+}
+
+void TargetPool::refuse(std::optional<PgError> error) {
+  std::lock_guard lock(mutex_);
+  refusal_ = std::move(error);
+}
+
 FailureReason TargetPool::last_failure() const {
   std::lock_guard lock(mutex_);
   return last_failure_ ? last_failure_->reason() : FailureReason::none;
@@ -162,6 +177,10 @@ void TargetPool::release(std::shared_ptr<pqxx::connection> conn, bool reusable) 
 
 TargetPool::Use TargetPool::with_connection(std::chrono::milliseconds timeout,
                                             const std::function<void(pqxx::connection&)>& fn) {
+  {
+    std::lock_guard lock(mutex_);
+    if (refusal_) throw *refusal_;
+  }
   for (int attempt = 0;; ++attempt) {
     Slot slot = acquire(timeout);
     const Use use{slot.connect_seconds};

@@ -54,6 +54,21 @@ class TargetPool {
   Use with_connection(std::chrono::milliseconds timeout,
                       const std::function<void(pqxx::connection&)>& fn);
 
+  // What the health probe last learned of the server's role. A cluster's sources run on the
+  // member that accepts writes (PoolSet::for_probe): the same observation that pages, so the
+  // source and the alerts never disagree on who is primary.
+  struct RoleNote {
+    bool known = false;     // the health probe has run at least once
+    bool writable = false;  // reachable, not in recovery and not read-only
+    std::string words;      // why not, for the no_primary detail: "in recovery", ...
+  };
+  void note_role(RoleNote note);
+  RoleNote role() const;
+
+  // A stand-in pool that never connects: every use throws this error (a cluster without a
+  // primary). Unset, the pool connects as usual.
+  void refuse(std::optional<PgError> error);
+
   // Last connect failure, while the pool is backing off; none when healthy.
   FailureReason last_failure() const;
   const config::TargetConfig& target() const { return target_; }
@@ -90,6 +105,8 @@ class TargetPool {
   int consecutive_failures_ = 0;
   Clock::time_point next_connect_at_{};
   std::optional<PgError> last_failure_;
+  RoleNote role_;
+  std::optional<PgError> refusal_;
   std::mt19937 rng_{std::random_device{}()};
 };
 

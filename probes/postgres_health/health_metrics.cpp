@@ -40,6 +40,14 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
     }
     for (const auto& [name, region] : region_of)
       targets_.try_emplace(name).first->second.region = region;
+    // Membership is config: set on every apply (a member may have moved to another cluster).
+    for (auto& [name, t] : targets_) drop(cluster_member_, t.member);
+    for (const auto& c : config.clusters)
+      for (const auto& m : c.members)
+        if (auto it = targets_.find(m); it != targets_.end())
+          ensure(cluster_member_, it->second.member,
+                 with(target_labels(m, it->second.region), "cluster", c.name))
+              .Set(1);
   }
 
   void on_sample(const TargetHealthSample& sample) override {
@@ -70,8 +78,11 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
       ensure(query_duration_, t.query, labels, kQueryBuckets).Observe(*sample.query_seconds);
     if (sample.in_recovery) {
       ensure(in_recovery_, t.in_recovery, labels).Set(*sample.in_recovery ? 1 : 0);
+      ensure(writable_, t.writable, labels)
+          .Set(!*sample.in_recovery && !sample.read_only.value_or(false) ? 1 : 0);
     } else {
       drop(in_recovery_, t.in_recovery);
+      drop(writable_, t.writable);
     }
     // The version stays while the target is down: it is what we last knew, and dashboards
     // joining on it should not flap with every outage.
@@ -91,6 +102,8 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
     Gauge* connect = nullptr;
     Histogram* query = nullptr;
     Gauge* in_recovery = nullptr;
+    Gauge* writable = nullptr;
+    Gauge* member = nullptr;  // queuewatch_cluster_member, when in a cluster
     Gauge* info = nullptr;
     std::string info_version;
   };
@@ -101,6 +114,8 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
     drop(connect_duration_, t.connect);
     drop(query_duration_, t.query);
     drop(in_recovery_, t.in_recovery);
+    drop(writable_, t.writable);
+    drop(cluster_member_, t.member);
     drop(target_info_, t.info);
   }
 
@@ -137,6 +152,18 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
           .Help(
               "1 when the target is a standby (pg_is_in_recovery()), 0 when a primary. Absent "
               "while unknown (target down).")
+          .Register(reg_);
+  Family<Gauge>& writable_ =
+      prometheus::BuildGauge()
+          .Name("queuewatch_target_writable")
+          .Help(
+              "1 when the target accepts writes (not in recovery, not read-only): a cluster's "
+              "primary. Absent while unknown (target down).")
+          .Register(reg_);
+  Family<Gauge>& cluster_member_ =
+      prometheus::BuildGauge()
+          .Name("queuewatch_cluster_member")
+          .Help("Always 1: the target is a member of the cluster (the config's `clusters`).")
           .Register(reg_);
   Family<Gauge>& target_info_ =
       prometheus::BuildGauge()

@@ -56,6 +56,13 @@ FailureReason HealthProbe::run(ProbeContext& ctx, SampleSink& sink) {
       sample.up = false;
       sample.reason = FailureReason::read_only;
       sample.detail = "expected a primary, but default_transaction_read_only is on";
+    } else if (target_.expect == config::ExpectedRole::replica &&
+               !sample.in_recovery.value_or(true)) {
+      // A replica that was promoted (or a DSN that points at the primary): whatever reads it
+      // expects a standby's load and lag, and a second writable copy may be a split brain.
+      sample.up = false;
+      sample.reason = FailureReason::not_in_recovery;
+      sample.detail = "expected a replica, but the server is not in recovery (a primary)";
     }
   } catch (const pg::PgError& e) {
     sample.up = false;
@@ -68,6 +75,16 @@ FailureReason HealthProbe::run(ProbeContext& ctx, SampleSink& sink) {
     sample.reason = FailureReason::query_timeout;
     sample.detail = e.what();
   }
+  if (sample.in_recovery) sample.read_only = read_only;
+  // The role as a cluster's sources need it (PoolSet::for_probe): accepts writes, or why not.
+  pg::TargetPool::RoleNote role;
+  role.known = true;
+  role.writable = sample.in_recovery && !*sample.in_recovery && !read_only;
+  role.words = !sample.in_recovery   ? std::string(describe(sample.reason))
+               : *sample.in_recovery ? "in recovery"
+               : read_only           ? "read-only"
+                                     : "primary";
+  ctx.pool.note_role(std::move(role));
   sink.publish(sample);
   return sample.reason;
 }

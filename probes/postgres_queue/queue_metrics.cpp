@@ -30,6 +30,9 @@ class QueueMetrics final : public SampleMetrics<QueueProbeSample, QueueHistorySa
   void apply(const config::Config& config) override {
     std::map<std::string, std::string> region_of;
     for (const auto& t : config.targets) region_of[t.name] = t.region;
+    // A source on a cluster has the cluster's name as its target and no region: its series
+    // must not change with the member that is primary (docs/clusters.md).
+    for (const auto& c : config.clusters) region_of[c.name] = "";
 
     std::map<std::string, const config::QueueConfig*> wanted;
     for (const auto& q : config.queues)

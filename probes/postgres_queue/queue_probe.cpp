@@ -277,6 +277,13 @@ FailureReason QueueProbe::run(ProbeContext& ctx, SampleSink& sink) {
   QueueProbeSample sample;
   sample.target = config_.target;
   sample.source = config_.name;
+  // A source on a cluster runs on whichever member is primary (PoolSet::for_probe). The table's
+  // rows were replicated, so the watermark and the tracked jobs carry over to the new primary;
+  // the delete counter is the old server's statistics, which are not replicated: a new baseline.
+  if (ctx.pool.target().name != member_) {
+    if (!member_.empty()) deletes_ = DeleteCounter{};
+    member_ = ctx.pool.target().name;
+  }
   try {
     ctx.pool.with_connection(query_timeout_,
                              [&](pqxx::connection& conn) { observe(conn, sample); });

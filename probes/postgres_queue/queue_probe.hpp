@@ -67,6 +67,7 @@ class QueueProbe : public Probe {
   QueueSet queues_;
   std::optional<std::string> watermark_;  // completions are counted up to here
   DeleteCounter deletes_;
+  std::string member_;          // the server the last round ran on (a cluster's primary moves)
   bool counts_deletes_ = true;  // deleted mode: the relation has a delete counter of its own
   ProgressTracker progress_;    // deleted mode with a queue column: per-queue progress
   QueueSet::Clock::time_point next_discovery_{};

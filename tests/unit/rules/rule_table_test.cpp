@@ -28,12 +28,10 @@ TEST(RuleTable, EveryRuleHasOneNameAndTheEvaluationOfItsScope) {
     SCOPED_TRACE(std::string(rule.name));
     EXPECT_TRUE(names.insert(rule.name).second) << "named twice";
     ASSERT_NE(rule.common, nullptr);
-    if (rule.scope == RuleScope::queue) {
-      EXPECT_NE(rule.eval_queue, nullptr);
-      EXPECT_EQ(rule.eval_target, nullptr);
-    } else {
-      EXPECT_NE(rule.eval_target, nullptr);
-      EXPECT_EQ(rule.eval_queue, nullptr);
+    EXPECT_EQ(rule.eval_queue != nullptr, rule.scope == RuleScope::queue);
+    EXPECT_EQ(rule.eval_target != nullptr, rule.scope == RuleScope::target);
+    EXPECT_EQ(rule.eval_cluster != nullptr, rule.scope == RuleScope::cluster);
+    if (rule.scope != RuleScope::queue) {
       EXPECT_EQ(rule.on_hold, nullptr) << "on_hold runs on queues only";
     }
     EXPECT_EQ(find_rule(rule.name), &rule);

@@ -1,0 +1,196 @@
+// The cluster rules: failover, no_primary, split_brain and replica_parity (docs/clusters.md).
+// They judge the members' health rounds together; a member's own outage stays
+// database_unavailable's, with a `cluster` label so that no_primary can hold it back.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "rules/cluster_state.hpp"
+#include "rules/condition.hpp"
+#include "rules/queue_rules.hpp"
+
+namespace qw::rules {
+
+bool writable(const TargetTick& t) {
+  return t.up && t.in_recovery.has_value() && !*t.in_recovery && !t.read_only;
+}
+
+std::vector<std::string> writable_members(const ClusterState& c) {
+  std::vector<std::string> out;
+  for (const std::string& m : c.members)
+    if (const auto it = c.last.find(m); it != c.last.end() && writable(it->second))
+      out.push_back(m);
+  return out;
+}
+
+void update_cluster(ClusterState& c, const TargetTick& tick) {
+  c.last[tick.target] = tick;
+  const std::vector<std::string> w = writable_members(c);
+  if (w.empty()) {
+    c.split_since.reset();
+    if (!c.no_primary_since) c.no_primary_since = tick.at;
+    return;
+  }
+  if (w.size() > 1) {
+    if (!c.split_since) c.split_since = tick.at;
+  } else {
+    c.split_since.reset();
+  }
+  // The known primary while it accepts writes (a split brain does not move it), else the first.
+  const bool kept = c.primary && std::find(w.begin(), w.end(), *c.primary) != w.end();
+  const std::string now = kept ? *c.primary : w.front();
+  if (c.primary && *c.primary != now) {
+    Failover f;
+    f.from = *c.primary;
+    if (const auto it = c.last.find(f.from); it != c.last.end()) f.from_region = it->second.region;
+    f.to = now;
+    f.to_region = c.last.at(now).region;
+    f.at = tick.at;
+    if (c.no_primary_since) f.without_primary_s = seconds_between(*c.no_primary_since, tick.at);
+    c.failover = std::move(f);
+  }
+  if (c.no_primary_since) c.last_outage = std::make_pair(*c.no_primary_since, tick.at);
+  c.no_primary_since.reset();
+  c.primary = now;
+}
+
+namespace {
+
+Labels cluster_labels(const ClusterState& c) {
+  // `target` is the cluster's name, as on the queue series of its sources: the built-in
+  // inhibition holds their queue alerts back by it while no_primary fires.
+  return {{"cluster", c.name}, {"target", c.name}};
+}
+
+std::string where(const std::string& member, const std::string& region) {
+  return region.empty() ? member : fmt::format("{} (region {})", member, region);
+}
+
+// "pg-a (10.0.0.5:5432): connection refused" for every member, or "not reported yet".
+std::string member_states(const ClusterState& c) {
+  std::string out;
+  for (const std::string& m : c.members) {
+    const auto it = c.last.find(m);
+    std::string state;
+    if (it == c.last.end()) {
+      state = "not reported yet";
+    } else if (!it->second.up) {
+      state = it->second.reason.empty() ? "down" : it->second.reason;
+      std::replace(state.begin(), state.end(), '_', ' ');
+    } else if (writable(it->second)) {
+      state = "primary";
+    } else if (it->second.in_recovery.value_or(false)) {
+      state = "standby (in recovery)";
+    } else {
+      state = "read-only";
+    }
+    const std::string name = it == c.last.end() || it->second.endpoint.empty()
+                                 ? m
+                                 : fmt::format("{} ({})", m, it->second.endpoint);
+    out += fmt::format("{}{}: {}", out.empty() ? "" : "; ", name, state);
+  }
+  return out;
+}
+
+}  // namespace
+
+void eval_failover(const ClusterState& c, const config::RulesConfig& config, Time now,
+                   std::vector<ActiveCondition>& out) {
+  const config::RuleCommon& rule = config.failover.common;
+  if (!rule.enabled || !c.failover) return;
+  const Failover& f = *c.failover;
+  if (now - f.at >= rule.for_duration + kFailoverAnnounced) return;
+  ConditionText text;
+  text.summary = fmt::format("{}: primary moved from {} to {}", c.name,
+                             where(f.from, f.from_region), where(f.to, f.to_region));
+  text.description = fmt::format(
+      "Cluster {}'s primary moved from {} to {} at {}{}. Its sources run on {} now, under the "
+      "cluster's labels. Members: {}.",
+      c.name, where(f.from, f.from_region), where(f.to, f.to_region), format_time(f.at),
+      f.without_primary_s > 0
+          ? fmt::format(", after {} without a primary", format_seconds(f.without_primary_s))
+          : std::string(),
+      f.to, member_states(c));
+  text.extra["from"] = f.from;
+  text.extra["to"] = f.to;
+  if (!f.from_region.empty()) text.extra["from_region"] = f.from_region;
+  if (!f.to_region.empty()) text.extra["to_region"] = f.to_region;
+  out.push_back(
+      make_condition("failover", rule, cluster_labels(c), f.without_primary_s, std::move(text)));
+}
+
+void eval_no_primary(const ClusterState& c, const config::RulesConfig& config, Time now,
+                     std::vector<ActiveCondition>& out) {
+  const config::RuleCommon& rule = config.no_primary.common;
+  if (!rule.enabled || !c.no_primary_since) return;
+  const double for_s = seconds_between(*c.no_primary_since, now);
+  ConditionText text;
+  text.summary = fmt::format("{}: no member is primary ({})", c.name, member_states(c));
+  text.description = fmt::format(
+      "No member of cluster {} has accepted writes since {} ({}): {}. The application cannot "
+      "write, and the cluster's sources cannot be measured; the members' database_unavailable "
+      "and the sources' queue alerts are held back while this fires.",
+      c.name, format_time(*c.no_primary_since), format_seconds(for_s), member_states(c));
+  if (c.primary) text.extra["last_primary"] = *c.primary;
+  out.push_back(make_condition("no_primary", rule, cluster_labels(c), for_s, std::move(text)));
+}
+
+void eval_split_brain(const ClusterState& c, const config::RulesConfig& config, Time /*now*/,
+                      std::vector<ActiveCondition>& out) {
+  const config::RuleCommon& rule = config.split_brain.common;
+  if (!rule.enabled || !c.split_since) return;
+  const std::vector<std::string> w = writable_members(c);
+  std::string names;
+  for (const std::string& m : w) {
+    const auto& t = c.last.at(m);
+    names += fmt::format("{}{}", names.empty() ? "" : ", ", where(m, t.region));
+  }
+  ConditionText text;
+  text.summary = fmt::format("{}: {} members accept writes: {}", c.name, w.size(), names);
+  text.description = fmt::format(
+      "Members of cluster {} accept writes at the same time since {}: {}. Writes to either may "
+      "be lost when one is fenced. The sources stay on {}.",
+      c.name, format_time(*c.split_since), names, c.primary.value_or("the first of them"));
+  out.push_back(make_condition("split_brain", rule, cluster_labels(c),
+                               static_cast<double>(w.size()), std::move(text)));
+}
+
+void eval_replica_parity(const ClusterState& c, const config::RulesConfig& config, Time now,
+                         std::vector<ActiveCondition>& out) {
+  static_cast<void>(now);
+  const config::RuleCommon& rule = config.replica_parity.common;
+  if (!rule.enabled || !c.primary) return;
+  const auto p = c.last.find(*c.primary);
+  if (p == c.last.end() || !writable(p->second)) return;
+  for (const std::string& m : c.members) {
+    if (m == *c.primary) continue;
+    const auto s = c.last.find(m);
+    if (s == c.last.end() || !s->second.up) continue;
+    // Only what both sides say: a setting one side has not reported is not known to differ.
+    std::string diffs;
+    int count = 0;
+    for (const auto& [name, value] : s->second.capacity) {
+      const auto theirs = p->second.capacity.find(name);
+      if (theirs == p->second.capacity.end() || theirs->second == value) continue;
+      diffs += fmt::format("{}{} {} (primary {})", diffs.empty() ? "" : ", ", name, value,
+                           theirs->second);
+      ++count;
+    }
+    if (count == 0) continue;
+    ConditionText text;
+    text.summary =
+        fmt::format("{}: standby {} differs from primary {}: {}", c.name, m, *c.primary, diffs);
+    text.description = fmt::format(
+        "Standby {} of cluster {} does not match primary {} in what defines capacity: {}. "
+        "After a failover to it the service runs on the smaller side.",
+        where(m, s->second.region), c.name, where(*c.primary, p->second.region), diffs);
+    text.extra["differences"] = diffs;
+    text.extra["primary"] = *c.primary;
+    Labels labels{{"cluster", c.name}, {"target", m}};
+    if (!s->second.region.empty()) labels.emplace("region", s->second.region);
+    out.push_back(make_condition("replica_parity", rule, std::move(labels),
+                                 static_cast<double>(count), std::move(text)));
+  }
+}
+
+}  // namespace qw::rules
