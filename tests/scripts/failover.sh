@@ -10,7 +10,9 @@
 #     pg-b only shows up in them) and no series appear under pg-b's name; pg-a's
 #     database_unavailable is notified once no_primary is over (a lost member is news then);
 #   - pg-a starts again as a primary of its own: split_brain fires, naming both, and the source
-#     stays on pg-b.
+#     stays on pg-b;
+#   - outside a cluster, `expect: replica` is enforced: `once` reports the primary pg-a down with
+#     the reason not_in_recovery, and the standby pg-b up.
 # Run by ctest with QW_BINARY and QW_SOURCE_DIR. Starts its own servers: no QW_TEST_PG_* needed.
 set -uo pipefail
 
@@ -75,6 +77,19 @@ on_a "CREATE TABLE jobs (id bigserial PRIMARY KEY, queue text NOT NULL, state te
 pg_create_standby "$adir" "$aport" "$bdir" || fatal "cannot create pg-b"
 pg_start_standby "$bdir" "$bport" || fatal "cannot start pg-b"
 pg_wait_caught_up "$adir" "$aport" "$bdir" "$bport" || fatal "pg-b did not catch up"
+
+# expect: replica on each server, outside any cluster.
+cat >"$tmp/expect.yaml" <<YAML
+state_dir: "$tmp/state-once"
+targets:
+  - {name: pg-a, dsn: "host=127.0.0.1 port=$aport dbname=app user=postgres", expect: replica}
+  - {name: pg-b, dsn: "host=127.0.0.1 port=$bport dbname=app user=postgres", expect: replica}
+YAML
+"$QW_BINARY" once --config "$tmp/expect.yaml" --format json >"$tmp/once.json" 2>"$tmp/once.err"
+jq -e '.. | objects | select(.target == "pg-a" and .up == false and .reason == "not_in_recovery")' \
+  "$tmp/once.json" >/dev/null || fail "expect: replica does not report the primary down: $(cat "$tmp/once.json")"
+jq -e '.. | objects | select(.target == "pg-b" and .up == true)' "$tmp/once.json" >/dev/null ||
+  fail "expect: replica reports the standby down: $(cat "$tmp/once.json")"
 
 hook_port=$(pg_free_port)
 http_port=$(pg_free_port)
