@@ -116,6 +116,19 @@ std::string format_utc(rules::Time t) {
   return s;
 }
 
+// --explain: why an alert fired, as its page would say, on stderr (stdout stays the CSV). One
+// queue is replayed, so the alertname finds its condition.
+void explain(const alerts::Transition& t, const std::vector<rules::ActiveCondition>& active) {
+  for (const rules::ActiveCondition& c : active) {
+    if (c.alertname != t.alertname) continue;
+    const auto summary = c.annotations.find("summary");
+    std::cerr << format_utc(t.at) << ' ' << t.alertname << ": "
+              << (summary == c.annotations.end() ? std::string("(no summary)") : summary->second)
+              << '\n';
+    return;
+  }
+}
+
 }  // namespace
 
 SeriesParse parse_series(const std::string& text, const std::string& file_name,
@@ -221,9 +234,11 @@ int run_backtest(const CliOptions& options) {
     tick.completed = row.completions;
     tick.ready = row.ready.value_or(0);
     engine.ingest(tick);
-    for (const alerts::Transition& t : book.evaluate(row.at, engine.evaluate(row.at))) {
+    const std::vector<rules::ActiveCondition> active = engine.evaluate(row.at);
+    for (const alerts::Transition& t : book.evaluate(row.at, active)) {
       std::cout << format_utc(t.at) << ',' << t.alertname << ',' << state_word(t) << ','
                 << rules::format_number(t.value) << '\n';
+      if (options.explain && t.to == alerts::AlertState::firing) explain(t, active);
     }
   }
   return kExitOk;

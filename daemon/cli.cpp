@@ -35,11 +35,12 @@ Usage:
         (with the library versions the preset was checked against).
   queuewatch once --config FILE [--format table|json]
       Run every probe once and print what it saw; for runbooks and debugging.
-  queuewatch backtest [--config FILE] --queue NAME --series FILE.csv [--source NAME]
+  queuewatch backtest [--config FILE] --queue NAME --series FILE.csv [--source NAME] [--explain]
       Replay a CSV of timestamp,completions[,ready] through the rules with FILE's
       thresholds for queue NAME, and print every alert transition as CSV
       (time,alertname,state,value). Only FILE's `rules:` are read (no database
       details needed); without --config, the built-in defaults. See docs/rules.md.
+      --explain: also print why each alert fired (its summary) on stderr.
   queuewatch config-reference
       Print every configuration key with its default, what it accepts and what it
       means, as Markdown: the tables docs/configuration.md and docs/alerting.md are
@@ -124,7 +125,8 @@ CliParse parse_cli(const std::vector<std::string>& args) {
       o.source = *q;
     } else if (o.command == Command::check_config && a == "--connect") {
       o.connect = true;
-    } else if (o.command == Command::check_config && a == "--explain") {
+    } else if ((o.command == Command::check_config || o.command == Command::backtest) &&
+               a == "--explain") {
       o.explain = true;
     } else if (o.command == Command::check_config && !a.starts_with("-") && o.config_path.empty()) {
       o.config_path = a;

@@ -42,6 +42,15 @@ else
   fail "no config: exit $?: $(cat "$work/bare.err")"
 fi
 
+# 1b. --explain says why on stderr, as the page would; stdout stays the same CSV.
+if backtest explained --explain; then
+  grep -q '^[0-9TZ:-]* no_throughput: .*no job completed for' "$work/explained.err" ||
+    fail "--explain: no reason for no_throughput on stderr: $(cat "$work/explained.err")"
+  cmp -s "$work/bare.out" "$work/explained.out" || fail "--explain changed the CSV"
+else
+  fail "--explain: exit $?: $(cat "$work/explained.err")"
+fi
+
 # 2. Only `rules:`, and they apply: no_throughput turned off there stays silent.
 printf 'rules:\n  timezone: Europe/Berlin\n  defaults:\n    no_throughput: {enabled: false}\n' \
   >"$work/rules-only.yaml"
