@@ -136,7 +136,6 @@ void Engine::skip_outage(QueueState& q) {
 
 std::vector<ActiveCondition> Engine::evaluate(Time now) {
   std::vector<ActiveCondition> out;
-  unknown_.clear();
   const RuleContext ctx{tz_, now, config_.evaluation_interval};
   for (const RuleDef& rule : rule_table()) {
     if (rule.scope != RuleScope::target) continue;
@@ -149,12 +148,16 @@ std::vector<ActiveCondition> Engine::evaluate(Time now) {
     if (rule.scope != RuleScope::cluster) continue;
     for (const auto& [name, c] : clusters_) rule.eval_cluster(c, config_, now, out);
   }
+  const std::span<const RuleDef> table = rule_table();
   for (auto& [key, q] : queues_) {
-    for (const RuleDef& rule : rule_table()) {
+    q.unknown_rules = 0;
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      const RuleDef& rule = table[i];
       if (rule.scope != RuleScope::queue) continue;
       Verdict v = rule.eval_queue(q, ctx);
-      // An unknown verdict is remembered for undecided().
-      if (!v.known()) unknown_.emplace(std::string(rule.name), key);
+      // An unknown verdict is remembered for undecided(): a bit, not a set of names, as most
+      // rounds have thousands (idle and warming-up queues) and this loop is the evaluation.
+      if (!v.known()) q.unknown_rules |= std::uint32_t{1} << i;
       if (!v.holds()) continue;
       out.push_back(std::move(v.condition()));
       if (rule.on_hold) rule.on_hold(q, ctx);
@@ -177,7 +180,10 @@ bool Engine::undecided(const Labels& labels) const {
     return c == clusters_.end() || c->second.last.empty();
   }
   const QueueKey key{label("target"), label("source"), label("queue")};
-  if (queues_.contains(key)) return unknown_.contains({alertname, key});
+  if (const auto it = queues_.find(key); it != queues_.end()) {
+    const auto index = static_cast<std::size_t>(rule - rule_table().data());
+    return (it->second.unknown_rules >> index & 1U) != 0;
+  }
   return !measured_sources_.contains({key.target, key.source});
 }
 

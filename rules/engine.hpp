@@ -85,7 +85,6 @@ class Engine {
   std::map<std::string, std::string> cluster_of_;  // member target -> cluster
   // The last evaluation's unknown verdicts, as (alertname, queue); and the sources whose
   // probe has had a measured round since the start (a queue they no longer show is gone).
-  std::set<std::pair<std::string, QueueKey>> unknown_;
   std::set<std::pair<std::string, std::string>> measured_sources_;
 };
 

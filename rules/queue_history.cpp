@@ -61,12 +61,52 @@ WindowSums QueueHistory::window(std::int64_t now_s, std::int64_t window_s) const
   // minute boundary, exactly the window's minutes, so counts line up with expected_between.
   const std::int64_t to = floor_div(now_s - 1, 60);
   const std::int64_t minutes = window_s / 60;
+  if (auto s = swept(to, minutes)) return *s;
   for (const WindowMemo& m : memo_) {
     if (m.to_minute == to && m.minutes == minutes && m.version == version_) return m.sums;
   }
   WindowMemo& m = memo_[next_memo_++ % 2];
   m = {to, minutes, version_, sum_minutes(minutes_, to - minutes, to)};
   return m.sums;
+}
+
+WindowSums QueueHistory::window_before(std::int64_t now_s, std::int64_t offset_s,
+                                       std::int64_t window_s) const {
+  const std::int64_t to = floor_div(now_s - 1, 60);
+  const std::int64_t skip = offset_s / 60, minutes = window_s / 60;
+  if (offset_s % 60 == 0) {
+    const std::optional<WindowSums> whole = swept(to, skip + minutes), newer = swept(to, skip);
+    if (whole && newer) {
+      return {whole->completed - newer->completed, whole->failed - newer->failed,
+              whole->measured_s - newer->measured_s};
+    }
+  }
+  const std::int64_t end = floor_div(now_s - offset_s - 1, 60);
+  return sum_minutes(minutes_, end - minutes, end);
+}
+
+std::optional<WindowSums> QueueHistory::swept(std::int64_t to_minute, std::int64_t minutes) const {
+  const auto* at = std::find(kSweepMinutes.begin(), kSweepMinutes.end(), minutes);
+  if (at == kSweepMinutes.end()) return std::nullopt;
+  if (sweep_.to_minute != to_minute || sweep_.version != version_) {
+    sweep_.to_minute = to_minute;
+    sweep_.version = version_;
+    sweep_.filled = 0;
+    sweep_.run = {};
+  }
+  // Newest first, and only as deep as asked: ingest asks for the last hour after every round,
+  // an evaluation for up to six hours; each checkpoint is the running total when reached.
+  const auto want = static_cast<std::size_t>(at - kSweepMinutes.begin());
+  for (std::int64_t back = sweep_.filled == 0 ? 1 : kSweepMinutes[sweep_.filled - 1] + 1;
+       sweep_.filled <= want; ++back) {
+    if (const MinuteSlot* m = minutes_.read(to_minute - back + 1)) {
+      sweep_.run.completed += m->completed;
+      sweep_.run.failed += m->failed;
+      sweep_.run.measured_s += m->measured_s;
+    }
+    if (back == kSweepMinutes[sweep_.filled]) sweep_.back[sweep_.filled++] = sweep_.run;
+  }
+  return sweep_.back[want];
 }
 
 namespace {

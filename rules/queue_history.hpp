@@ -2,7 +2,9 @@
 // Records probe rounds into one queue's minute and hour rings, and answers the questions the
 // rules ask of the past: sums over a window, and how bursty the queue is.
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <optional>
 
 #include "rules/history.hpp"
 #include "rules/timezone.hpp"
@@ -33,6 +35,8 @@ class QueueHistory {
 
   // Sums over the whole minutes in (now - window, now].
   WindowSums window(std::int64_t now_s, std::int64_t window_s) const;
+  // Sums over (now - offset - window, now - offset]: the window that ends `offset` before now.
+  WindowSums window_before(std::int64_t now_s, std::int64_t offset_s, std::int64_t window_s) const;
 
   // Index of dispersion (variance / mean) of 5-minute completion counts over the minute ring,
   // from successive differences so a daily ramp does not count as burstiness. 1 for a Poisson
@@ -66,6 +70,26 @@ class QueueHistory {
   mutable WindowMemo memo_[2];
   mutable unsigned next_memo_ = 0;
   std::uint64_t version_ = 0;
+
+  // The shortfall rules ask for a dozen windows per queue per evaluation (the ladder, and the
+  // hour before each): one sweep back from the newest minute keeps the cumulative sums at every
+  // length they need, so each window is a lookup or a difference, and the next evaluation in
+  // the same minute with no new round reuses it. 16 checkpoints, about 400 bytes per queue.
+  struct Sweep {
+    std::int64_t to_minute = INT64_MIN;
+    std::uint64_t version = 0;
+    std::array<WindowSums, 16> back;  // back[i]: the kSweepMinutes[i] minutes up to to_minute
+    std::size_t filled = 0;           // back[0..filled) are set; deeper ones when first asked
+    WindowSums run;                   // the running total at kSweepMinutes[filled - 1] minutes
+  };
+  mutable Sweep sweep_;
+  // The cumulative sums `minutes` back from `to_minute`, or none when not a checkpoint.
+  std::optional<WindowSums> swept(std::int64_t to_minute, std::int64_t minutes) const;
 };
+
+// The checkpoints of QueueHistory's sweep: every window of the shortfall ladder in minutes
+// (rules/shortfall.cpp) and each + 60 (Reference::recent's hour before), up to the ring's 360.
+inline constexpr std::array<std::int64_t, 16> kSweepMinutes = {2,  5,  10, 15,  30,  60,  62,  65,
+                                                               70, 75, 90, 120, 180, 240, 300, 360};
 
 }  // namespace qw::rules

@@ -2,6 +2,7 @@
 // Everything the engine keeps about one queue between evaluations. The rule functions read it;
 // only the engine writes it.
 #include <chrono>
+#include <cstdint>
 #include <optional>
 
 #include "rules/baseline.hpp"
@@ -40,6 +41,8 @@ struct QueueState {
   // A source on a cluster: the end of the last window without a primary already taken out of
   // its silence (Engine::skip_outage).
   std::optional<Time> outage_skipped;
+  // Bit i: rule_table()[i] answered "unknown" at the last evaluation (Engine::undecided).
+  std::uint32_t unknown_rules = 0;
 };
 
 // The labels of every condition about this queue.

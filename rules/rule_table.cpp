@@ -105,6 +105,9 @@ const RuleDef kRules[] = {
 
 }  // namespace
 
+// QueueState::unknown_rules keeps one bit per rule.
+static_assert(std::size(kRules) <= 32, "QueueState::unknown_rules has 32 bits");
+
 std::span<const RuleDef> rule_table() {
   return kRules;
 }

@@ -69,7 +69,8 @@ WindowVerdict judge_window_by_recent_rate(const QueueState& q, const RuleContext
   const WindowSums seen = q.history.window(now_s, window_s);
   // The hour before the window, as far as the minute ring reaches.
   const std::int64_t reach = std::min<std::int64_t>(3600, kMinuteSlots * 60 - window_s);
-  const WindowSums before = reach > 0 ? q.history.window(now_s - window_s, reach) : WindowSums{};
+  const WindowSums before =
+      reach > 0 ? q.history.window_before(now_s, window_s, reach) : WindowSums{};
   if (!rate_is_known(before) || seen.measured_s < 0.5 * static_cast<double>(window_s)) {
     out.undecided = true;
     return out;

@@ -2,6 +2,8 @@
 // once, and two different windows must not answer for each other.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "rules/queue_history.hpp"
 
 namespace qw::rules {
@@ -19,6 +21,45 @@ TEST(QueueHistory, WindowSumsFollowEveryNewRound) {
   EXPECT_EQ(h.window(t0 + 120, 60).completed, 5) << "windows of other lengths differ";
   EXPECT_EQ(h.window(t0 + 120, 3600).completed, 15);
   EXPECT_EQ(h.window(t0 + 120, 3600).measured_s, 120);
+}
+
+// The sweep's lookups and differences answer exactly what summing the minutes does, for every
+// window and offset the shortfall rules ask (checkpoints) and others (no checkpoint), with gaps
+// in the measured minutes, before the ring is full and after it wrapped, and between rounds.
+TEST(QueueHistory, SweptWindowsEqualSummedMinutes) {
+  QueueHistory h;
+  const Timezone utc;
+  std::mt19937 rng(5);
+  std::int64_t t = 1716800400;
+  const std::int64_t windows[] = {60,   120,  300,   600,   900,   1800,  3600,
+                                  5400, 7200, 10800, 14400, 18000, 21600, 420};
+  for (int round = 0; round < 500; ++round) {
+    const std::int64_t step = 15 + static_cast<std::int64_t>(rng() % 200);
+    if (rng() % 7 != 0) {  // some rounds are missing: unmeasured minutes
+      h.record(utc, t, t + step, static_cast<double>(rng() % 50), static_cast<double>(rng() % 3));
+    }
+    t += step;
+    if (round % 25 != 0) continue;
+    for (const std::int64_t now : {t, t + 1, t + 59, t + 200}) {
+      const std::int64_t to = (now - 1) / 60;  // now > 0
+      for (const std::int64_t w : windows) {
+        SCOPED_TRACE(testing::Message() << "round " << round << " now " << now << " window " << w);
+        const WindowSums want = sum_minutes(h.minutes(), to - w / 60, to);
+        const WindowSums got = h.window(now, w);
+        EXPECT_DOUBLE_EQ(got.completed, want.completed);
+        EXPECT_DOUBLE_EQ(got.failed, want.failed);
+        EXPECT_DOUBLE_EQ(got.measured_s, want.measured_s);
+        for (const std::int64_t offset : {std::int64_t{0}, w, std::int64_t{90}}) {
+          if (offset + 3600 > 21600) continue;
+          const std::int64_t end = (now - offset - 1) / 60;  // the window ending offset before now
+          const WindowSums before = sum_minutes(h.minutes(), end - 60, end);
+          const WindowSums got_before = h.window_before(now, offset, 3600);
+          EXPECT_NEAR(got_before.completed, before.completed, 1e-6 * (1 + before.completed));
+          EXPECT_DOUBLE_EQ(got_before.measured_s, before.measured_s);
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
