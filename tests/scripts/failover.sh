@@ -186,7 +186,20 @@ alerts firing split_brain | jq -r .annotations.summary | grep -qF "pg-a (region 
   fail "split_brain does not name both members: $(alerts firing split_brain)"
 # The source stays on pg-b: pg-a does not have the 5 jobs written on pg-b.
 on_a "SELECT 1" >/dev/null || fail "pg-a does not answer"
-metric_is "$ready_series 25" || fail "the source left pg-b during the split brain"
+# Read it for three seconds (three queue rounds): it must show 25 and never pg-a's 20. One read
+# alone is not a finding: on a loaded machine a /metrics fetch can time out (curl --max-time).
+left_b=0 reads_of_b=0 split_read_from=$SECONDS
+series_value() { metrics | awk -v s="$ready_series " 'index($0, s) == 1 { print substr($0, length(s) + 1) }'; }
+stays_on_b() {
+  local v
+  v=$(series_value)
+  [ "$v" = 20 ] && left_b=1
+  [ "$v" = 25 ] && reads_of_b=$((reads_of_b + 1))
+  [ $((SECONDS - split_read_from)) -ge 3 ] && [ "$reads_of_b" -gt 0 ]
+}
+wait_for "three seconds of the series during the split brain" 30 stays_on_b ||
+  fail "the ready-jobs series of main was not read from pg-b during the split brain"
+[ "$left_b" = 0 ] || fail "the source left pg-b during the split brain (the series read pg-a's 20)"
 
 if [ "$failures" -gt 0 ]; then
   dump_logs
