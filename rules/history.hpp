@@ -2,6 +2,7 @@
 // One queue's recent past, in bounded memory: per-minute completions and failures for the last
 // six hours (the rules' windows), and per-local-hour totals for five weeks (the seasonal
 // baseline). About 9 KB per queue, so 10,000 queues fit in under 100 MB.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -56,6 +57,19 @@ class Ring {
     for (std::int64_t i = from + 1; i <= to; ++i) {
       f(slots_[p]);
       if (++p == static_cast<std::size_t>(N)) p = 0;
+    }
+  }
+  // The same, newest first (the order QueueHistory's sweep accumulates in).
+  template <typename F>
+  void for_range_newest_first(std::int64_t from, std::int64_t to, F&& f) const {
+    if (newest_ == kNone) return;
+    from = std::max(from, newest_ - N);
+    to = std::min(to, newest_);
+    if (to <= from) return;
+    std::size_t p = pos(to);
+    for (std::int64_t i = to; i > from; --i) {
+      f(slots_[p]);
+      p = p == 0 ? static_cast<std::size_t>(N) - 1 : p - 1;
     }
   }
   const Slot* read(std::int64_t index) const {

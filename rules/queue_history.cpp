@@ -86,8 +86,8 @@ WindowSums QueueHistory::window_before(std::int64_t now_s, std::int64_t offset_s
 }
 
 std::optional<WindowSums> QueueHistory::swept(std::int64_t to_minute, std::int64_t minutes) const {
-  const auto* at = std::find(kSweepMinutes.begin(), kSweepMinutes.end(), minutes);
-  if (at == kSweepMinutes.end()) return std::nullopt;
+  if (minutes < 0 || minutes > kMinuteSlots || kSweepSlot[static_cast<std::size_t>(minutes)] < 0)
+    return std::nullopt;
   if (sweep_.to_minute != to_minute || sweep_.version != version_) {
     sweep_.to_minute = to_minute;
     sweep_.version = version_;
@@ -96,15 +96,17 @@ std::optional<WindowSums> QueueHistory::swept(std::int64_t to_minute, std::int64
   }
   // Newest first, and only as deep as asked: ingest asks for the last hour after every round,
   // an evaluation for up to six hours; each checkpoint is the running total when reached.
-  const auto want = static_cast<std::size_t>(at - kSweepMinutes.begin());
-  for (std::int64_t back = sweep_.filled == 0 ? 1 : kSweepMinutes[sweep_.filled - 1] + 1;
-       sweep_.filled <= want; ++back) {
-    if (const MinuteSlot* m = minutes_.read(to_minute - back + 1)) {
-      sweep_.run.completed += m->completed;
-      sweep_.run.failed += m->failed;
-      sweep_.run.measured_s += m->measured_s;
-    }
-    if (back == kSweepMinutes[sweep_.filled]) sweep_.back[sweep_.filled++] = sweep_.run;
+  const auto want = static_cast<std::size_t>(kSweepSlot[static_cast<std::size_t>(minutes)]);
+  // One ring walk per checkpoint segment, newest minute first, without a division per minute.
+  for (; sweep_.filled <= want; ++sweep_.filled) {
+    const std::int64_t newer = sweep_.filled == 0 ? 0 : kSweepMinutes[sweep_.filled - 1];
+    minutes_.for_range_newest_first(to_minute - kSweepMinutes[sweep_.filled], to_minute - newer,
+                                    [this](const MinuteSlot& m) {
+                                      sweep_.run.completed += m.completed;
+                                      sweep_.run.failed += m.failed;
+                                      sweep_.run.measured_s += m.measured_s;
+                                    });
+    sweep_.back[sweep_.filled] = sweep_.run;
   }
   return sweep_.back[want];
 }

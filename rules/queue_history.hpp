@@ -8,6 +8,7 @@
 
 #include "rules/history.hpp"
 #include "rules/timezone.hpp"
+#include "rules/windows.hpp"
 
 namespace qw::rules {
 
@@ -22,6 +23,52 @@ inline bool rate_is_known(const WindowSums& w) {
   if (w.measured_s >= kRateFullSeconds) return true;
   return w.measured_s >= kRateMinSeconds && w.completed >= kRateMinCompletions;
 }
+
+namespace sweep_detail {
+struct Lengths {
+  std::array<std::int64_t, 2 * kWindowLadder.size()> minutes{};
+  std::size_t count = 0;
+};
+// The window lengths, in minutes, that the rules ask QueueHistory for on every evaluation:
+// each ladder window (window()), and for Reference::recent each window plus the rate's reach
+// before it (window_before() takes the difference of the two). Sorted, without repeats.
+constexpr Lengths sweep_lengths() {
+  Lengths l;
+  auto add = [&l](std::int64_t seconds) {
+    if (seconds <= 0 || seconds % 60 != 0 || seconds > kMinuteSlots * 60) return;
+    for (std::size_t i = 0; i < l.count; ++i)
+      if (l.minutes[i] == seconds / 60) return;
+    l.minutes[l.count++] = seconds / 60;
+  };
+  for (const std::int64_t w : kWindowLadder) {
+    add(w);
+    if (recent_reach(w) > 0) add(w + recent_reach(w));
+  }
+  std::sort(l.minutes.begin(), l.minutes.begin() + static_cast<std::ptrdiff_t>(l.count));
+  return l;
+}
+}  // namespace sweep_detail
+
+// The checkpoints of QueueHistory's sweep, derived from the ladder (rules/windows.hpp) at
+// compile time: 2 .. 360 minutes, 16 of them with today's ladder.
+inline constexpr std::size_t kSweepCount = sweep_detail::sweep_lengths().count;
+inline constexpr std::array<std::int64_t, kSweepCount> kSweepMinutes = [] {
+  std::array<std::int64_t, kSweepCount> out{};
+  const sweep_detail::Lengths l = sweep_detail::sweep_lengths();
+  for (std::size_t i = 0; i < kSweepCount; ++i) out[i] = l.minutes[i];
+  return out;
+}();
+// kSweepSlot[m]: the index of m minutes in kSweepMinutes, or -1 (not a checkpoint).
+inline constexpr std::array<std::int8_t, kMinuteSlots + 1> kSweepSlot = [] {
+  std::array<std::int8_t, kMinuteSlots + 1> out{};
+  out.fill(-1);
+  for (std::size_t i = 0; i < kSweepCount; ++i)
+    out[static_cast<std::size_t>(kSweepMinutes[i])] = static_cast<std::int8_t>(i);
+  return out;
+}();
+static_assert(kSweepCount < 128, "kSweepSlot holds indices as int8");
+// Engine::ingest's last hour and failure_ratio's default 15 minutes are ladder windows too.
+static_assert(kSweepSlot[60] >= 0 && kSweepSlot[15] >= 0);
 
 class QueueHistory {
  public:
@@ -78,18 +125,13 @@ class QueueHistory {
   struct Sweep {
     std::int64_t to_minute = INT64_MIN;
     std::uint64_t version = 0;
-    std::array<WindowSums, 16> back;  // back[i]: the kSweepMinutes[i] minutes up to to_minute
-    std::size_t filled = 0;           // back[0..filled) are set; deeper ones when first asked
-    WindowSums run;                   // the running total at kSweepMinutes[filled - 1] minutes
+    std::array<WindowSums, kSweepCount> back;  // back[i]: kSweepMinutes[i] minutes to to_minute
+    std::size_t filled = 0;  // back[0..filled) are set; deeper ones when first asked
+    WindowSums run;          // the running total at kSweepMinutes[filled - 1] minutes
   };
   mutable Sweep sweep_;
   // The cumulative sums `minutes` back from `to_minute`, or none when not a checkpoint.
   std::optional<WindowSums> swept(std::int64_t to_minute, std::int64_t minutes) const;
 };
-
-// The checkpoints of QueueHistory's sweep: every window of the shortfall ladder in minutes
-// (rules/shortfall.cpp) and each + 60 (Reference::recent's hour before), up to the ring's 360.
-inline constexpr std::array<std::int64_t, 16> kSweepMinutes = {2,  5,  10, 15,  30,  60,  62,  65,
-                                                               70, 75, 90, 120, 180, 240, 300, 360};
 
 }  // namespace qw::rules

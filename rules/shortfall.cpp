@@ -5,7 +5,6 @@
 
 namespace qw::rules {
 namespace {
-constexpr std::int64_t kLadder[] = {120, 300, 600, 900, 1800, 3600, 7200, 10800, 14400, 21600};
 
 // Observed against expected, with both measures of surprise (see Shortfall).
 Shortfall measure(const QueueState& q, std::int64_t window_s, double observed, double expected) {
@@ -29,7 +28,7 @@ Shortfall measure(const QueueState& q, std::int64_t window_s, double observed, d
 }  // namespace
 
 std::span<const std::int64_t> window_ladder() {
-  return kLadder;
+  return kWindowLadder;
 }
 
 double count_surprise(double observed, double expected, double dispersion) {
@@ -68,7 +67,7 @@ WindowVerdict judge_window_by_recent_rate(const QueueState& q, const RuleContext
   const std::int64_t now_s = epoch_seconds(ctx.now);
   const WindowSums seen = q.history.window(now_s, window_s);
   // The hour before the window, as far as the minute ring reaches.
-  const std::int64_t reach = std::min<std::int64_t>(3600, kMinuteSlots * 60 - window_s);
+  const std::int64_t reach = recent_reach(window_s);
   const WindowSums before =
       reach > 0 ? q.history.window_before(now_s, window_s, reach) : WindowSums{};
   if (!rate_is_known(before) || seen.measured_s < 0.5 * static_cast<double>(window_s)) {

@@ -77,8 +77,7 @@ LadderVerdict judge_ladder(const QueueState& q, const RuleContext& ctx, const Sh
 // dispersion); 0 when observed >= expected.
 double count_surprise(double observed, double expected, double dispersion);
 
-// The windows judged, shortest first: 2, 5, 10, 15, 30 minutes, 1, 2, 3, 4, 6 hours (the
-// baseline is hourly: its rules start at 5 minutes).
+// The windows judged, shortest first: kWindowLadder (rules/windows.hpp).
 std::span<const std::int64_t> window_ladder();
 
 }  // namespace qw::rules

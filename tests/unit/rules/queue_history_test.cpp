@@ -2,7 +2,9 @@
 // once, and two different windows must not answer for each other.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
+#include <vector>
 
 #include "rules/queue_history.hpp"
 
@@ -60,6 +62,28 @@ TEST(QueueHistory, SweptWindowsEqualSummedMinutes) {
       }
     }
   }
+}
+
+// The sweep's checkpoints are derived from the ladder: every window the shortfall rules judge,
+// and for the recent rate each window plus the hour before it (window_before's whole span), is
+// a checkpoint, so none of them falls back to summing minutes. With today's ladder that is the
+// list that was written by hand before.
+TEST(QueueHistory, SweepCheckpointsCoverEveryLadderWindowAndItsRecentHour) {
+  auto checkpoint = [](std::int64_t seconds) {
+    return seconds % 60 == 0 && seconds / 60 <= kMinuteSlots && kSweepSlot[seconds / 60] >= 0;
+  };
+  for (const std::int64_t w : kWindowLadder) {
+    EXPECT_TRUE(checkpoint(w)) << w;
+    if (recent_reach(w) > 0) {
+      EXPECT_TRUE(checkpoint(w + recent_reach(w))) << w;
+    }
+  }
+  EXPECT_TRUE(std::is_sorted(kSweepMinutes.begin(), kSweepMinutes.end()));
+  const std::vector<std::int64_t> by_hand = {2,  5,  10, 15,  30,  60,  62,  65,
+                                             70, 75, 90, 120, 180, 240, 300, 360};
+  EXPECT_EQ(std::vector<std::int64_t>(kSweepMinutes.begin(), kSweepMinutes.end()), by_hand);
+  for (std::size_t i = 0; i < kSweepCount; ++i)
+    EXPECT_EQ(kSweepSlot[static_cast<std::size_t>(kSweepMinutes[i])], static_cast<int>(i));
 }
 
 }  // namespace
