@@ -9,6 +9,7 @@
 #include "daemon/log_format.hpp"
 #include "daemon/state_files.hpp"
 #include "probes/pg/conninfo.hpp"
+#include "probes/postgres_health/capacity_settings.hpp"
 #include "probes/sample_visit.hpp"
 #include "rules/baseline_store.hpp"
 #include "rules/rule_table.hpp"
@@ -138,6 +139,9 @@ void AlertingPipeline::publish(const probes::Sample& sample) {
                              if (target) t.capacity = target->facts;
                              if (!h.server_version.empty())
                                t.capacity["server_version"] = h.server_version;
+                             // What the server reports wins over a declared fact of that name.
+                             for (const auto& setting : h.settings)
+                               t.capacity[setting.name] = probes::health::format_setting(setting);
                              engine_->ingest(t);
                            },
                            [&](const probes::QueueHistorySample& history) { warm_start(history); },

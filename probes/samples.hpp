@@ -12,6 +12,13 @@
 
 namespace qw::probes {
 
+// A server setting in base units (postgres_health/capacity_settings.hpp): bytes or a count.
+struct ServerSetting {
+  std::string name;  // pg_settings name, e.g. "shared_buffers"
+  std::int64_t value = 0;
+  bool bytes = false;  // a memory size; else a count
+};
+
 struct TargetHealthSample {
   std::string target;
   bool up = false;
@@ -24,6 +31,8 @@ struct TargetHealthSample {
   // default_transaction_read_only's reset value, when it answered: a primary that refuses the
   // application's writes is no primary for a cluster (docs/clusters.md).
   std::optional<bool> read_only;
+  // The capacity settings (capacity_settings.hpp), when it answered; empty when not known.
+  std::vector<ServerSetting> settings;
 };
 
 struct QueueSample {

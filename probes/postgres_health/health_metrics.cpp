@@ -91,6 +91,19 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
       t.info_version = sample.server_version;
       ensure(target_info_, t.info, with(labels, "server_version", sample.server_version)).Set(1);
     }
+    // Settings stay while the target is down, as the version does; a round that read them
+    // drops what it no longer reports.
+    if (!sample.settings.empty()) {
+      std::map<std::string, Gauge*> kept;
+      for (const auto& s : sample.settings) {
+        Gauge*& g = kept[s.name];
+        if (auto it = t.settings.find(s.name); it != t.settings.end()) g = it->second;
+        ensure(setting_, g, with(labels, "setting", s.name)).Set(static_cast<double>(s.value));
+      }
+      for (auto& [name, g] : t.settings)
+        if (!kept.contains(name)) drop(setting_, g);
+      t.settings = std::move(kept);
+    }
   }
 
  private:
@@ -106,6 +119,7 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
     Gauge* member = nullptr;  // queuewatch_cluster_member, when in a cluster
     Gauge* info = nullptr;
     std::string info_version;
+    std::map<std::string, Gauge*> settings;  // queuewatch_target_setting, by setting name
   };
 
   void drop_target(TargetSeries& t) {
@@ -117,6 +131,8 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
     drop(writable_, t.writable);
     drop(cluster_member_, t.member);
     drop(target_info_, t.info);
+    for (auto& [name, g] : t.settings) drop(setting_, g);
+    t.settings.clear();
   }
 
   prometheus::Registry& reg_;
@@ -171,6 +187,13 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
           .Help(
               "Always 1; the server_version label holds the target's last reported PostgreSQL "
               "version.")
+          .Register(reg_);
+  Family<Gauge>& setting_ =
+      prometheus::BuildGauge()
+          .Name("queuewatch_target_setting")
+          .Help(
+              "A capacity setting the target reports (pg_settings), in base units: bytes for "
+              "memory (shared_buffers, work_mem, effective_cache_size), else a count.")
           .Register(reg_);
 };
 

@@ -7,17 +7,27 @@
 
 #include "probes/pg/pg_error.hpp"
 #include "probes/pg/target_pool.hpp"
+#include "probes/postgres_health/capacity_settings.hpp"
 #include "probes/same_settings.hpp"
 
 namespace qw::probes::health {
 
 namespace {
 
-// reset_val, not the session value: our own sessions are read-only by design, the question is
-// whether the server would let the application write.
+// One round trip, one scan of pg_settings (it builds all ~350 rows whatever the filter): the
+// role, and the capacity settings replica_parity compares. reset_val, not the session value, for
+// default_transaction_read_only: our own sessions are read-only by design, the question is
+// whether the server would let the application write. The settings are read every round: in
+// the same scan they cost nothing measurable (README.md), and a restart with other values is
+// seen on the next round without state to keep.
 constexpr const char* kHealthQuery =
-    "SELECT split_part(current_setting('server_version'), ' ', 1), pg_is_in_recovery(), "
-    "(SELECT reset_val FROM pg_settings WHERE name = 'default_transaction_read_only') = 'on'";
+    "SELECT split_part(current_setting('server_version'), ' ', 1), pg_is_in_recovery(), s.* "
+    "FROM (SELECT bool_or(name = 'default_transaction_read_only' AND reset_val = 'on'), "
+    "string_agg(name || ' ' || setting || ' ' || coalesce(unit, ''), ',') "
+    "FILTER (WHERE name <> 'default_transaction_read_only') "
+    "FROM pg_settings WHERE name IN ('default_transaction_read_only', 'max_connections', "
+    "'shared_buffers', 'work_mem', 'effective_cache_size', 'max_worker_processes', "
+    "'max_parallel_workers')) s";
 
 }  // namespace
 
@@ -43,6 +53,7 @@ FailureReason HealthProbe::run(ProbeContext& ctx, SampleSink& sink) {
       sample.server_version = row[0].as<std::string>();
       sample.in_recovery = row[1].as<bool>();
       read_only = row[2].as<bool>(false);
+      sample.settings = parse_settings(row[3].as<std::string>(std::string()));
     });
     sample.connect_seconds = use.connect_seconds;
     sample.up = true;
