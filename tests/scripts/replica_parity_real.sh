@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# replica_parity against a real primary and its streaming standby (scripts/lib/pg.sh), the
+# "consistent replica tier" check of issue 11: the standby runs with a smaller shared_buffers and
+# fewer max_connections than its primary, and the daemon, watching both as the cluster `main`,
+# must send replica_parity naming both settings with both values, in the words the health
+# probe's normalisation gives them (docs/clusters.md).
+#
+# PostgreSQL 15 refuses to start a standby below its primary's max_connections (DEVELOPERS.md,
+# "Real replication in tests"), so the lower value is staged the way it happens in production:
+# the primary at 50, the standby made and started at 50 (with shared_buffers 16MB against pg.sh's
+# 32MB), then the primary restarted at 100. The standby stays up and streaming, its replay paused.
+# Run by ctest with QW_BINARY and QW_SOURCE_DIR. Starts its own servers: no QW_TEST_PG_* needed.
+set -uo pipefail
+
+: "${QW_BINARY:?set QW_BINARY to the queuewatch binary}"
+: "${QW_SOURCE_DIR:?set QW_SOURCE_DIR to the source tree}"
+
+# shellcheck source=scripts/lib/pg.sh
+source "$QW_SOURCE_DIR/scripts/lib/pg.sh"
+# shellcheck source=tests/scripts/lib/harness.sh
+source "$QW_SOURCE_DIR/tests/scripts/lib/harness.sh"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/qw-parity.XXXXXX")
+adir=$(pg_tempdir)
+aport=$(pg_free_port)
+bdir=$(pg_tempdir)
+bport=$(pg_free_port)
+pid=""
+receiver_pid=""
+
+cleanup() {
+  stop_processes "$pid" "$receiver_pid"
+  pg_cleanup "$bdir"
+  pg_cleanup "$adir"
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+dump_logs() {
+  echo "--- daemon log:" >&2
+  tail -n 60 "$tmp/daemon.log" >&2
+  echo "--- payloads:" >&2
+  cat "$tmp/hooks.jsonl" >&2
+  for log in "$adir/postgres.log" "$bdir/postgres.log"; do
+    [ -f "$log" ] && { echo "--- $log" >&2; tail -n 20 "$log" >&2; }
+  done
+}
+fatal() {
+  echo "FATAL: $*" >&2
+  dump_logs
+  exit 1
+}
+
+on_b() { pg_psql "$bdir" "$bport" -At -c "$1"; }
+alerts() {
+  jq -c --arg s "$1" --arg a "$2" '.alerts[] | select(.status == $s and .labels.alertname == $a)' \
+    "$tmp/hooks.jsonl" 2>/dev/null
+}
+has_alert() { [ -n "$(alerts "$@")" ]; }
+metrics() { curl -s --max-time 5 "http://127.0.0.1:$http_port/metrics"; }
+metric_is() { metrics | grep -qxF "$1"; }
+
+# The staging: see the header.
+pg_start_primary "$adir" "$aport" max_connections=50 || fatal "cannot start pg-a"
+pg_create_standby "$adir" "$aport" "$bdir" || fatal "cannot create pg-b"
+pg_start_standby "$bdir" "$bport" max_connections=50 shared_buffers=16MB ||
+  fatal "cannot start pg-b"
+pg_wait_streaming "$bdir" "$bport" || fatal "pg-b is not streaming"
+pg_stop "$adir" || fatal "cannot stop pg-a"
+pg_start_primary "$adir" "$aport" max_connections=100 || fatal "cannot restart pg-a at 100"
+pg_wait_streaming "$bdir" "$bport" || fatal "pg-b does not stream from the restarted pg-a"
+[ "$(on_b "SELECT current_setting('max_connections') || ' ' || current_setting('shared_buffers')")" = "50 16MB" ] ||
+  fatal "pg-b does not run with max_connections 50 and shared_buffers 16MB"
+
+hook_port=$(pg_free_port)
+http_port=$(pg_free_port)
+: >"$tmp/hooks.jsonl"
+python3 "$QW_SOURCE_DIR/scripts/lib/webhook_receiver.py" "$hook_port" --log "$tmp/hooks.jsonl" \
+  >"$tmp/receiver.out" 2>&1 &
+receiver_pid=$!
+receiver_up() { curl -s -o /dev/null --max-time 2 -X POST -d '{}' "http://127.0.0.1:$hook_port/"; }
+for ((i = 0; i < 50; i++)); do receiver_up && break; sleep 0.1; done
+receiver_up || fatal "the webhook receiver did not start"
+: >"$tmp/hooks.jsonl"
+
+# Declared facts: one both sides share (not a difference), and one named like a read setting,
+# which the server's own value replaces (docs/clusters.md).
+cat >"$tmp/queuewatch.yaml" <<YAML
+http:
+  listen: "127.0.0.1:$http_port"
+state_dir: "$tmp/state"
+probes:
+  postgres_health: {interval: 1s, query_timeout: 2s, max_backoff: 2s}
+targets:
+  - name: pg-a
+    dsn: "host=127.0.0.1 port=$aport dbname=postgres user=postgres connect_timeout=2"
+    region: west
+    facts: {tier: gp, max_connections: 50}
+  - name: pg-b
+    dsn: "host=127.0.0.1 port=$bport dbname=postgres user=postgres connect_timeout=2"
+    region: north
+    facts: {tier: gp}
+clusters:
+  - {name: main, members: [pg-a, pg-b]}
+rules:
+  evaluation_interval: 1s
+  replica_parity: {for: 2s}
+alerting:
+  default_receiver: hook
+  repeat_interval: 24h
+  receivers:
+    - name: hook
+      type: webhook
+      url: "http://127.0.0.1:$hook_port/alerts"
+      timeout: 5s
+YAML
+
+"$QW_BINARY" run --config "$tmp/queuewatch.yaml" >"$tmp/daemon.log" 2>&1 &
+pid=$!
+
+# The settings as read, in base units, on /metrics.
+wait_for "pg-b's shared_buffers on /metrics" 30 \
+  metric_is 'queuewatch_target_setting{region="north",setting="shared_buffers",target="pg-b"} 16777216' ||
+  fail "pg-b's shared_buffers is not 16 MiB in bytes on /metrics"
+metric_is 'queuewatch_target_setting{region="west",setting="shared_buffers",target="pg-a"} 33554432' ||
+  fail "pg-a's shared_buffers is not 32 MiB in bytes on /metrics"
+metric_is 'queuewatch_target_setting{region="west",setting="max_connections",target="pg-a"} 100' ||
+  fail "pg-a's max_connections is not 100 on /metrics"
+
+wait_for "replica_parity" 60 has_alert firing replica_parity || fatal "replica_parity never fired"
+alert=$(alerts firing replica_parity | head -n 1)
+diffs=$(jq -r .annotations.differences <<<"$alert")
+summary=$(jq -r .annotations.summary <<<"$alert")
+# Exactly the two settings, each with both values: the shared fact and the equal settings are not
+# differences, and pg-a's declared max_connections 50 is replaced by the 100 it reports.
+[ "$diffs" = "max_connections 50 (primary 100), shared_buffers 16 MB (primary 32 MB)" ] ||
+  fail "replica_parity's differences are '$diffs'"
+[ "$summary" = "main: standby pg-b differs from primary pg-a: $diffs" ] ||
+  fail "replica_parity's summary is '$summary'"
+jq -e '.labels.target == "pg-b" and .labels.cluster == "main" and .labels.region == "north"' \
+  <<<"$alert" >/dev/null || fail "replica_parity's labels do not name pg-b in main: $alert"
+jq -r .annotations.description <<<"$alert" | grep -qF "pg-b (region north)" ||
+  fail "replica_parity's description does not name pg-b's region: $alert"
+
+if [ "$failures" -gt 0 ]; then
+  dump_logs
+  echo "$failures check(s) failed" >&2
+  exit 1
+fi
+echo "replica_parity_real: all checks passed"
