@@ -122,7 +122,8 @@ asio::awaitable<void> exchange_on(Exchange& ex, Stream& stream) {
   ex.step = "read";
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(kMaxReadBody);
+  const auto limit = ex.request.max_body;
+  parser.body_limit(limit ? *limit : kMaxReadBody);
   auto [ec, n] = co_await http::async_read(stream, buffer, parser, tuple);
   const bool oversized = ec == http::error::body_limit && parser.is_header_done();
   if (ec && !oversized) {
@@ -134,6 +135,13 @@ asio::awaitable<void> exchange_on(Exchange& ex, Stream& stream) {
   response.status = static_cast<int>(res.result_int());
   for (const auto& field : res) {
     response.headers[lower(std::string(field.name_string()))] = std::string(field.value());
+  }
+  if (limit) {
+    // The caller reads this body: a part of it is no document, so none is kept.
+    response.body_too_large = oversized;
+    if (!oversized) response.body = res.body();
+    ex.result.response = std::move(response);
+    co_return;
   }
   response.body = res.body();
   response.body_truncated = oversized;

@@ -41,13 +41,18 @@ struct HttpRequest {
   std::chrono::milliseconds timeout{10000};  // the whole attempt: resolve to last body byte
   bool tls_verify = true;
   std::optional<std::string> ca_file;  // PEM; replaces the system store when set
+  // When set, the body is what the caller wants (a status feed), not a receiver's words for a
+  // log: it is kept whole up to this many bytes, and a larger one is refused as soon as it is
+  // seen (Content-Length, or the byte past the limit) with body_too_large, never read on.
+  std::optional<std::size_t> max_body;
 };
 
 struct HttpResponse {
   int status = 0;
   std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;                            // at most kMaxKeptBody bytes, for logs
+  std::string body;  // at most kMaxKeptBody bytes for logs, or request.max_body when set
   bool body_truncated = false;
+  bool body_too_large = false;  // request.max_body was set and exceeded: body is empty
 };
 
 // Either a response (any status) or a transport error ("connect: Connection refused",

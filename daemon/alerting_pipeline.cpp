@@ -146,6 +146,8 @@ void AlertingPipeline::publish(const probes::Sample& sample) {
                            },
                            [&](const probes::QueueHistorySample& history) { warm_start(history); },
                            [&](const probes::QueueProbeSample& s) { ingest_queues(s, at); },
+                           // No rule reads a provider's feed yet (provider_incident is next).
+                           [](const probes::ProviderStatusSample&) {},
                        });
 }
 

@@ -69,8 +69,9 @@ void print_table(const std::vector<probes::Sample>& samples, const config::Confi
     probes::visit_sample(s,
                          qw::overloaded{
                              [&](const probes::TargetHealthSample& h) { print_target(h, config); },
-                             [](const probes::QueueProbeSample&) {},    // the next table
-                             [](const probes::QueueHistorySample&) {},  // once reads none
+                             [](const probes::QueueProbeSample&) {},      // the next table
+                             [](const probes::QueueHistorySample&) {},    // once reads none
+                             [](const probes::ProviderStatusSample&) {},  // the last table
                          });
   std::cout << "\n"
             << fmt::format("{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10} {:>6}  {}\n", "SOURCE",
@@ -80,8 +81,28 @@ void print_table(const std::vector<probes::Sample>& samples, const config::Confi
     probes::visit_sample(s, qw::overloaded{
                                 [](const probes::TargetHealthSample&) {},  // the table above
                                 [](const probes::QueueProbeSample& q) { print_source(q); },
-                                [](const probes::QueueHistorySample&) {},  // once reads none
+                                [](const probes::QueueHistorySample&) {},    // once reads none
+                                [](const probes::ProviderStatusSample&) {},  // the next table
                             });
+  bool any_provider = false;
+  for (const auto& s : samples)
+    probes::visit_sample(
+        s, qw::overloaded{
+               [](const probes::TargetHealthSample&) {},  // the first table
+               [](const probes::QueueProbeSample&) {},    // the second table
+               [](const probes::QueueHistorySample&) {},  // once reads none
+               [&](const probes::ProviderStatusSample& p) {
+                 if (!any_provider)
+                   std::cout << "\n"
+                             << fmt::format("{:<20} {:<5} {:<12} {:>9}  {}\n", "PROVIDER", "UP",
+                                            "REASON", "INCIDENTS", "DETAIL");
+                 any_provider = true;
+                 std::cout << fmt::format(
+                     "{:<20} {:<5} {:<12} {:>9}  {}\n", p.provider, p.up ? "yes" : "no",
+                     p.up ? "" : probes::provider::to_string(p.failure),
+                     p.known ? std::to_string(p.incidents.size()) : "-", p.detail);
+               },
+           });
 }
 
 boost::json::value opt(const std::optional<double>& v) {
@@ -89,7 +110,7 @@ boost::json::value opt(const std::optional<double>& v) {
 }
 
 void print_json(const std::vector<probes::Sample>& samples) {
-  boost::json::array targets, sources;
+  boost::json::array targets, sources, providers;
   for (const auto& s : samples) {
     probes::visit_sample(
         s, qw::overloaded{
@@ -127,10 +148,23 @@ void print_json(const std::vector<probes::Sample>& samples) {
                                                        {"queues", std::move(queues)}});
                },
                [](const probes::QueueHistorySample&) {},  // once never asks for history
+               [&](const probes::ProviderStatusSample& p) {
+                 boost::json::array incidents;
+                 for (const auto& i : p.incidents)
+                   incidents.push_back(boost::json::object{
+                       {"id", i.id}, {"title", i.title}, {"impact", i.impact}, {"link", i.link}});
+                 providers.push_back(
+                     boost::json::object{{"provider", p.provider},
+                                         {"up", p.up},
+                                         {"reason", probes::provider::to_string(p.failure)},
+                                         {"detail", p.detail},
+                                         {"incidents", std::move(incidents)}});
+               },
            });
   }
   std::cout << boost::json::serialize(boost::json::object{{"targets", std::move(targets)},
-                                                          {"sources", std::move(sources)}})
+                                                          {"sources", std::move(sources)},
+                                                          {"providers", std::move(providers)}})
             << "\n";
 }
 

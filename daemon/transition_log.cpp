@@ -1,5 +1,6 @@
 #include "daemon/transition_log.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "daemon/log_format.hpp"
@@ -31,6 +32,15 @@ void TransitionLogger::publish(const probes::Sample& sample) {
                   },
                   // A warm start's outcome is logged by the alerting pipeline, once per source.
                   [](const probes::QueueHistorySample&) { return false; },
+                  [&](const probes::ProviderStatusSample& p) {
+                    key = "provider/" + p.provider;
+                    what = "provider feed " + p.provider;
+                    // Its own reasons are not database ones: the detail names it.
+                    reason = p.up ? probes::FailureReason::none : probes::FailureReason::other;
+                    detail =
+                        fmt::format("{}: {}", probes::provider::to_string(p.failure), p.detail);
+                    return true;
+                  },
               });
   if (!transitions) return;
   std::lock_guard lock(mutex_);
@@ -40,7 +50,8 @@ void TransitionLogger::publish(const probes::Sample& sample) {
   last_[key] = reason;
   if (reason == before) return;
   // For log pipelines (logfmt, json): what the line is about, and why, as keys of their own.
-  std::vector<std::pair<std::string, std::string>> fields = {{"target", target}};
+  std::vector<std::pair<std::string, std::string>> fields;
+  if (!target.empty()) fields.emplace_back("target", target);
   if (!source.empty()) fields.emplace_back("source", source);
   if (reason != probes::FailureReason::none)
     fields.emplace_back("reason", std::string(probes::to_string(reason)));

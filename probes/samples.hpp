@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "probes/failure_reason.hpp"
+#include "probes/provider_status/feed.hpp"
+#include "probes/provider_status/fetch_failure.hpp"
 
 namespace qw::probes {
 
@@ -102,11 +104,26 @@ struct QueueHistorySample {
 
 inline constexpr int kMaxStuckIds = 10;
 
+// One round of a provider's status feed (probes/provider_status). A failed round still carries
+// the last known incidents: "cannot measure" is up == false, never an empty list.
+struct ProviderStatusSample {
+  std::string provider;
+  bool up = false;  // this round read the feed: a 200 that parsed, or a 304
+  provider::FetchFailure failure = provider::FetchFailure::none;  // set whenever up == false
+  std::string detail;
+  bool not_modified = false;  // a 304: the incidents are the last 200's
+  bool known = false;         // a 200 has been read since start: incidents mean something
+  // Open incidents that pass providers[].components (and max_age, for RSS/Atom).
+  std::vector<provider::ProviderIncident> incidents;
+  std::optional<std::int64_t> last_success;  // Unix seconds of the last successful fetch
+};
+
 // Everything a probe publishes. A new probe kind appends its sample type here; every consumer
 // reads a Sample through probes::visit_sample (sample_visit.hpp), which does not compile until
 // that consumer has an arm for the new type, so the compiler lists the places to extend. Its
 // metrics are its kind's part (kind_metrics.hpp); probes/README.md has the steps.
-using Sample = std::variant<TargetHealthSample, QueueProbeSample, QueueHistorySample>;
+using Sample =
+    std::variant<TargetHealthSample, QueueProbeSample, QueueHistorySample, ProviderStatusSample>;
 
 // The answer to "read this source's history now?": no (not needed, or never), later (another
 // read on the same target is running: one at a time per target, on one connection), yes.

@@ -10,6 +10,12 @@ PoolSet::PoolSet(const config::Config& config, const PoolSet* previous) {
   BackoffPolicy backoff;
   // Reconnects back off up to the health probe's max_backoff: recovery is seen within it.
   backoff.max = config.probes.health.max_backoff;
+  // Carried over: the scheduler keeps a probe's slot only when its pool is the same object.
+  no_database_ = previous ? previous->no_database_ : nullptr;
+  if (!no_database_) {
+    no_database_ = std::make_shared<TargetPool>(config::TargetConfig{}, backoff);
+    no_database_->refuse(PgError(FailureReason::other, "this probe has no database target"));
+  }
   for (const auto& t : config.targets) {
     if (previous) {
       if (auto old = previous->share(t.name);
@@ -71,6 +77,7 @@ TargetPool& PoolSet::get(const std::string& target) {
 }
 
 std::shared_ptr<TargetPool> PoolSet::share(const std::string& target) const {
+  if (target == kNoTarget) return no_database_;
   const auto it = pools_.find(target);
   return it == pools_.end() ? nullptr : it->second;
 }
@@ -78,6 +85,7 @@ std::shared_ptr<TargetPool> PoolSet::share(const std::string& target) const {
 void PoolSet::close_all() {
   for (auto& [name, pool] : pools_) pool->close();
   for (auto& [name, cluster] : clusters_) cluster.refusing->close();
+  no_database_->close();
 }
 
 void PoolSet::close_retired(const PoolSet& successor) {

@@ -15,11 +15,16 @@ namespace qw::probes::pg {
 
 class PoolSet {
  public:
+  static inline const std::string kNoTarget;  // the target() of a probe that has no database
+
   // With `previous`, the pools of unchanged targets are shared with it, not reopened.
   explicit PoolSet(const config::Config& config, const PoolSet* previous = nullptr);
 
   TargetPool& get(const std::string& target);  // throws std::out_of_range for unknown names
-  // The pool for a probe to hold on to; null for an unknown target.
+  // The pool for a probe to hold on to; null for an unknown target. A probe without a database
+  // (target() empty: provider_status reads a web feed) gets kNoTarget's stand-in, which refuses
+  // every use: the scheduler and `once` treat every probe alike, and a probe that touched a
+  // database by mistake fails loudly instead of connecting somewhere.
   std::shared_ptr<TargetPool> share(const std::string& target) const;
   // The pool a probe of `name` runs on now: a target's own; for a cluster (docs/clusters.md),
   // its primary's, from the members' health notes: the one that accepts writes, the same one as
@@ -37,6 +42,7 @@ class PoolSet {
 
  private:
   std::map<std::string, std::shared_ptr<TargetPool>> pools_;
+  std::shared_ptr<TargetPool> no_database_;  // kNoTarget's, carried over by a reload
   struct Cluster {
     std::vector<std::string> members;
     std::shared_ptr<TargetPool> refusing;  // used while no member is primary

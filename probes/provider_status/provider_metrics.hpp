@@ -1,0 +1,11 @@
+#pragma once
+// provider_status's series, per provider {provider}: could the feed be read, the open incidents
+// by impact, the fetch failures by reason, the last success. No incident title or id becomes a
+// label (unbounded): those go into the provider_incident alert. docs/metrics.md documents each.
+#include "probes/kind_metrics.hpp"
+
+namespace qw::probes::provider {
+
+std::unique_ptr<KindMetrics> make_provider_status_metrics(prometheus::Registry& registry);
+
+}  // namespace qw::probes::provider
