@@ -35,6 +35,14 @@ struct TargetHealthSample {
   std::optional<bool> read_only;
   // The capacity settings (capacity_settings.hpp), when it answered; empty when not known.
   std::vector<ServerSetting> settings;
+  // Saturation, when it answered. activity_visible: whether this role reads other users' rows of
+  // pg_stat_activity (pg_read_all_stats, in pg_monitor); without it PostgreSQL hides their
+  // backend_type, state, xact_start and wait_event_type, so the three below are not measured
+  // (none), never a reassuring 0.
+  std::optional<bool> activity_visible;
+  std::optional<std::int64_t> connections;               // client backends, ours included
+  std::optional<double> oldest_transaction_age_seconds;  // 0 when no other one is open
+  std::optional<std::int64_t> lock_waiting_sessions;     // wait_event_type = 'Lock'
 };
 
 struct QueueSample {

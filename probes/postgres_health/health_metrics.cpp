@@ -91,6 +91,16 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
       t.info_version = sample.server_version;
       ensure(target_info_, t.info, with(labels, "server_version", sample.server_version)).Set(1);
     }
+    // Saturation: absent while down, and all but activity_visible absent while this role cannot
+    // read other users' sessions (not measured is no 0).
+    if (sample.activity_visible)
+      ensure(activity_visible_, t.activity_visible, labels).Set(*sample.activity_visible ? 1 : 0);
+    else
+      drop(activity_visible_, t.activity_visible);
+    set_or_drop(connections_, t.connections, labels, sample.connections);
+    set_or_drop(oldest_transaction_, t.oldest_transaction, labels,
+                sample.oldest_transaction_age_seconds);
+    set_or_drop(lock_waiting_, t.lock_waiting, labels, sample.lock_waiting_sessions);
     // Settings stay while the target is down, as the version does; a round that read them
     // drops what it no longer reports.
     if (!sample.settings.empty()) {
@@ -120,7 +130,20 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
     Gauge* info = nullptr;
     std::string info_version;
     std::map<std::string, Gauge*> settings;  // queuewatch_target_setting, by setting name
+    Gauge* activity_visible = nullptr;
+    Gauge* connections = nullptr;
+    Gauge* oldest_transaction = nullptr;
+    Gauge* lock_waiting = nullptr;
   };
+
+  template <typename T>
+  static void set_or_drop(Family<Gauge>& family, Gauge*& g, const Labels& labels,
+                          const std::optional<T>& value) {
+    if (value)
+      ensure(family, g, labels).Set(static_cast<double>(*value));
+    else
+      drop(family, g);
+  }
 
   void drop_target(TargetSeries& t) {
     drop(target_up_, t.up);
@@ -133,6 +156,10 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
     drop(target_info_, t.info);
     for (auto& [name, g] : t.settings) drop(setting_, g);
     t.settings.clear();
+    drop(activity_visible_, t.activity_visible);
+    drop(connections_, t.connections);
+    drop(oldest_transaction_, t.oldest_transaction);
+    drop(lock_waiting_, t.lock_waiting);
   }
 
   prometheus::Registry& reg_;
@@ -194,6 +221,33 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
           .Help(
               "A capacity setting the target reports (pg_settings), in base units: bytes for "
               "memory (shared_buffers, work_mem, effective_cache_size), else a count.")
+          .Register(reg_);
+  Family<Gauge>& activity_visible_ =
+      prometheus::BuildGauge()
+          .Name("queuewatch_target_activity_visible")
+          .Help(
+              "1 when queuewatch's role reads every session of pg_stat_activity (superuser or "
+              "pg_read_all_stats, e.g. via pg_monitor), 0 when PostgreSQL hides other users' "
+              "sessions: the connection, transaction and lock-wait series are then absent.")
+          .Register(reg_);
+  Family<Gauge>& connections_ =
+      prometheus::BuildGauge()
+          .Name("queuewatch_target_connections")
+          .Help(
+              "Client connections open now (pg_stat_activity, queuewatch's own included); "
+              "compare with queuewatch_target_setting{setting=\"max_connections\"}.")
+          .Register(reg_);
+  Family<Gauge>& oldest_transaction_ =
+      prometheus::BuildGauge()
+          .Name("queuewatch_target_oldest_transaction_age_seconds")
+          .Help(
+              "Age of the oldest open transaction of a client session (idle in transaction "
+              "included), by the database clock; 0 when none is open.")
+          .Register(reg_);
+  Family<Gauge>& lock_waiting_ =
+      prometheus::BuildGauge()
+          .Name("queuewatch_target_lock_waiting_sessions")
+          .Help("Sessions waiting on a heavyweight lock now (wait_event_type = 'Lock').")
           .Register(reg_);
 };
 

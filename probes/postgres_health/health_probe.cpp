@@ -21,13 +21,24 @@ namespace {
 // the same scan they cost nothing measurable (README.md), and a restart with other values is
 // seen on the next round without state to keep.
 constexpr const char* kHealthQuery =
-    "SELECT split_part(current_setting('server_version'), ' ', 1), pg_is_in_recovery(), s.* "
+    "SELECT split_part(current_setting('server_version'), ' ', 1), pg_is_in_recovery(), s.*, a.* "
     "FROM (SELECT bool_or(name = 'default_transaction_read_only' AND reset_val = 'on'), "
     "string_agg(name || ' ' || setting || ' ' || coalesce(unit, ''), ',') "
     "FILTER (WHERE name <> 'default_transaction_read_only') "
     "FROM pg_settings WHERE name IN ('default_transaction_read_only', 'max_connections', "
     "'shared_buffers', 'work_mem', 'effective_cache_size', 'max_worker_processes', "
-    "'max_parallel_workers')) s";
+    "'max_parallel_workers')) s, "
+    // Saturation from pg_stat_activity (one row per backend, at most max_connections plus the
+    // auxiliary processes). Other users' backend_type, xact_start and wait_event_type read as
+    // NULL without pg_read_all_stats, so the first column says whether the rest mean anything.
+    // Transactions of client backends only (autovacuum's long ones are not the application's),
+    // ours left out; at least 0: one that began after our statement's now() would read negative.
+    "(SELECT pg_has_role('pg_read_all_stats', 'USAGE'), "
+    "count(*) FILTER (WHERE backend_type = 'client backend'), "
+    "greatest(0, coalesce(extract(epoch FROM max(now() - xact_start) "
+    "FILTER (WHERE backend_type = 'client backend' AND pid <> pg_backend_pid())), 0))::float8, "
+    "count(*) FILTER (WHERE wait_event_type = 'Lock') "
+    "FROM pg_stat_activity) a";
 
 }  // namespace
 
@@ -54,6 +65,12 @@ FailureReason HealthProbe::run(ProbeContext& ctx, SampleSink& sink) {
       sample.in_recovery = row[1].as<bool>();
       read_only = row[2].as<bool>(false);
       sample.settings = parse_settings(row[3].as<std::string>(std::string()));
+      sample.activity_visible = row[4].as<bool>(false);
+      if (*sample.activity_visible) {
+        sample.connections = row[5].as<std::int64_t>();
+        sample.oldest_transaction_age_seconds = row[6].as<double>();
+        sample.lock_waiting_sessions = row[7].as<std::int64_t>();
+      }
     });
     sample.connect_seconds = use.connect_seconds;
     sample.up = true;
