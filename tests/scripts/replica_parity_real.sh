@@ -9,6 +9,7 @@
 # "Real replication in tests"), so the lower value is staged the way it happens in production:
 # the primary at 50, the standby made and started at 50 (with shared_buffers 16MB against pg.sh's
 # 32MB), then the primary restarted at 100. The standby stays up and streaming, its replay paused.
+# Also: the settings in base units and the standby's saturation on /metrics.
 # Run by ctest with QW_BINARY and QW_SOURCE_DIR. Starts its own servers: no QW_TEST_PG_* needed.
 set -uo pipefail
 
@@ -122,10 +123,20 @@ pid=$!
 wait_for "pg-b's shared_buffers on /metrics" 30 \
   metric_is 'queuewatch_target_setting{region="north",setting="shared_buffers",target="pg-b"} 16777216' ||
   fail "pg-b's shared_buffers is not 16 MiB in bytes on /metrics"
-metric_is 'queuewatch_target_setting{region="west",setting="shared_buffers",target="pg-a"} 33554432' ||
+# Each member's health round runs on its own: pg-a's may come after pg-b's.
+wait_for "pg-a's shared_buffers on /metrics" 30 \
+  metric_is 'queuewatch_target_setting{region="west",setting="shared_buffers",target="pg-a"} 33554432' ||
   fail "pg-a's shared_buffers is not 32 MiB in bytes on /metrics"
-metric_is 'queuewatch_target_setting{region="west",setting="max_connections",target="pg-a"} 100' ||
+wait_for "pg-a's max_connections on /metrics" 30 \
+  metric_is 'queuewatch_target_setting{region="west",setting="max_connections",target="pg-a"} 100' ||
   fail "pg-a's max_connections is not 100 on /metrics"
+
+# Saturation is read on the standby too (pg_stat_activity is per server), by a superuser here.
+wait_for "pg-b's saturation on /metrics" 30 \
+  metric_is 'queuewatch_target_activity_visible{region="north",target="pg-b"} 1' ||
+  fail "pg-b's activity is not visible on /metrics"
+metrics | grep -q '^queuewatch_target_connections{region="north",target="pg-b"} [1-9]' ||
+  fail "pg-b's connections are not on /metrics"
 
 wait_for "replica_parity" 60 has_alert firing replica_parity || fatal "replica_parity never fired"
 alert=$(alerts firing replica_parity | head -n 1)
