@@ -91,24 +91,69 @@ std::optional<BaselineRate> cached_rate(const HourRing& hours, std::int64_t loca
   slot.rate = baseline_rate(hours, local_hour, floor);
   return slot.rate;
 }
+
+// The end of the hour piece that starts at t: the next local hour, offset change or to_s.
+// Within a piece the local hour and the offset are constant, so a piece that starts later in
+// it (a shorter window's first) ends at the same second.
+std::int64_t piece_end(const Timezone& tz, std::int64_t t, std::int64_t local_hour,
+                       std::int64_t to_s) {
+  const std::int64_t local = t + tz.offset_at(t);
+  std::int64_t next = t + (local_hour + 1) * 3600 - local;
+  if (auto change = tz.next_transition_after(t)) next = std::min(next, *change);
+  return std::min(next, to_s);
+}
 }  // namespace
 
 Expected expected_between(const HourRing& hours, const Timezone& tz, std::int64_t from_s,
                           std::int64_t to_s, double warmup_floor_per_hour, BaselineCache& cache) {
   Expected e;
   for (std::int64_t t = from_s; t < to_s;) {
-    const std::int32_t offset = tz.offset_at(t);
-    const std::int64_t local = t + offset;
     const std::int64_t local_hour = local_hour_index(tz, t);
-    std::int64_t next = t + (local_hour + 1) * 3600 - local;
-    if (auto change = tz.next_transition_after(t)) next = std::min(next, *change);
-    next = std::min(next, to_s);
+    const std::int64_t next = piece_end(tz, t, local_hour, to_s);
     if (auto rate = cached_rate(hours, local_hour, warmup_floor_per_hour, cache)) {
       e.count += rate->per_second * static_cast<double>(next - t);
     } else {
       e.complete = false;
     }
     t = next;
+  }
+  return e;
+}
+
+Expected expected_until(const HourRing& hours, const Timezone& tz, std::int64_t to_s,
+                        std::int64_t window_s, std::int64_t span_s, double warmup_floor_per_hour,
+                        BaselineCache& cache) {
+  BaselineCache::Span& span = cache.span;
+  const std::int64_t from_s = to_s - window_s;
+  if (span.to != to_s || span.floor != warmup_floor_per_hour || from_s < span.from) {
+    span.to = INT64_MIN;  // not valid until every piece is in
+    const std::int64_t start = to_s - std::max(window_s, span_s);
+    std::size_t count = 0;
+    for (std::int64_t t = start; t < to_s; ++count) {
+      if (count == span.pieces.size()) {  // a zone with many offset changes: no reuse
+        return expected_between(hours, tz, from_s, to_s, warmup_floor_per_hour, cache);
+      }
+      const std::int64_t local_hour = local_hour_index(tz, t);
+      const std::int64_t next = piece_end(tz, t, local_hour, to_s);
+      const auto rate = cached_rate(hours, local_hour, warmup_floor_per_hour, cache);
+      span.pieces[count] = {t, next, rate ? rate->per_second : 0, rate.has_value()};
+      t = next;
+    }
+    span.from = start;
+    span.to = to_s;
+    span.floor = warmup_floor_per_hour;
+    span.count = count;
+  }
+  // The same products, summed in the same order, as expected_between's walk from from_s.
+  Expected e;
+  for (std::size_t i = 0; i < span.count; ++i) {
+    const BaselineCache::Piece& p = span.pieces[i];
+    if (p.to <= from_s) continue;
+    if (p.known) {
+      e.count += p.per_second * static_cast<double>(p.to - std::max(p.from, from_s));
+    } else {
+      e.complete = false;
+    }
   }
   return e;
 }

@@ -3,6 +3,7 @@
 // Robust (a median, so one odd week does not move it) and seasonal (the same hour of the week,
 // local time). Fallbacks, in order: the same hour of the day while fewer than three weeks are
 // known; the configured warm-up floor; none (no judgement).
+#include <array>
 #include <cstdint>
 #include <optional>
 
@@ -34,6 +35,21 @@ struct BaselineCache {
   };
   Entry entries[4];
   int next = 0;
+  // The hour pieces of the last span expected_until walked, oldest first: every window that
+  // ends at the same second is a suffix of it, so the dozen windows of the shortfall rules'
+  // ladders (both rules', with the same floor) walk the hours once per queue per evaluation.
+  struct Piece {
+    std::int64_t from = 0, to = 0;  // (from, to], seconds, within one local hour and one offset
+    double per_second = 0;
+    bool known = false;  // false: no baseline for this hour
+  };
+  struct Span {
+    std::int64_t from = 0, to = INT64_MIN;
+    double floor = 0;
+    std::array<Piece, 10> pieces{};  // 6 h (the longest rule window) is 7 hours + 2 transitions
+    std::size_t count = 0;
+  };
+  Span span;
   void clear() { *this = BaselineCache{}; }
 };
 
@@ -45,5 +61,11 @@ struct Expected {
 // Expected completions over (from_s, to_s], hour piece by hour piece.
 Expected expected_between(const HourRing& hours, const Timezone& tz, std::int64_t from_s,
                           std::int64_t to_s, double warmup_floor_per_hour, BaselineCache& cache);
+// expected_between(to_s - window_s, to_s), bit for bit, from the cache's pieces when they cover
+// the window; otherwise the pieces of (to_s - max(window_s, span_s), to_s] are walked and kept,
+// so the longest window a caller will ask for next is given as `span_s`.
+Expected expected_until(const HourRing& hours, const Timezone& tz, std::int64_t to_s,
+                        std::int64_t window_s, std::int64_t span_s, double warmup_floor_per_hour,
+                        BaselineCache& cache);
 
 }  // namespace qw::rules

@@ -6,23 +6,68 @@
 namespace qw::rules {
 namespace {
 
-// Observed against expected, with both measures of surprise (see Shortfall).
-Shortfall measure(const QueueState& q, std::int64_t window_s, double observed, double expected) {
+// Observed against expected, and their ratio; the surprises are add_surprise's.
+Shortfall counts(std::int64_t window_s, double observed, double expected) {
   Shortfall s;
   s.window_s = window_s;
   s.observed = observed;
   s.expected = expected;
-  if (expected > 0) {
-    const double dispersion = q.history.lull_dispersion();
-    s.ratio = observed / expected;
-    s.count_surprise = count_surprise(observed, expected, dispersion);
-    // On the log scale a count's variance is about dispersion / expected (the dispersion of
-    // the window's own scale, so sub-hour lulls are counted); the level noise adds the queue's
-    // hour-to-hour spread. 0.5 keeps ln finite at zero completions.
-    const double sd = std::sqrt(q.level.noise * q.level.noise + dispersion / expected);
-    s.level_sigmas = -std::log((observed + 0.5) / (expected + 0.5)) / sd;
-  }
+  if (expected > 0) s.ratio = observed / expected;
   return s;
+}
+
+// Both measures of surprise (see Shortfall).
+void add_surprise(const QueueState& q, Shortfall& s) {
+  if (s.expected <= 0) return;
+  const double dispersion = q.history.lull_dispersion();
+  s.count_surprise = count_surprise(s.observed, s.expected, dispersion);
+  // On the log scale a count's variance is about dispersion / expected (the dispersion of
+  // the window's own scale, so sub-hour lulls are counted); the level noise adds the queue's
+  // hour-to-hour spread. 0.5 keeps ln finite at zero completions.
+  const double sd = std::sqrt(q.level.noise * q.level.noise + dispersion / s.expected);
+  s.level_sigmas = -std::log((s.observed + 0.5) / (s.expected + 0.5)) / sd;
+}
+
+// A window against its baseline expectation `base`, without the surprises.
+WindowVerdict against_baseline(const QueueState& q, std::int64_t window_s, const Expected& base,
+                               const WindowSums& seen) {
+  WindowVerdict out;
+  // No baseline for these hours, or less than half the window measured (a probe outage, or a
+  // restart: minutes are not kept): too little to compare either way.
+  if (!base.complete || seen.measured_s < 0.5 * static_cast<double>(window_s)) {
+    out.undecided = true;
+    return out;
+  }
+  // A trend down that the seasonal median has not caught up with lowers the expectation; a
+  // trend up never raises it (a drop from a new high is judged against the old normal).
+  const double level = std::clamp(q.level.level, 0.25, 1.0);
+  out.shortfall = counts(window_s, seen.completed,
+                         base.count * level * seen.measured_s / static_cast<double>(window_s));
+  return out;
+}
+
+// The window against the rate of the hour before it, without the surprises.
+WindowVerdict against_recent_rate(const QueueState& q, const RuleContext& ctx,
+                                  std::int64_t window_s) {
+  WindowVerdict out;
+  const std::int64_t now_s = epoch_seconds(ctx.now);
+  const WindowSums seen = q.history.window(now_s, window_s);
+  // The hour before the window, as far as the minute ring reaches.
+  const std::int64_t reach = recent_reach(window_s);
+  const WindowSums before =
+      reach > 0 ? q.history.window_before(now_s, window_s, reach) : WindowSums{};
+  if (!rate_is_known(before) || seen.measured_s < 0.5 * static_cast<double>(window_s)) {
+    out.undecided = true;
+    return out;
+  }
+  out.shortfall =
+      counts(window_s, seen.completed, before.completed / before.measured_s * seen.measured_s);
+  return out;
+}
+
+WindowVerdict with_surprise(const QueueState& q, WindowVerdict v) {
+  if (v.shortfall) add_surprise(q, *v.shortfall);
+  return v;
 }
 
 }  // namespace
@@ -42,60 +87,50 @@ double count_surprise(double observed, double expected, double dispersion) {
 
 WindowVerdict judge_window(const QueueState& q, const RuleContext& ctx, std::int64_t window_s,
                            double warmup_floor_per_hour) {
-  WindowVerdict out;
   const std::int64_t now_s = epoch_seconds(ctx.now);
   const Expected base = expected_between(q.history.hours(), ctx.tz, now_s - window_s, now_s,
                                          warmup_floor_per_hour, q.baseline_cache);
-  const WindowSums seen = q.history.window(now_s, window_s);
-  // No baseline for these hours, or less than half the window measured (a probe outage, or a
-  // restart: minutes are not kept): too little to compare either way.
-  if (!base.complete || seen.measured_s < 0.5 * static_cast<double>(window_s)) {
-    out.undecided = true;
-    return out;
-  }
-  // A trend down that the seasonal median has not caught up with lowers the expectation; a
-  // trend up never raises it (a drop from a new high is judged against the old normal).
-  const double level = std::clamp(q.level.level, 0.25, 1.0);
-  out.shortfall = measure(q, window_s, seen.completed,
-                          base.count * level * seen.measured_s / static_cast<double>(window_s));
-  return out;
+  return with_surprise(q, against_baseline(q, window_s, base, q.history.window(now_s, window_s)));
 }
 
 WindowVerdict judge_window_by_recent_rate(const QueueState& q, const RuleContext& ctx,
                                           std::int64_t window_s) {
-  WindowVerdict out;
-  const std::int64_t now_s = epoch_seconds(ctx.now);
-  const WindowSums seen = q.history.window(now_s, window_s);
-  // The hour before the window, as far as the minute ring reaches.
-  const std::int64_t reach = recent_reach(window_s);
-  const WindowSums before =
-      reach > 0 ? q.history.window_before(now_s, window_s, reach) : WindowSums{};
-  if (!rate_is_known(before) || seen.measured_s < 0.5 * static_cast<double>(window_s)) {
-    out.undecided = true;
-    return out;
-  }
-  out.shortfall =
-      measure(q, window_s, seen.completed, before.completed / before.measured_s * seen.measured_s);
-  return out;
+  return with_surprise(q, against_recent_rate(q, ctx, window_s));
 }
 
 LadderVerdict judge_ladder(const QueueState& q, const RuleContext& ctx, const ShortfallTest& test) {
   LadderVerdict out;
   bool judged = false, unmeasured = false, flowing = false;
+  const std::int64_t now_s = epoch_seconds(ctx.now);
   auto judge = [&](std::int64_t window_s) {
-    const WindowVerdict v = test.reference == Reference::recent
-                                ? judge_window_by_recent_rate(q, ctx, window_s)
-                                : judge_window(q, ctx, window_s, test.warmup_floor_per_hour);
+    // The baseline's hour pieces are walked once for the longest window (expected_until) and
+    // shared by every shorter one, and by the other rule's ladder on the same tick.
+    WindowVerdict v =
+        test.reference == Reference::recent
+            ? against_recent_rate(q, ctx, window_s)
+            : against_baseline(
+                  q, window_s,
+                  expected_until(q.history.hours(), ctx.tz, now_s, window_s, test.max_window_s,
+                                 test.warmup_floor_per_hour, q.baseline_cache),
+                  q.history.window(now_s, window_s));
     if (!v.shortfall) {
       unmeasured = unmeasured || v.undecided;
       return false;
     }
     judged = true;
-    if (test.holds(*v.shortfall)) {
-      out.holding = v.shortfall;
-      return true;
+    Shortfall& s = *v.shortfall;
+    // Early out: holds() needs expected > 0, expected >= min_expected and ratio <= the test's
+    // ratio. A window failing any of these cannot hold whatever its surprise, so its two
+    // logarithms are not computed; the verdict (which window holds, clear or not) is the same
+    // (ShortfallLadder.EqualsJudgingEveryWindowInFull). Most windows of a flowing queue stop here.
+    if (s.expected > 0 && s.expected >= test.min_expected && s.ratio <= test.ratio) {
+      add_surprise(q, s);
+      if (test.holds(s)) {
+        out.holding = v.shortfall;
+        return true;
+      }
     }
-    flowing = flowing || v.shortfall->ratio > test.ratio;
+    flowing = flowing || s.ratio > test.ratio;
     return false;
   };
   bool max_done = false;
