@@ -411,6 +411,9 @@ const std::vector<TopRule>& top_rules() {
        [](RulesConfig& c) -> RuleCommon& { return c.split_brain.common; }},
       {"replica_parity", "the replica_parity rule: a standby's capacity differs from the primary's",
        [](RulesConfig& c) -> RuleCommon& { return c.replica_parity.common; }},
+      {"provider_incident",
+       "the provider_incident rule: a provider's status feed lists an open incident",
+       [](RulesConfig& c) -> RuleCommon& { return c.provider_incident.common; }},
   };
   return rules;
 }

@@ -125,6 +125,12 @@ struct ReplicaParityRule {
   RuleCommon common = rule_common(Duration{60000}, Severity::warning);
 };
 
+// A provider's open incident (probes/provider_status): one alert per incident, while it is in
+// the feed. A warning, not a page: the page is database_unavailable, which quotes it.
+struct ProviderIncidentRule {
+  RuleCommon common = rule_common(Duration{0}, Severity::warning);
+};
+
 struct CannotMeasureRule {
   RuleCommon common = rule_common(Duration{60000}, Severity::warning);
   // No fresh sample for this long. Unset: 3x the queue's observed probe interval (at least 3x
@@ -210,6 +216,7 @@ struct RulesConfig {
   NoPrimaryRule no_primary;
   SplitBrainRule split_brain;
   ReplicaParityRule replica_parity;
+  ProviderIncidentRule provider_incident;
   std::vector<RuleOverride> overrides;
 };
 

@@ -29,6 +29,37 @@ std::vector<rules::ClusterMembers> cluster_members(const config::Config& config)
   for (const auto& c : config.clusters) out.push_back({c.name, c.members});
   return out;
 }
+
+std::vector<std::string> provider_names(const config::Config& config) {
+  std::vector<std::string> out;
+  for (const auto& p : config.providers) out.push_back(p.name);
+  return out;
+}
+
+rules::ProviderTick provider_tick(const probes::ProviderStatusSample& p, rules::Time at) {
+  rules::ProviderTick t;
+  t.provider = p.provider;
+  t.at = at;
+  t.up = p.up;
+  t.known = p.known;
+  if (!p.up) {
+    t.failure = std::string(probes::provider::to_string(p.failure));
+    if (!p.detail.empty()) t.failure += ": " + p.detail;
+  }
+  for (const auto& i : p.incidents) {
+    rules::ProviderIncidentInfo r;
+    r.id = i.id;
+    r.title = i.title;
+    r.link = i.link;
+    r.status = i.status;
+    r.impact = i.impact;
+    r.components = i.components;
+    if (i.started_at) r.started_at = rules::Time{std::chrono::seconds{*i.started_at}};
+    r.summary = i.summary;
+    t.incidents.push_back(std::move(r));
+  }
+  return t;
+}
 }  // namespace
 
 AlertingPipeline::AlertingPipeline(const config::Config& config, prometheus::Registry& registry)
@@ -40,6 +71,7 @@ AlertingPipeline::AlertingPipeline(const config::Config& config, prometheus::Reg
   engine_ =
       std::make_unique<rules::Engine>(config.rules, load_timezone_or_throw(config.rules.timezone));
   engine_->set_clusters(cluster_members(config));
+  engine_->set_providers(provider_names(config));
   if (auto text = read_whole_file(baselines_path_)) {
     const auto restored = rules::restore_baselines(*engine_, *text);
     for (const auto& e : restored.errors) spdlog::warn("{}: {}", baselines_path_, e);
@@ -136,7 +168,11 @@ void AlertingPipeline::publish(const probes::Sample& sample) {
                              t.in_recovery = h.in_recovery;
                              t.read_only = h.read_only.value_or(false);
                              if (const auto* c = config_.cluster_of(h.target)) t.cluster = c->name;
-                             if (target) t.capacity = target->facts;
+                             if (target) {
+                               t.capacity = target->facts;
+                               t.provider = target->provider;
+                               t.provider_components = target->provider_components;
+                             }
                              if (!h.server_version.empty())
                                t.capacity["server_version"] = h.server_version;
                              // What the server reports wins over a declared fact of that name.
@@ -146,8 +182,11 @@ void AlertingPipeline::publish(const probes::Sample& sample) {
                            },
                            [&](const probes::QueueHistorySample& history) { warm_start(history); },
                            [&](const probes::QueueProbeSample& s) { ingest_queues(s, at); },
-                           // No rule reads a provider's feed yet (provider_incident is next).
-                           [](const probes::ProviderStatusSample&) {},
+                           [&](const probes::ProviderStatusSample& p) {
+                             // A provider that left the config (a reload) is not revived.
+                             if (config_.find_provider(p.provider) != nullptr)
+                               engine_->ingest(provider_tick(p, at));
+                           },
                        });
 }
 
@@ -271,7 +310,10 @@ void AlertingPipeline::log_transitions(const std::vector<alerts::Transition>& tr
       return it == found->second.end() ? "" : it->second;
     };
     const std::string target = label("target"), source = label("source"), queue = label("queue");
-    std::string about = "target " + target;
+    const std::string provider = label("provider"), incident = label("incident");
+    std::string about = target.empty() && !provider.empty()
+                            ? "provider " + provider + ", incident " + incident
+                            : "target " + target;
     if (!source.empty()) about += ", source " + source;
     if (!queue.empty()) about += ", queue " + queue;
     std::vector<std::pair<std::string, std::string>> pairs = {{"alertname", t.alertname}};
@@ -279,6 +321,10 @@ void AlertingPipeline::log_transitions(const std::vector<alerts::Transition>& tr
     if (!target.empty()) pairs.emplace_back("target", target);
     if (!source.empty()) pairs.emplace_back("source", source);
     if (!queue.empty()) pairs.emplace_back("queue", queue);
+    if (target.empty() && !provider.empty()) {
+      pairs.emplace_back("provider", provider);
+      pairs.emplace_back("incident", incident);
+    }
     pairs.emplace_back("fingerprint", t.fingerprint);
     const LogFields fields(std::move(pairs));
     spdlog::log(t.to == alerts::AlertState::firing ? spdlog::level::warn : spdlog::level::info,
@@ -293,6 +339,9 @@ bool AlertingPipeline::still_configured(const alerts::Labels& labels) const {
     return it == labels.end() ? std::string() : it->second;
   };
   const std::string target = label("target"), source = label("source");
+  // A provider's alerts name the provider, not a target.
+  if (labels.contains("provider") && !labels.contains("target"))
+    return config_.find_provider(label("provider")) != nullptr;
   // A cluster's alerts, and its sources', name the cluster as their target.
   if (config_.find_target(target) == nullptr && config_.find_cluster(target) == nullptr)
     return false;
@@ -308,6 +357,7 @@ void AlertingPipeline::reconfigure(const config::Config& config) {
     config_ = config;
     engine_->reconfigure(config.rules, load_timezone_or_throw(config.rules.timezone));
     engine_->set_clusters(cluster_members(config));
+    engine_->set_providers(provider_names(config));
   }
   service_->reconfigure(config.alerting);
   dispatcher_->reconfigure(config.alerting);

@@ -45,6 +45,17 @@ void Engine::set_clusters(const std::vector<ClusterMembers>& clusters) {
   clusters_ = std::move(next);
 }
 
+void Engine::set_providers(const std::vector<std::string>& names) {
+  std::erase_if(providers_, [&](const auto& entry) {
+    return std::find(names.begin(), names.end(), entry.first) == names.end();
+  });
+}
+
+const ProviderState* Engine::provider(const std::string& name) const {
+  const auto it = providers_.find(name);
+  return it == providers_.end() ? nullptr : &it->second;
+}
+
 const ClusterState* Engine::cluster(const std::string& name) const {
   const auto it = clusters_.find(name);
   return it == clusters_.end() ? nullptr : &it->second;
@@ -117,6 +128,10 @@ void Engine::ingest(const TargetTick& tick) {
     update_cluster(clusters_.at(it->second), tick);
 }
 
+void Engine::ingest(const ProviderTick& tick) {
+  update_provider(providers_[tick.provider], tick);
+}
+
 // A source on a cluster cannot be measured while no member is primary, and its workers cannot
 // complete anything either: that window is the cluster's outage (no_primary, or a failover),
 // not the queue's silence. Its first measured round after the window moves the silence clock
@@ -137,6 +152,18 @@ void Engine::skip_outage(QueueState& q) {
 std::vector<ActiveCondition> Engine::evaluate(Time now) {
   std::vector<ActiveCondition> out;
   const RuleContext ctx{tz_, now, config_.evaluation_interval};
+  // database_unavailable quotes the open incident of the target's provider that concerns it.
+  for (auto& [name, t] : targets_) {
+    t.provider_incident.reset();
+    t.provider_feed_up = true;
+    if (t.last.provider.empty()) continue;
+    const auto p = providers_.find(t.last.provider);
+    if (p == providers_.end()) continue;
+    if (const ProviderIncidentInfo* i = quoted_incident(p->second, t.last.provider_components)) {
+      t.provider_incident = *i;
+      t.provider_feed_up = p->second.up;
+    }
+  }
   for (const RuleDef& rule : rule_table()) {
     if (rule.scope != RuleScope::target) continue;
     for (const auto& [name, t] : targets_) {
@@ -147,6 +174,10 @@ std::vector<ActiveCondition> Engine::evaluate(Time now) {
   for (const RuleDef& rule : rule_table()) {
     if (rule.scope != RuleScope::cluster) continue;
     for (const auto& [name, c] : clusters_) rule.eval_cluster(c, config_, now, out);
+  }
+  for (const RuleDef& rule : rule_table()) {
+    if (rule.scope != RuleScope::provider) continue;
+    for (const auto& [name, p] : providers_) rule.eval_provider(p, config_, now, out);
   }
   const std::span<const RuleDef> table = rule_table();
   for (auto& [key, q] : queues_) {
@@ -175,6 +206,12 @@ bool Engine::undecided(const Labels& labels) const {
   const RuleDef* rule = find_rule(alertname);
   if (rule == nullptr) return false;
   if (rule->scope == RuleScope::target) return !targets_.contains(label("target"));
+  // A feed that cannot be read now, or has not been read since the start, says nothing about
+  // whether an incident is over.
+  if (rule->scope == RuleScope::provider) {
+    const auto p = providers_.find(label("provider"));
+    return p == providers_.end() || !p->second.known || !p->second.up;
+  }
   if (rule->scope == RuleScope::cluster) {
     const auto c = clusters_.find(label("cluster"));
     return c == clusters_.end() || c->second.last.empty();

@@ -11,6 +11,7 @@
 #include "config/rules_config.hpp"
 #include "rules/cluster_state.hpp"
 #include "rules/observation.hpp"
+#include "rules/provider_state.hpp"
 #include "rules/queue_rules.hpp"
 #include "rules/queue_state.hpp"
 #include "rules/timezone.hpp"
@@ -40,9 +41,13 @@ class Engine {
   // remain with the same members.
   void set_clusters(const std::vector<ClusterMembers>& clusters);
 
+  // The providers of the config: a reload drops the state of those that left it.
+  void set_providers(const std::vector<std::string>& names);
+
   // Rounds older than the queue's latest are ignored (a late delivery must not rewind state).
   void ingest(const QueueTick& tick);
   void ingest(const TargetTick& tick);
+  void ingest(const ProviderTick& tick);
 
   // The conditions holding at `now`, in a stable order (queue key, then rule).
   std::vector<ActiveCondition> evaluate(Time now);
@@ -69,6 +74,7 @@ class Engine {
 
   const std::map<QueueKey, QueueState>& queues() const { return queues_; }
   const ClusterState* cluster(const std::string& name) const;
+  const ProviderState* provider(const std::string& name) const;
   const QueueState* queue(const QueueKey& key) const;
   const config::RulesConfig& config() const { return config_; }
   const Timezone& timezone() const { return tz_; }
@@ -83,6 +89,7 @@ class Engine {
   std::map<std::string, TargetState> targets_;
   std::map<std::string, ClusterState> clusters_;
   std::map<std::string, std::string> cluster_of_;  // member target -> cluster
+  std::map<std::string, ProviderState> providers_;
   // The last evaluation's unknown verdicts, as (alertname, queue); and the sources whose
   // probe has had a measured round since the start (a queue they no longer show is gone).
   std::set<std::pair<std::string, std::string>> measured_sources_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "rules/condition.hpp"
+#include "rules/provider_state.hpp"
 #include "rules/queue_rules.hpp"
 
 namespace qw::rules {
@@ -76,6 +77,23 @@ Verdict eval_database_unavailable(const TargetState& t, const config::DatabaseUn
                   format_time(*t.down_since), format_seconds(down_for), reason_words(t.last.reason),
                   t.last.detail.empty() ? std::string(".") : fmt::format(" — {}", t.last.detail));
   text.extra["reason"] = t.last.reason;
+  // The provider's own words, when its feed lists an incident that concerns this database: the
+  // page then says at once whether the provider knows (issue 11).
+  if (const auto& i = t.provider_incident) {
+    const std::string since = i->started_at ? " since " + format_since(*i->started_at, now) : "";
+    text.summary += fmt::format("; provider reports '{}'{}", i->title, since);
+    text.description += fmt::format(
+        " Provider {} reports an open incident that concerns this target{}: \"{}\"{}{}.{}",
+        t.last.provider, i->started_at ? " since " + format_time(*i->started_at) : "", i->title,
+        i->impact.empty() || i->impact == "unknown" ? "" : fmt::format(" (impact {})", i->impact),
+        i->link.empty() ? "" : fmt::format(", {}", i->link),
+        t.provider_feed_up ? "" : " (its feed cannot be read now: this is its last known state)");
+    text.extra["provider"] = t.last.provider;
+    text.extra["provider_incident"] = i->title;
+    if (!i->link.empty()) text.extra["provider_incident_link"] = i->link;
+    if (i->started_at) text.extra["provider_incident_since"] = format_time(*i->started_at);
+    text.extra["provider_incident_impact"] = i->impact.empty() ? "unknown" : i->impact;
+  }
   Labels labels{{"target", t.last.target}};
   // A member's outage carries its cluster: no_primary holds it back by that label.
   if (!t.last.cluster.empty()) labels.emplace("cluster", t.last.cluster);

@@ -71,6 +71,34 @@ struct TargetTick {
   // max_connections, ...) and the facts the config declares (vcpu, ...). replica_parity compares
   // a standby's with the primary's. Empty when unknown.
   std::map<std::string, std::string> capacity;
+  // The provider (a `providers` entry) this database runs at, and the substrings an incident of
+  // it must all match to concern this database (targets[].provider_components): while it is
+  // down, database_unavailable quotes such an incident (docs/rules.md). Empty when none.
+  std::string provider;
+  std::vector<std::string> provider_components;
+};
+
+// One open incident of a provider's status feed (probes/provider_status/feed.hpp, as the rules
+// see it).
+struct ProviderIncidentInfo {
+  std::string id;      // Statuspage id, RSS guid, Atom id (else link, else title)
+  std::string title;   // "SQL Database – West Europe – degraded"
+  std::string link;    // Statuspage shortlink, the item's link
+  std::string status;  // Statuspage: investigating, identified, monitoring; feeds: empty
+  std::string impact;  // Statuspage: none, minor, major, critical, maintenance; feeds: unknown
+  std::vector<std::string> components;  // Statuspage components and groups; feed categories
+  std::optional<Time> started_at;       // started_at, else created_at; the item's date
+  std::string summary;                  // the latest update's body, the item's description
+};
+
+// One round of a provider_status probe.
+struct ProviderTick {
+  std::string provider;
+  Time at;
+  bool up = false;      // this round read the feed (a 200 that parsed, or a 304)
+  bool known = false;   // a 200 has been read since the start: `incidents` mean something
+  std::string failure;  // why not, when !up: "timeout: ...", "http_status: 500"
+  std::vector<ProviderIncidentInfo> incidents;  // open, after providers[].components
 };
 
 // A rule's verdict at one evaluation: this condition holds now, with this value. The alert

@@ -31,6 +31,11 @@ Verdict eval_cannot_measure(const QueueState& q, const RuleContext& ctx);
 struct TargetState {
   TargetTick last;
   std::optional<Time> down_since;  // the first failing round of the current outage
+  // The open incident of the target's provider that concerns it (provider_rules.hpp
+  // quoted_incident), found by Engine::evaluate before the target rules run; none when the
+  // target names no provider or none matches. database_unavailable quotes it.
+  std::optional<ProviderIncidentInfo> provider_incident;
+  bool provider_feed_up = true;  // false: that incident is the feed's last known state
 };
 
 Verdict eval_database_unavailable(const TargetState& t, const config::DatabaseUnavailableRule& rule,

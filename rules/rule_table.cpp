@@ -101,6 +101,12 @@ const RuleDef kRules[] = {
      .scope = RuleScope::cluster,
      .common = [](const RulesConfig& c) -> const RuleCommon& { return c.replica_parity.common; },
      .eval_cluster = eval_replica_parity},
+    // Provider rules (probes/provider_status). Not held back by database_unavailable: that page
+    // quotes the incident, and the incident concerns more than one target (docs/rules.md).
+    {.name = "provider_incident",
+     .scope = RuleScope::provider,
+     .common = [](const RulesConfig& c) -> const RuleCommon& { return c.provider_incident.common; },
+     .eval_provider = eval_provider_incident},
 };
 
 }  // namespace

@@ -17,6 +17,7 @@
 
 #include "config/rules_config.hpp"
 #include "rules/cluster_state.hpp"
+#include "rules/provider_state.hpp"
 #include "rules/queue_rules.hpp"
 #include "rules/queue_state.hpp"
 #include "rules/verdict.hpp"
@@ -24,8 +25,9 @@
 namespace qw::rules {
 
 // A cluster rule judges a cluster's members together (docs/clusters.md) and may give several
-// conditions (replica_parity: one per standby).
-enum class RuleScope { target, queue, cluster };
+// conditions (replica_parity: one per standby); a provider rule judges a provider's status feed
+// (one condition per open incident).
+enum class RuleScope { target, queue, cluster, provider };
 
 struct RuleDef {
   std::string_view name;
@@ -37,6 +39,8 @@ struct RuleDef {
   Verdict (*eval_target)(const TargetState&, const config::RulesConfig&, Time now) = nullptr;
   void (*eval_cluster)(const ClusterState&, const config::RulesConfig&, Time now,
                        std::vector<ActiveCondition>& out) = nullptr;
+  void (*eval_provider)(const ProviderState&, const config::RulesConfig&, Time now,
+                        std::vector<ActiveCondition>& out) = nullptr;
   // Runs on the queue when the condition holds (a stall must not be learned as a normal hour).
   void (*on_hold)(QueueState&, const RuleContext&) = nullptr;
   // A database outage makes this rule's alerts consequences, not news (alerts/inhibitor.cpp).

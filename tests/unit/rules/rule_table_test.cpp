@@ -31,6 +31,7 @@ TEST(RuleTable, EveryRuleHasOneNameAndTheEvaluationOfItsScope) {
     EXPECT_EQ(rule.eval_queue != nullptr, rule.scope == RuleScope::queue);
     EXPECT_EQ(rule.eval_target != nullptr, rule.scope == RuleScope::target);
     EXPECT_EQ(rule.eval_cluster != nullptr, rule.scope == RuleScope::cluster);
+    EXPECT_EQ(rule.eval_provider != nullptr, rule.scope == RuleScope::provider);
     if (rule.scope != RuleScope::queue) {
       EXPECT_EQ(rule.on_hold, nullptr) << "on_hold runs on queues only";
     }
