@@ -14,6 +14,7 @@ failure cases the provider_status probe must tell apart:
   /status500       500 Internal Server Error
   /big             a 200 whose Content-Length is --big bytes (over max_bytes), then the body
   /control?path=P&file=F  serves fixture F at path P from now on (a feed that changes)
+  /control?path=P&status=N answers N (e.g. 500) at path P from now on (a feed that breaks)
 
 Every request is logged to --log as one JSON line: path, status, if_none_match.
 Usage: feed_server.py PORT --fixtures DIR --log FILE [--slow S] [--big N]
@@ -37,6 +38,7 @@ ROUTES = {
     "/atom.xml": ("status_atom.xml", "application/atom+xml", True),
     "/malformed.xml": ("malformed.xml", "application/rss+xml", False),
 }
+FAILING = {}  # path -> the status it answers instead of its fixture (/control?status=)
 LOCK = threading.Lock()
 
 
@@ -96,10 +98,17 @@ class Handler(BaseHTTPRequestHandler):
         args = self.server.args
         if url.path == "/control":
             q = urllib.parse.parse_qs(url.query)
-            path, name = q["path"][0], q["file"][0]
-            old = ROUTES.get(path, (name, "application/json", True))
-            ROUTES[path] = (name, old[1], old[2])
+            path = q["path"][0]
+            if "status" in q:
+                FAILING[path] = int(q["status"][0])
+            else:
+                name = q["file"][0]
+                FAILING.pop(path, None)
+                old = ROUTES.get(path, (name, "application/json", True))
+                ROUTES[path] = (name, old[1], old[2])
             self.send(200, b"ok")
+        elif url.path in FAILING:
+            self.send(FAILING[url.path], b"failing on purpose")
         elif url.path in ROUTES:
             self.serve_fixture(*ROUTES[url.path])
         elif url.path == "/slow":
