@@ -84,14 +84,7 @@ sql "INSERT INTO jobs (queue, state, enqueued_at, started_at, finished_at)
   fatal "cannot insert the history rows"
 
 # --- the webhook receiver ----------------------------------------------------------------------
-: >"$tmp/hooks.jsonl"
-python3 "$QW_SOURCE_DIR/scripts/lib/webhook_receiver.py" "$hook_port" --log "$tmp/hooks.jsonl" \
-  >"$tmp/receiver.out" 2>&1 &
-receiver_pid=$!
-receiver_up() { curl -s -o /dev/null --max-time 2 -X POST -d '{}' "http://127.0.0.1:$hook_port/"; }
-for ((i = 0; i < 50; i++)); do receiver_up && break; sleep 0.1; done
-receiver_up || fatal "the webhook receiver did not start"
-: >"$tmp/hooks.jsonl"  # drop the probe POST above
+start_webhook_receiver "$hook_port"
 
 # --- the daemon ----------------------------------------------------------------------------------
 cat >"$tmp/queuewatch.yaml" <<YAML

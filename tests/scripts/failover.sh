@@ -91,16 +91,8 @@ jq -e '.. | objects | select(.target == "pg-a" and .up == false and .reason == "
 jq -e '.. | objects | select(.target == "pg-b" and .up == true)' "$tmp/once.json" >/dev/null ||
   fail "expect: replica reports the standby down: $(cat "$tmp/once.json")"
 
-hook_port=$(pg_free_port)
 http_port=$(pg_free_port)
-: >"$tmp/hooks.jsonl"
-python3 "$QW_SOURCE_DIR/scripts/lib/webhook_receiver.py" "$hook_port" --log "$tmp/hooks.jsonl" \
-  >"$tmp/receiver.out" 2>&1 &
-receiver_pid=$!
-receiver_up() { curl -s -o /dev/null --max-time 2 -X POST -d '{}' "http://127.0.0.1:$hook_port/"; }
-for ((i = 0; i < 50; i++)); do receiver_up && break; sleep 0.1; done
-receiver_up || fatal "the webhook receiver did not start"
-: >"$tmp/hooks.jsonl"
+start_webhook_receiver
 
 cat >"$tmp/queuewatch.yaml" <<YAML
 http:

@@ -96,15 +96,8 @@ thumb=$(task_id thumbnail)
 echo "tasks: mail=$mail report=$report thumbnail=$thumb (the queue label is the task id)"
 
 # --- queuewatch: the docs' per-task source, production intervals ---------------------------------
-hook_port=$(pg_free_port)
 http_port=$(pg_free_port)
-: >"$tmp/hooks.jsonl"
-python3 "$QW_SOURCE_DIR/scripts/lib/webhook_receiver.py" "$hook_port" --log "$tmp/hooks.jsonl" \
-  >"$tmp/receiver.out" 2>&1 &
-receiver_pid=$!
-receiver_up() { curl -s -o /dev/null --max-time 2 -X POST -d '{}' "http://127.0.0.1:$hook_port/"; }
-pid=$receiver_pid wait_for "the webhook receiver" 10 receiver_up || fatal "the webhook receiver did not start"
-: >"$tmp/hooks.jsonl"
+start_webhook_receiver
 
 per_task=$(docs_yaml_block "$docs" "tested by tests/scripts/graphile_worker_real.sh (per task)")
 [ -n "$per_task" ] || fatal "the per-task graphile-worker block is missing from $docs"

@@ -137,14 +137,7 @@ sql "INSERT INTO jobs (queue, state, enqueued_at, started_at) VALUES
        (\$q\$$template_queue\$q\$, 'running', now() - interval '61 minutes', now() - interval '1 hour')" ||
   fatal "cannot insert the stuck jobs"
 
-: >"$tmp/hooks.jsonl"
-python3 "$QW_SOURCE_DIR/scripts/lib/webhook_receiver.py" "$hook_port" --log "$tmp/hooks.jsonl" \
-  >/dev/null 2>&1 &
-receiver_pid=$!
-receiver_up() { curl -s -o /dev/null --max-time 2 -X POST -d '{}' "http://127.0.0.1:$hook_port/"; }
-for ((i = 0; i < 50; i++)); do receiver_up && break; sleep 0.1; done
-receiver_up || fatal "the webhook receiver did not start"
-: >"$tmp/hooks.jsonl"
+start_webhook_receiver "$hook_port"
 
 # Anchored and case-insensitive: the route matches the huge name only if the regex runs over all
 # 30 000 characters with (?i).

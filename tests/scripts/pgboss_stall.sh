@@ -94,15 +94,8 @@ psql -X -q -v ON_ERROR_STOP=1 "$admin_dsn" -c "SET client_min_messages = warning
   -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" || fatal "cannot create database $db"
 node_drive setup "${queues[@]}" >"$tmp/node-setup.log" 2>&1 || fatal "pg-boss could not create its schema and queues"
 
-hook_port=$(pg_free_port)
 http_port=$(pg_free_port)
-: >"$tmp/hooks.jsonl"
-python3 "$QW_SOURCE_DIR/scripts/lib/webhook_receiver.py" "$hook_port" --log "$tmp/hooks.jsonl" \
-  >"$tmp/receiver.out" 2>&1 &
-receiver_pid=$!
-receiver_up() { curl -s -o /dev/null --max-time 2 -X POST -d '{}' "http://127.0.0.1:$hook_port/"; }
-pid=$receiver_pid wait_for "the webhook receiver" 10 receiver_up || fatal "the webhook receiver did not start"
-: >"$tmp/hooks.jsonl"
+start_webhook_receiver
 
 # The rules' thresholds are left at their defaults: this measures what a user gets.
 cat >"$tmp/queuewatch.yaml" <<YAML

@@ -73,16 +73,8 @@ pg_wait_streaming "$bdir" "$bport" || fatal "pg-b does not stream from the resta
 [ "$(on_b "SELECT current_setting('max_connections') || ' ' || current_setting('shared_buffers')")" = "50 16MB" ] ||
   fatal "pg-b does not run with max_connections 50 and shared_buffers 16MB"
 
-hook_port=$(pg_free_port)
 http_port=$(pg_free_port)
-: >"$tmp/hooks.jsonl"
-python3 "$QW_SOURCE_DIR/scripts/lib/webhook_receiver.py" "$hook_port" --log "$tmp/hooks.jsonl" \
-  >"$tmp/receiver.out" 2>&1 &
-receiver_pid=$!
-receiver_up() { curl -s -o /dev/null --max-time 2 -X POST -d '{}' "http://127.0.0.1:$hook_port/"; }
-for ((i = 0; i < 50; i++)); do receiver_up && break; sleep 0.1; done
-receiver_up || fatal "the webhook receiver did not start"
-: >"$tmp/hooks.jsonl"
+start_webhook_receiver
 
 # Declared facts: one both sides share (not a difference), and one named like a read setting,
 # which the server's own value replaces (docs/clusters.md).

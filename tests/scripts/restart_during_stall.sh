@@ -70,16 +70,8 @@ sql "INSERT INTO jobs (queue, state, enqueued_at, started_at, finished_at)
 sql "INSERT INTO jobs (queue, state, enqueued_at) SELECT 'flow', 'ready', now() - interval '2 minutes'
      FROM generate_series(1, 20)" || fatal "cannot insert the waiting jobs"
 
-hook_port=$(pg_free_port)
 http_port=$(pg_free_port)
-: >"$tmp/hooks.jsonl"
-python3 "$QW_SOURCE_DIR/scripts/lib/webhook_receiver.py" "$hook_port" --log "$tmp/hooks.jsonl" \
-  >"$tmp/receiver.out" 2>&1 &
-receiver_pid=$!
-receiver_up() { curl -s -o /dev/null --max-time 2 -X POST -d '{}' "http://127.0.0.1:$hook_port/"; }
-for ((i = 0; i < 50; i++)); do receiver_up && break; sleep 0.1; done
-receiver_up || fatal "the webhook receiver did not start"
-: >"$tmp/hooks.jsonl"
+start_webhook_receiver
 
 cat >"$tmp/queuewatch.yaml" <<YAML
 http:

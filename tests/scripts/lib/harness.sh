@@ -39,3 +39,22 @@ stop_processes() {
     fi
   done
 }
+
+# start_webhook_receiver [PORT]: starts scripts/lib/webhook_receiver.py on PORT (default: a free
+# one), logging one JSON payload per line to $tmp/hooks.jsonl (its own output in
+# $tmp/receiver.out), waits until it answers, and sets hook_port and receiver_pid; the caller's
+# cleanup stops it. The log starts empty once the receiver is up (the readiness probe's POST is
+# not a payload). Needs $tmp, pg_free_port (scripts/lib/pg.sh) and `fatal`.
+start_webhook_receiver() {
+  hook_port="${1:-$(pg_free_port)}"
+  : >"$tmp/hooks.jsonl"
+  python3 "$QW_SOURCE_DIR/scripts/lib/webhook_receiver.py" "$hook_port" --log "$tmp/hooks.jsonl" \
+    >"$tmp/receiver.out" 2>&1 &
+  receiver_pid=$!
+  pid=$receiver_pid wait_for "the webhook receiver" 10 receiver_up ||
+    fatal "the webhook receiver did not start: $(cat "$tmp/receiver.out")"
+  : >"$tmp/hooks.jsonl"
+}
+
+# receiver_up: whether the webhook receiver on $hook_port answers.
+receiver_up() { curl -s -o /dev/null --max-time 2 -X POST -d '{}' "http://127.0.0.1:$hook_port/"; }
