@@ -175,6 +175,7 @@ std::string encode_state(const PersistedState& state) {
     o["fingerprint"] = r.fingerprint;
     o["incident_start"] = to_ms(r.incident_start);
     o["last_notified"] = to_ms(r.last_notified);
+    if (!r.news.empty()) o["news"] = r.news;  // absent in files written before it existed
     deliveries.push_back(std::move(o));
   }
   json::object root;
@@ -211,9 +212,11 @@ std::optional<PersistedState> decode_state(std::string_view text, std::string& e
     for (const json::value& v : get_array(o, "deliveries")) {
       const json::object& d = as_object(v, "a delivery");
       try {
-        state.deliveries.push_back(
-            DeliveryRecord{get_string(d, "receiver"), get_string(d, "fingerprint"),
-                           time_field(d, "incident_start"), time_field(d, "last_notified")});
+        const json::value* news = d.if_contains("news");
+        state.deliveries.push_back(DeliveryRecord{
+            get_string(d, "receiver"), get_string(d, "fingerprint"),
+            time_field(d, "incident_start"), time_field(d, "last_notified"),
+            news != nullptr && news->is_string() ? std::string(news->as_string()) : std::string()});
       } catch (const BadEntry& e) {
         skip("delivery record " + get_string(d, "receiver") + "/" + get_string(d, "fingerprint"),
              e);

@@ -23,6 +23,11 @@ Notification make(Time now, const Alert& a, const std::string& receiver, Notific
   return n;
 }
 
+std::string news_of(const Alert& a) {
+  const auto it = a.annotations.find(std::string(kNewsAnnotation));
+  return it == a.annotations.end() ? std::string() : it->second;
+}
+
 }  // namespace
 
 const char* to_string(NotificationKind kind) {
@@ -62,10 +67,13 @@ std::vector<Notification> NotificationPlanner::plan(Time now, const std::vector<
           if (a.last_active && *a.last_active < now) continue;
           out.push_back(make(now, a, match.receiver, NotificationKind::firing));
           records_.insert_or_assign(
-              key, DeliveryRecord{match.receiver, a.fingerprint, a.active_at, now});
-        } else if (now - it->second.last_notified >= match.repeat_interval) {
+              key, DeliveryRecord{match.receiver, a.fingerprint, a.active_at, now, news_of(a)});
+        } else if (const std::string news = news_of(a);
+                   now - it->second.last_notified >= match.repeat_interval ||
+                   (!news.empty() && news != it->second.news)) {
           out.push_back(make(now, a, match.receiver, NotificationKind::repeat));
           it->second.last_notified = now;
+          it->second.news = news;
         }
       }
     } else if (a.state == AlertState::inactive && a.resolved_at) {
@@ -118,9 +126,9 @@ void NotificationPlanner::forget_deliveries(
     } else if (a.state == AlertState::inactive && a.resolved_at) {
       for (const auto& [receiver, fingerprint] : standing) {
         if (fingerprint != a.fingerprint) continue;
-        records_.insert_or_assign(
-            Key{receiver, fingerprint},
-            DeliveryRecord{receiver, fingerprint, a.active_at, a.fired_at.value_or(a.active_at)});
+        records_.insert_or_assign(Key{receiver, fingerprint},
+                                  DeliveryRecord{receiver, fingerprint, a.active_at,
+                                                 a.fired_at.value_or(a.active_at), news_of(a)});
       }
     }
   }

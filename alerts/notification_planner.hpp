@@ -29,7 +29,13 @@ struct DeliveryRecord {
   std::string fingerprint;
   Time incident_start{};  // the alert's active_at when told: a later incident starts over
   Time last_notified{};   // the last `firing` or `repeat`; the reminder interval counts from here
+  std::string news;       // the alert's kNewsAnnotation when last told ("" when it had none)
 };
+
+// An annotation whose new value is news for a page already out: database_unavailable's quote of
+// the provider's open incident (docs/rules.md). The status page is often the last to know: when
+// it speaks, the receivers hear a `repeat` at once, with the provider's words.
+inline constexpr std::string_view kNewsAnnotation = "provider_incident";
 
 class NotificationPlanner {
  public:

@@ -9,7 +9,9 @@
 #      notice can quote it): its database_unavailable summary quotes the provider's incident;
 #      a target without a provider is not quoted;
 #   c. cloud's feed drops the SQL incident (resolved): its alert resolves, the other stays;
-#      flaky's feed turns into a 500: its alerts keep firing (an unreadable feed is not news).
+#      flaky's feed turns into a 500: its alerts keep firing (an unreadable feed is not news);
+#   d. the same change posts a new incident (Compute – North Europe): north-db, down and paged
+#      before it, is paged again (a repeat) with the provider's words.
 # No PostgreSQL: nothing listens on the targets' port. Interval 1m (the minimum): ~80 s.
 set -uo pipefail
 
@@ -26,7 +28,6 @@ pid=""
 feed_pid=""
 receiver_pid=""
 feed_port=$(pg_free_port)
-hook_port=$(pg_free_port)
 http_port=$(pg_free_port)
 dead_port=$(pg_free_port)  # nothing listens here: the targets are down
 
@@ -77,14 +78,7 @@ feed_up || fatal "the feed server did not start"
 control() { curl -s -o /dev/null --max-time 2 "$feed/control?$1" || fatal "feed control $1 failed"; }
 control "path=/flaky.json&file=statuspage_summary.json"  # a second provider, same summary
 
-: >"$tmp/hooks.jsonl"
-python3 "$QW_SOURCE_DIR/scripts/lib/webhook_receiver.py" "$hook_port" --log "$tmp/hooks.jsonl" \
-  >"$tmp/receiver.out" 2>&1 &
-receiver_pid=$!
-receiver_up() { curl -s -o /dev/null --max-time 2 -X POST -d '{}' "http://127.0.0.1:$hook_port/"; }
-for ((i = 0; i < 50; i++)); do receiver_up && break; sleep 0.1; done
-receiver_up || fatal "the webhook receiver did not start"
-: >"$tmp/hooks.jsonl"  # drop the probe POST above
+start_webhook_receiver  # sets hook_port and receiver_pid
 : >"$tmp/feed.jsonl"
 
 # write_config [TARGET...]: the daemon's config, with these extra targets (YAML flow mappings).
@@ -149,7 +143,9 @@ alerts firing database_unavailable target other-db | jq -e '.annotations.summary
   contains("provider reports") | not' >/dev/null ||
   fail "other-db names no provider, yet its page quotes one"
 
-write_config "{name: primary-db, dsn: \"host=127.0.0.1 port=$dead_port dbname=app user=qw connect_timeout=2\", provider: cloud, provider_components: [SQL Database, West Europe]}"
+down_dsn="host=127.0.0.1 port=$dead_port dbname=app user=qw connect_timeout=2"
+write_config "{name: primary-db, dsn: \"$down_dsn\", provider: cloud, provider_components: [SQL Database, West Europe]}" \
+  "{name: north-db, dsn: \"$down_dsn\", provider: cloud, provider_components: [Compute, North Europe]}"
 kill -HUP "$pid"
 wait_for "primary-db's page" 30 has_alert firing database_unavailable target primary-db ||
   fatal "database_unavailable for primary-db never arrived after the reload"
@@ -159,6 +155,11 @@ want="primary-db (127.0.0.1:$dead_port): connection refused; provider reports 'S
   fail "primary-db's summary is '$(jq -r '.annotations.summary' <<<"$page")', want '$want'"
 [ "$(jq -r '.annotations.provider_incident_link' <<<"$page")" = "http://stspg.io/qwsql01" ] ||
   fail "primary-db's page has no provider_incident_link: $page"
+wait_for "north-db's page" 30 has_alert firing database_unavailable target north-db ||
+  fatal "database_unavailable for north-db never arrived after the reload"
+alerts firing database_unavailable target north-db | jq -e '.annotations.summary |
+  contains("provider reports") | not' >/dev/null ||
+  fail "north-db's first page quotes an incident that its provider has not posted yet"
 
 # --- c. resolved on the feed: resolves; a 500: keeps firing -------------------------------------
 control "path=/summary.json&file=statuspage_sql_resolved.json"
@@ -180,7 +181,17 @@ has_alert resolved provider_incident provider flaky &&
 has_alert resolved provider_incident provider cloud inc0stoeus01 &&
   fail "cloud's Storage incident is still open, yet resolved"
 firing=$(metric 'queuewatch_alerts{alertname="provider_incident",severity="warning",state="firing"}')
-[ "$firing" = 3 ] || fail "$firing provider_incident alerts firing, want 3 (flaky's two, cloud's Storage)"
+[ "$firing" = 4 ] ||
+  fail "$firing provider_incident alerts firing, want 4 (flaky's two, cloud's Storage and Compute)"
+
+# --- d. the provider speaks after the page went out: the page is sent again with its words ------
+north_quoted() {
+  alerts firing database_unavailable target north-db | jq -e 'select(.annotations.summary |
+    contains("; provider reports '"'"'Compute – North Europe – degraded'"'"' since 08:00 UTC"))' \
+    >/dev/null
+}
+wait_for "north-db's page quoting the new incident" 20 north_quoted ||
+  fail "north-db was not paged again with cloud's new Compute – North Europe incident"
 
 [ "$failures" -eq 0 ] || { dump_logs; exit 1; }
 echo "provider_incident: all checks passed"

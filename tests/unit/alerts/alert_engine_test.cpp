@@ -51,6 +51,35 @@ TEST(AlertEngine, FiringIsNotifiedOnceThenRemindedAtTheRepeatInterval) {
             Strings{"repeat no_throughput a -> pager"});
 }
 
+// The provider's status page speaks after the page went out (it is often the last to know): the
+// receiver hears a repeat at once with the quote, once per new quote, never for its removal.
+TEST(AlertEngine, TheProvidersQuoteIsNewsForAPageAlreadyOut) {
+  AlertEngine engine(one_receiver());
+  auto c = condition("database_unavailable", "primary-db");
+  EXPECT_EQ(kinds(engine.evaluate(at(0s), {c}).notifications),
+            Strings{"firing database_unavailable primary-db -> pager"});
+  EXPECT_TRUE(engine.evaluate(at(5s), {c}).notifications.empty());
+  c.annotations["summary"] += "; provider reports 'SQL Database – degraded' since 07:10 UTC";
+  c.annotations["provider_incident"] = "SQL Database – degraded";
+  const EngineStep quoted = engine.evaluate(at(10s), {c});
+  ASSERT_EQ(kinds(quoted.notifications),
+            Strings{"repeat database_unavailable primary-db -> pager"});
+  EXPECT_EQ(quoted.notifications[0].annotations.at("provider_incident"), "SQL Database – degraded");
+  EXPECT_EQ(quoted.notifications[0].starts_at, at(0s));  // the same incident
+  EXPECT_TRUE(engine.evaluate(at(15s), {c}).notifications.empty());
+  c.annotations["provider_incident"] = "SQL Database – unavailable";  // another incident
+  EXPECT_EQ(kinds(engine.evaluate(at(20s), {c}).notifications),
+            Strings{"repeat database_unavailable primary-db -> pager"});
+  c.annotations.erase("provider_incident");  // the provider's incident ended, ours did not
+  EXPECT_TRUE(engine.evaluate(at(25s), {c}).notifications.empty());
+  // A page that starts with a quote is not repeated for it.
+  AlertEngine fresh(one_receiver());
+  c.annotations["provider_incident"] = "SQL Database – degraded";
+  EXPECT_EQ(kinds(fresh.evaluate(at(0s), {c}).notifications),
+            Strings{"firing database_unavailable primary-db -> pager"});
+  EXPECT_TRUE(fresh.evaluate(at(5s), {c}).notifications.empty());
+}
+
 TEST(AlertEngine, ResolvedIsNotifiedOnce) {
   AlertEngine engine(one_receiver());
   const auto c = condition("no_throughput", "a", "q");

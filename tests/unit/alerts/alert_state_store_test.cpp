@@ -84,7 +84,10 @@ TEST_F(StateFile, RoundTripKeepsEveryField) {
   a.last_active = at(2500ms);
   a.for_duration = 30s;
   a.keep_firing_for = 1min;
-  const PersistedState state{{a}, {DeliveryRecord{"pager", a.fingerprint, at(1s), at(2s)}}};
+  const PersistedState state{
+      {a},
+      {DeliveryRecord{"pager", a.fingerprint, at(1s), at(2s), "SQL Database – degraded"},
+       DeliveryRecord{"chat", a.fingerprint, at(1s), at(2s), ""}}};
   std::string error;
   const std::optional<PersistedState> back = decode_state(encode_state(state), error);
   ASSERT_TRUE(back) << error;
@@ -101,10 +104,12 @@ TEST_F(StateFile, RoundTripKeepsEveryField) {
   EXPECT_EQ(b.last_active, a.last_active);
   EXPECT_EQ(b.for_duration, a.for_duration);
   EXPECT_EQ(b.keep_firing_for, a.keep_firing_for);
-  ASSERT_EQ(back->deliveries.size(), 1u);
+  ASSERT_EQ(back->deliveries.size(), 2u);
   EXPECT_EQ(back->deliveries[0].receiver, "pager");
   EXPECT_EQ(back->deliveries[0].incident_start, at(1s));
   EXPECT_EQ(back->deliveries[0].last_notified, at(2s));
+  EXPECT_EQ(back->deliveries[0].news, "SQL Database – degraded");
+  EXPECT_EQ(back->deliveries[1].news, "");
 }
 
 TEST_F(StateFile, MissingFileIsAFirstStart) {
