@@ -80,6 +80,7 @@ inline constexpr DurationBounds kRunningFor{"stuck_in_progress.running_for", 1s,
 inline constexpr DurationBounds kHeartbeatTimeout{"stuck_in_progress.heartbeat_timeout", 1s,
                                                   30 * kDay};
 inline constexpr DurationBounds kMaxAge{"queue_latency.max_age", 1s, 30 * kDay};
+inline constexpr DurationBounds kMaxLag{"replica_lag.max_lag", 1s, 7 * kDay};
 inline constexpr DurationBounds kStaleAfter{"cannot_measure.stale_after", 1s, 7 * kDay};
 
 // Bytes per glob in rules.overrides[].queues and .sources: rules/glob.cpp matches in time
@@ -114,6 +115,7 @@ inline constexpr std::array kAllDurations{kHttpRequestTimeout,
                                           kRunningFor,
                                           kHeartbeatTimeout,
                                           kMaxAge,
+                                          kMaxLag,
                                           kStaleAfter,
                                           kRepeatInterval,
                                           kInhibitReleaseDelay,

@@ -46,6 +46,8 @@ struct ProbeSettings {
 struct ProbesConfig {
   ProbeSettings health{Duration{5000}, Duration{2000}, Duration{30000}};
   ProbeSettings queue{Duration{15000}, Duration{3000}, Duration{120000}};
+  // Replication lag is judged over minutes (replica_lag's 60 s for 2 min): 10 s is fine-grained.
+  ProbeSettings replication{Duration{10000}, Duration{2000}, Duration{60000}};
 };
 
 enum class ExpectedRole { any, primary, replica };

@@ -198,6 +198,8 @@ const std::vector<Field<ProbesConfig>>& probes_fields() {
               "the health probe, once per target", ""),
       section("postgres_queue", &ProbesConfig::queue, decode_probe_settings,
               "the queue probe, once per entry of queues", ""),
+      section("postgres_replication", &ProbesConfig::replication, decode_probe_settings,
+              "the replication probe, once per cluster member", ""),
   };
   return rows;
 }

@@ -384,11 +384,14 @@ const std::vector<Field<RulesConfig>>& rules_fields() {
     for (const TopRule& rule : top_rules()) {
       list.push_back(Field<RulesConfig>{
           rule.name, rule.doc,
-          [common = rule.common](Context& ctx, const Value& v, RulesConfig& out) {
-            const MapReader map(ctx, v, keys_of(rule_common_fields()));
+          [common = rule.common, &own = rule.own](Context& ctx, const Value& v, RulesConfig& out) {
+            std::vector<std::string_view> keys = keys_of(rule_common_fields());
+            for (const auto& row : own) keys.push_back(row.key);
+            MapReader map(ctx, v, keys);
             RuleCommonPatch patch;
             decode_patch(ctx, map, rule_common_fields(), patch);
             apply_rows(rule_common_fields(), patch, common(out));
+            decode_fields(ctx, map, own, out);
           },
           [](const RulesConfig&) { return std::string(); }, "{KEY: VALUE}", false,
           "the table below", 0});
@@ -414,6 +417,15 @@ const std::vector<TopRule>& top_rules() {
       {"provider_incident",
        "the provider_incident rule: a provider's status feed lists an open incident",
        [](RulesConfig& c) -> RuleCommon& { return c.provider_incident.common; }},
+      {"replica_lag",
+       "the replica_lag rule: a standby's replay lag is over max_lag",
+       [](RulesConfig& c) -> RuleCommon& { return c.replica_lag.common; },
+       {lift_field(field("max_lag", &ReplicaLagRule::max_lag, duration_reader(bounds::kMaxLag),
+                         "fires while a standby's replay lag is over this"),
+                   &RulesConfig::replica_lag)}},
+      {"replica_not_streaming",
+       "the replica_not_streaming rule: a standby that answers does not stream from the primary",
+       [](RulesConfig& c) -> RuleCommon& { return c.replica_not_streaming.common; }},
   };
   return rules;
 }

@@ -60,16 +60,18 @@ ReferenceSection prose_section(std::string name, std::string heading,
   return section;
 }
 
-// Both probe kinds share their keys; the docs give both defaults in one column.
+// The probe kinds share their keys; the docs give every kind's default in one column.
 ReferenceSection probes_section() {
   const ProbesConfig defaults;
   const detail::ProbeDecode health{defaults.health};
   const detail::ProbeDecode queue{defaults.queue};
+  const detail::ProbeDecode replication{defaults.replication};
   ReferenceSection section{"probes.*", std::string(kConfigDoc), "## `probes`", false, {}, ""};
   for (const auto& f : detail::probe_fields()) {
     section.rows.push_back({std::string(f.key),
-                            shown_default(f, health) + " / " + shown_default(f, queue), f.range,
-                            std::string(f.doc)});
+                            shown_default(f, health) + " / " + shown_default(f, queue) + " / " +
+                                shown_default(f, replication),
+                            f.range, std::string(f.doc)});
   }
   section.markdown = markdown_of(section.rows);
   return section;
@@ -126,6 +128,9 @@ std::string rules_reference() {
           row(fmt::format("{}.{}", r.name, common[i].key),
               shown_default(common[i], r.common(rules_defaults)), common[i].range, common[i].doc);
     }
+    for (const auto& f : r.own)
+      out += row(fmt::format("{}.{}", r.name, f.key), shown_default(f, rules_defaults), f.range,
+                 f.doc);
   }
   return out;
 }

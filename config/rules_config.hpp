@@ -131,6 +131,17 @@ struct ProviderIncidentRule {
   RuleCommon common = rule_common(Duration{0}, Severity::warning);
 };
 
+struct ReplicaLagRule {
+  // Two minutes over the threshold: a burst of writes that replays within it is no page.
+  RuleCommon common = rule_common(Duration{120000}, Severity::warning);
+  Duration max_lag{60000};  // a standby's replay lag above this, in seconds of WAL time
+};
+
+struct ReplicaNotStreamingRule {
+  // A WAL receiver reconnects within seconds after a primary restart; two minutes is not that.
+  RuleCommon common = rule_common(Duration{120000}, Severity::warning);
+};
+
 struct CannotMeasureRule {
   RuleCommon common = rule_common(Duration{60000}, Severity::warning);
   // No fresh sample for this long. Unset: 3x the queue's observed probe interval (at least 3x
@@ -217,6 +228,8 @@ struct RulesConfig {
   SplitBrainRule split_brain;
   ReplicaParityRule replica_parity;
   ProviderIncidentRule provider_incident;
+  ReplicaLagRule replica_lag;
+  ReplicaNotStreamingRule replica_not_streaming;
   std::vector<RuleOverride> overrides;
 };
 

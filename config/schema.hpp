@@ -279,11 +279,13 @@ const std::vector<RuleSection>& rule_sections();
 const std::vector<PatchField<RuleCommon, RuleCommonPatch>>& rule_common_fields();
 
 // The rules that are keys of `rules` itself, not of `defaults`: they judge a target or a cluster,
-// so they have the keys every rule has and no per-queue overrides.
+// so they have the keys every rule has, their own (`own`, e.g. replica_lag.max_lag) and no
+// per-queue overrides.
 struct TopRule {
   std::string_view name;
   std::string_view doc;
   RuleCommon& (*common)(RulesConfig&);
+  std::vector<Field<RulesConfig>> own = {};
 };
 const std::vector<TopRule>& top_rules();
 

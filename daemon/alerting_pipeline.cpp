@@ -187,6 +187,7 @@ void AlertingPipeline::publish(const probes::Sample& sample) {
                              if (config_.find_provider(p.provider) != nullptr)
                                engine_->ingest(provider_tick(p, at));
                            },
+                           [&](const probes::ReplicationSample& r) { ingest_replication(r, at); },
                        });
 }
 
@@ -207,6 +208,23 @@ void AlertingPipeline::ingest_queues(const probes::QueueProbeSample& s, rules::T
       engine_->ingest(t);
     }
   }
+}
+
+void AlertingPipeline::ingest_replication(const probes::ReplicationSample& s, rules::Time at) {
+  rules::ReplicationTick t;
+  t.target = s.target;
+  t.at = at;
+  t.up = s.up;
+  t.in_recovery = s.in_recovery;
+  t.stats_visible = s.stats_visible;
+  for (const auto& w : s.senders)
+    t.senders.push_back({w.application_name, w.state, w.replay_bytes, w.replay_seconds});
+  t.receiver_status = s.receiver_status;
+  t.application_name = s.application_name;
+  t.replay_lag_seconds = s.replay_lag_seconds;
+  t.receive_replay_bytes = s.receive_replay_bytes;
+  t.replay_paused = s.replay_paused;
+  engine_->ingest(t);
 }
 
 probes::HistoryAnswer AlertingPipeline::wants_history(const std::string& target,

@@ -41,8 +41,9 @@ class AlertingPipeline : public probes::SampleSink {
  private:
   rules::QueueTick to_tick(const probes::QueueProbeSample& source, const probes::QueueSample* q,
                            rules::Time at) const;
-  void warm_start(const probes::QueueHistorySample& history);                  // under mutex_
-  void ingest_queues(const probes::QueueProbeSample& sample, rules::Time at);  // under mutex_
+  void warm_start(const probes::QueueHistorySample& history);                        // under mutex_
+  void ingest_queues(const probes::QueueProbeSample& sample, rules::Time at);        // under mutex_
+  void ingest_replication(const probes::ReplicationSample& sample, rules::Time at);  // ditto
   // labels_of: the alerts' labels before the evaluation (an alert that ended is no longer there).
   void log_transitions(const std::vector<alerts::Transition>& transitions,
                        std::map<std::string, alerts::Labels> labels_of) const;

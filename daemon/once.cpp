@@ -71,7 +71,8 @@ void print_table(const std::vector<probes::Sample>& samples, const config::Confi
                              [&](const probes::TargetHealthSample& h) { print_target(h, config); },
                              [](const probes::QueueProbeSample&) {},      // the next table
                              [](const probes::QueueHistorySample&) {},    // once reads none
-                             [](const probes::ProviderStatusSample&) {},  // the last table
+                             [](const probes::ProviderStatusSample&) {},  // a later table
+                             [](const probes::ReplicationSample&) {},     // the last table
                          });
   std::cout << "\n"
             << fmt::format("{:<20} {:<20} {:>9} {:>10} {:>9} {:>10} {:>10} {:>6}  {}\n", "SOURCE",
@@ -83,6 +84,7 @@ void print_table(const std::vector<probes::Sample>& samples, const config::Confi
                                 [](const probes::QueueProbeSample& q) { print_source(q); },
                                 [](const probes::QueueHistorySample&) {},    // once reads none
                                 [](const probes::ProviderStatusSample&) {},  // the next table
+                                [](const probes::ReplicationSample&) {},     // the last table
                             });
   bool any_provider = false;
   for (const auto& s : samples)
@@ -102,6 +104,35 @@ void print_table(const std::vector<probes::Sample>& samples, const config::Confi
                      p.up ? "" : probes::provider::to_string(p.failure),
                      p.known ? std::to_string(p.incidents.size()) : "-", p.detail);
                },
+               [](const probes::ReplicationSample&) {},  // the next table
+           });
+  bool any_replication = false;
+  for (const auto& s : samples)
+    probes::visit_sample(
+        s, qw::overloaded{
+               [](const probes::TargetHealthSample&) {},    // the first table
+               [](const probes::QueueProbeSample&) {},      // the second table
+               [](const probes::QueueHistorySample&) {},    // once reads none
+               [](const probes::ProviderStatusSample&) {},  // the table above
+               [&](const probes::ReplicationSample& r) {
+                 if (!any_replication)
+                   std::cout << "\n"
+                             << fmt::format("{:<20} {:<8} {:<10} {:>9} {:>12} {:>7}  {}\n",
+                                            "MEMBER", "ROLE", "RECEIVER", "LAG_S", "LAG_BYTES",
+                                            "SENDERS", "DETAIL");
+                 any_replication = true;
+                 const bool standby = r.in_recovery.value_or(false);
+                 std::cout << fmt::format(
+                     "{:<20} {:<8} {:<10} {:>9} {:>12} {:>7}  {}\n", r.target,
+                     !r.up     ? "-"
+                     : standby ? "standby"
+                               : "primary",
+                     standby ? (r.receiver_status.empty() ? "none" : r.receiver_status) : "-",
+                     r.replay_lag_seconds ? fmt::format("{:.1f}", *r.replay_lag_seconds) : "-",
+                     r.receive_replay_bytes ? fmt::format("{:.0f}", *r.receive_replay_bytes) : "-",
+                     r.up ? std::to_string(r.senders.size()) : "-",
+                     r.up ? "" : fmt::format("{}: {}", probes::to_string(r.reason), r.detail));
+               },
            });
 }
 
@@ -110,61 +141,89 @@ boost::json::value opt(const std::optional<double>& v) {
 }
 
 void print_json(const std::vector<probes::Sample>& samples) {
-  boost::json::array targets, sources, providers;
+  boost::json::array targets, sources, providers, replication;
   for (const auto& s : samples) {
     probes::visit_sample(
-        s, qw::overloaded{
-               [&](const probes::TargetHealthSample& h) {
-                 boost::json::object o{{"target", h.target},
-                                       {"up", h.up},
-                                       {"reason", probes::to_string(h.reason)},
-                                       {"detail", h.detail},
-                                       {"connect_seconds", opt(h.connect_seconds)},
-                                       {"query_seconds", opt(h.query_seconds)},
-                                       {"server_version", h.server_version}};
-                 o["in_recovery"] = h.in_recovery ? boost::json::value(*h.in_recovery)
-                                                  : boost::json::value(nullptr);
-                 targets.push_back(std::move(o));
-               },
-               [&](const probes::QueueProbeSample& q) {
-                 boost::json::array queues;
-                 for (const auto& x : q.queues)
-                   queues.push_back(boost::json::object{
-                       {"queue", x.queue},
-                       {"ready", x.ready},
-                       {"ready_capped", x.ready_capped},
-                       {"oldest_ready_age_seconds", opt(x.oldest_ready_age_seconds)},
-                       {"running", x.running},
-                       {"running_capped", x.running_capped},
-                       {"oldest_running_age_seconds", opt(x.oldest_running_age_seconds)},
-                       {"oldest_heartbeat_age_seconds", opt(x.oldest_heartbeat_age_seconds)},
-                       {"stuck", x.stuck},
-                       {"stuck_job_ids", boost::json::value_from(x.stuck_job_ids)}});
-                 sources.push_back(boost::json::object{{"target", q.target},
-                                                       {"source", q.source},
-                                                       {"ok", q.ok},
-                                                       {"reason", probes::to_string(q.reason)},
-                                                       {"detail", q.detail},
-                                                       {"queues", std::move(queues)}});
-               },
-               [](const probes::QueueHistorySample&) {},  // once never asks for history
-               [&](const probes::ProviderStatusSample& p) {
-                 boost::json::array incidents;
-                 for (const auto& i : p.incidents)
-                   incidents.push_back(boost::json::object{
-                       {"id", i.id}, {"title", i.title}, {"impact", i.impact}, {"link", i.link}});
-                 providers.push_back(
-                     boost::json::object{{"provider", p.provider},
-                                         {"up", p.up},
-                                         {"reason", probes::provider::to_string(p.failure)},
-                                         {"detail", p.detail},
-                                         {"incidents", std::move(incidents)}});
-               },
-           });
+        s,
+        qw::overloaded{
+            [&](const probes::TargetHealthSample& h) {
+              boost::json::object o{{"target", h.target},
+                                    {"up", h.up},
+                                    {"reason", probes::to_string(h.reason)},
+                                    {"detail", h.detail},
+                                    {"connect_seconds", opt(h.connect_seconds)},
+                                    {"query_seconds", opt(h.query_seconds)},
+                                    {"server_version", h.server_version}};
+              o["in_recovery"] =
+                  h.in_recovery ? boost::json::value(*h.in_recovery) : boost::json::value(nullptr);
+              targets.push_back(std::move(o));
+            },
+            [&](const probes::QueueProbeSample& q) {
+              boost::json::array queues;
+              for (const auto& x : q.queues)
+                queues.push_back(boost::json::object{
+                    {"queue", x.queue},
+                    {"ready", x.ready},
+                    {"ready_capped", x.ready_capped},
+                    {"oldest_ready_age_seconds", opt(x.oldest_ready_age_seconds)},
+                    {"running", x.running},
+                    {"running_capped", x.running_capped},
+                    {"oldest_running_age_seconds", opt(x.oldest_running_age_seconds)},
+                    {"oldest_heartbeat_age_seconds", opt(x.oldest_heartbeat_age_seconds)},
+                    {"stuck", x.stuck},
+                    {"stuck_job_ids", boost::json::value_from(x.stuck_job_ids)}});
+              sources.push_back(boost::json::object{{"target", q.target},
+                                                    {"source", q.source},
+                                                    {"ok", q.ok},
+                                                    {"reason", probes::to_string(q.reason)},
+                                                    {"detail", q.detail},
+                                                    {"queues", std::move(queues)}});
+            },
+            [](const probes::QueueHistorySample&) {},  // once never asks for history
+            [&](const probes::ProviderStatusSample& p) {
+              boost::json::array incidents;
+              for (const auto& i : p.incidents)
+                incidents.push_back(boost::json::object{
+                    {"id", i.id}, {"title", i.title}, {"impact", i.impact}, {"link", i.link}});
+              providers.push_back(
+                  boost::json::object{{"provider", p.provider},
+                                      {"up", p.up},
+                                      {"reason", probes::provider::to_string(p.failure)},
+                                      {"detail", p.detail},
+                                      {"incidents", std::move(incidents)}});
+            },
+            [&](const probes::ReplicationSample& r) {
+              boost::json::array senders;
+              for (const auto& w : r.senders)
+                senders.push_back(boost::json::object{{"application_name", w.application_name},
+                                                      {"state", w.state},
+                                                      {"replay_bytes", opt(w.replay_bytes)},
+                                                      {"replay_seconds", opt(w.replay_seconds)}});
+              boost::json::array slots;
+              for (const auto& slot : r.slots)
+                slots.push_back(boost::json::object{{"slot", slot.name},
+                                                    {"slot_type", slot.type},
+                                                    {"active", slot.active},
+                                                    {"retained_bytes", opt(slot.retained_bytes)}});
+              replication.push_back(boost::json::object{
+                  {"target", r.target},
+                  {"up", r.up},
+                  {"reason", probes::to_string(r.reason)},
+                  {"detail", r.detail},
+                  {"in_recovery", r.in_recovery ? boost::json::value(*r.in_recovery)
+                                                : boost::json::value(nullptr)},
+                  {"receiver_status", r.receiver_status},
+                  {"replay_lag_seconds", opt(r.replay_lag_seconds)},
+                  {"receive_replay_bytes", opt(r.receive_replay_bytes)},
+                  {"senders", std::move(senders)},
+                  {"slots", std::move(slots)}});
+            },
+        });
   }
   std::cout << boost::json::serialize(boost::json::object{{"targets", std::move(targets)},
                                                           {"sources", std::move(sources)},
-                                                          {"providers", std::move(providers)}})
+                                                          {"providers", std::move(providers)},
+                                                          {"replication", std::move(replication)}})
             << "\n";
 }
 

@@ -41,6 +41,14 @@ void TransitionLogger::publish(const probes::Sample& sample) {
                         fmt::format("{}: {}", probes::provider::to_string(p.failure), p.detail);
                     return true;
                   },
+                  [&](const probes::ReplicationSample& r) {
+                    key = "replication/" + r.target;
+                    what = "replication probe of " + r.target;
+                    target = r.target;
+                    reason = r.up ? probes::FailureReason::none : r.reason;
+                    detail = r.detail;
+                    return true;
+                  },
               });
   if (!transitions) return;
   std::lock_guard lock(mutex_);

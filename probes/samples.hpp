@@ -126,12 +126,61 @@ struct ProviderStatusSample {
   std::optional<std::int64_t> last_success;  // Unix seconds of the last successful fetch
 };
 
+// Replication, as one cluster member sees it (probes/postgres_replication). A primary lists its
+// WAL senders (pg_stat_replication) and slots; a standby says what it received and replayed.
+// Values PostgreSQL hides from a role without pg_read_all_stats are none: not measurable, never 0.
+struct ReplicationSender {
+  std::string application_name;  // how the standby names itself (pg_stat_replication)
+  std::string client_addr;       // empty when hidden or over the Unix socket
+  std::string state;             // streaming, catchup, startup, backup, stopping; empty: hidden
+  std::string sync_state;        // async, sync, potential, quorum; empty: hidden
+  // Bytes between the primary's current WAL position and what the standby was sent, wrote,
+  // flushed and replayed; none when hidden.
+  std::optional<double> sent_bytes, write_bytes, flush_bytes, replay_bytes;
+  // pg_stat_replication.replay_lag: how long the last replayed WAL took to be replayed; 0 when
+  // replay reached the primary's position; none when hidden or not measured yet.
+  std::optional<double> replay_seconds;
+};
+
+struct ReplicationSlot {
+  std::string name;
+  std::string type;        // physical, logical
+  std::string wal_status;  // reserved, extended, unreserved, lost; empty when none
+  bool active = false;
+  // WAL kept for it: the server's current (primary) or replayed (standby) position minus the
+  // slot's restart_lsn; none when the slot has no restart_lsn.
+  std::optional<double> retained_bytes;
+};
+
+struct ReplicationSample {
+  std::string target;
+  bool up = false;
+  FailureReason reason = FailureReason::none;
+  std::string detail;
+  std::optional<bool> in_recovery;  // when it answered
+  // pg_read_all_stats (pg_monitor): without it pg_stat_replication and pg_stat_wal_receiver show
+  // only a pid and the application name, so the sender LSNs and the receiver's status are none.
+  bool stats_visible = false;
+  std::vector<ReplicationSender> senders;  // a primary's (a cascading standby's too)
+  std::vector<ReplicationSlot> slots;
+  // A standby's own view (in_recovery): its WAL receiver (empty status: none running, or hidden),
+  // the application name the primary lists it under (from the receiver's conninfo), the bytes
+  // received but not replayed, and the replay lag in seconds: 0 when replay reached what was
+  // received (an idle primary sends nothing, so the time since the last replayed transaction
+  // grows without any lag), else now() - pg_last_xact_replay_timestamp(); none when unknown.
+  std::string receiver_status;
+  std::string application_name;
+  std::optional<double> receive_replay_bytes;
+  std::optional<double> replay_lag_seconds;
+  std::optional<bool> replay_paused;  // pg_get_wal_replay_pause_state() <> 'not paused'
+};
+
 // Everything a probe publishes. A new probe kind appends its sample type here; every consumer
 // reads a Sample through probes::visit_sample (sample_visit.hpp), which does not compile until
 // that consumer has an arm for the new type, so the compiler lists the places to extend. Its
 // metrics are its kind's part (kind_metrics.hpp); probes/README.md has the steps.
-using Sample =
-    std::variant<TargetHealthSample, QueueProbeSample, QueueHistorySample, ProviderStatusSample>;
+using Sample = std::variant<TargetHealthSample, QueueProbeSample, QueueHistorySample,
+                            ProviderStatusSample, ReplicationSample>;
 
 // The answer to "read this source's history now?": no (not needed, or never), later (another
 // read on the same target is running: one at a time per target, on one connection), yes.

@@ -194,3 +194,152 @@ void eval_replica_parity(const ClusterState& c, const config::RulesConfig& confi
 }
 
 }  // namespace qw::rules
+
+namespace qw::rules {
+
+namespace {
+
+// The cluster's primary, when one accepts writes now: the replica rules judge standbys against
+// it, and say nothing while there is none (no_primary, or the primary's database_unavailable,
+// is that outage's one page).
+const TargetTick* live_primary(const ClusterState& c) {
+  if (!c.primary || c.no_primary_since) return nullptr;
+  const auto p = c.last.find(*c.primary);
+  return p == c.last.end() || !writable(p->second) ? nullptr : &p->second;
+}
+
+// A standby to judge: its health round and its replication round both answered in recovery.
+const ReplicationTick* live_standby(const ClusterState& c, const std::string& m) {
+  const auto h = c.last.find(m);
+  if (h == c.last.end() || !h->second.up || !h->second.in_recovery.value_or(false)) return nullptr;
+  const auto r = c.replication.find(m);
+  if (r == c.replication.end() || !r->second.up || !r->second.in_recovery.value_or(false))
+    return nullptr;
+  return &r->second;
+}
+
+// The primary's WAL senders that name themselves as this standby does; none when the primary's
+// round is not known or the standby's name is not.
+std::vector<const ReplicationTick::Sender*> senders_of(const ClusterState& c,
+                                                       const ReplicationTick& standby) {
+  std::vector<const ReplicationTick::Sender*> out;
+  const auto p = c.replication.find(*c.primary);
+  if (p == c.replication.end() || !p->second.up || standby.application_name.empty()) return out;
+  for (const auto& s : p->second.senders)
+    if (s.application_name == standby.application_name) out.push_back(&s);
+  return out;
+}
+
+Labels standby_labels(const ClusterState& c, const std::string& m) {
+  Labels labels{{"cluster", c.name}, {"target", m}};
+  if (const auto h = c.last.find(m); h != c.last.end() && !h->second.region.empty())
+    labels.emplace("region", h->second.region);
+  return labels;
+}
+
+std::string standby_where(const ClusterState& c, const std::string& m) {
+  const auto h = c.last.find(m);
+  return where(m, h == c.last.end() ? std::string() : h->second.region);
+}
+
+std::string bytes_words(double b) {
+  if (b >= 1024.0 * 1024 * 1024) return fmt::format("{:.1f} GiB", b / (1024.0 * 1024 * 1024));
+  if (b >= 1024.0 * 1024) return fmt::format("{:.1f} MiB", b / (1024.0 * 1024));
+  if (b >= 1024.0) return fmt::format("{:.1f} KiB", b / 1024.0);
+  return fmt::format("{:.0f} bytes", b);
+}
+
+}  // namespace
+
+void eval_replica_lag(const ClusterState& c, const config::RulesConfig& config, Time /*now*/,
+                      std::vector<ActiveCondition>& out) {
+  const config::RuleCommon& rule = config.replica_lag.common;
+  if (!rule.enabled) return;
+  const TargetTick* primary = live_primary(c);
+  if (primary == nullptr) return;
+  const double max_s = std::chrono::duration<double>(config.replica_lag.max_lag).count();
+  for (const std::string& m : c.members) {
+    if (m == *c.primary) continue;
+    const ReplicationTick* r = live_standby(c, m);
+    if (r == nullptr) continue;
+    // The larger of the two ends' measures: the standby's (time since the last replayed commit
+    // while behind what it received) and the primary's replay_lag of its one sender by that name.
+    std::optional<double> lag = r->replay_lag_seconds;
+    std::optional<double> primary_bytes;
+    const auto senders = senders_of(c, *r);
+    if (senders.size() == 1) {
+      if (const auto& s = senders.front()->replay_seconds) lag = std::max(lag.value_or(0.0), *s);
+      primary_bytes = senders.front()->replay_bytes;
+    }
+    if (!lag || *lag <= max_s) continue;  // not measurable is no verdict, and no page
+    std::string behind;
+    if (primary_bytes)
+      behind += fmt::format(", {} of WAL behind the primary", bytes_words(*primary_bytes));
+    if (r->receive_replay_bytes)
+      behind +=
+          fmt::format(", {} received and not replayed", bytes_words(*r->receive_replay_bytes));
+    if (r->replay_paused.value_or(false)) behind += ", replay is paused";
+    ConditionText text;
+    text.summary = fmt::format("{}: standby {} replays {} behind primary {}", c.name, m,
+                               format_seconds(*lag), *c.primary);
+    text.description = fmt::format(
+        "Standby {} of cluster {} replays {} behind primary {} (max_lag {}){}. Reads from it are "
+        "stale, and a failover to it now loses or waits for that much.",
+        standby_where(c, m), c.name, format_seconds(*lag), where(*c.primary, primary->region),
+        format_seconds(max_s), behind);
+    text.extra["primary"] = *c.primary;
+    out.push_back(make_condition("replica_lag", rule, standby_labels(c, m), *lag, std::move(text)));
+  }
+}
+
+void eval_replica_not_streaming(const ClusterState& c, const config::RulesConfig& config,
+                                Time /*now*/, std::vector<ActiveCondition>& out) {
+  const config::RuleCommon& rule = config.replica_not_streaming.common;
+  if (!rule.enabled) return;
+  const TargetTick* primary = live_primary(c);
+  if (primary == nullptr) return;
+  const auto p = c.replication.find(*c.primary);
+  const bool primary_visible = p != c.replication.end() && p->second.up && p->second.stats_visible;
+  for (const std::string& m : c.members) {
+    if (m == *c.primary) continue;
+    const ReplicationTick* r = live_standby(c, m);
+    if (r == nullptr) continue;
+    // Each end that can see says why; hidden ends (no pg_read_all_stats) say nothing.
+    std::vector<std::string> why;
+    if (r->stats_visible && r->receiver_status != "streaming")
+      why.push_back(r->receiver_status.empty()
+                        ? "it runs no WAL receiver"
+                        : fmt::format("its WAL receiver is {}", r->receiver_status));
+    if (primary_visible && !r->application_name.empty()) {
+      const auto senders = senders_of(c, *r);
+      // No sender by its name while its own receiver streams: it streams from another standby
+      // (cascading), or the primary's round predates a reconnect. Only counted when the
+      // standby's end cannot say.
+      if (senders.empty() && !(r->stats_visible && r->receiver_status == "streaming")) {
+        why.push_back(fmt::format("primary {} has no WAL sender for \"{}\"", *c.primary,
+                                  r->application_name));
+      } else if (!senders.empty() &&
+                 std::none_of(senders.begin(), senders.end(),
+                              [](const auto* s) { return s->state == "streaming"; })) {
+        why.push_back(fmt::format("primary {}'s WAL sender for \"{}\" is in state {}", *c.primary,
+                                  r->application_name, senders.front()->state));
+      }
+    }
+    if (why.empty()) continue;
+    std::string reasons;
+    for (const std::string& w : why) reasons += (reasons.empty() ? "" : "; ") + w;
+    ConditionText text;
+    text.summary = fmt::format("{}: standby {} does not stream from primary {}: {}", c.name, m,
+                               *c.primary, reasons);
+    text.description = fmt::format(
+        "Standby {} of cluster {} answers but does not stream WAL from primary {}: {}. It falls "
+        "behind with every write, and a failover to it loses what it has not received.",
+        standby_where(c, m), c.name, where(*c.primary, primary->region), reasons);
+    text.extra["primary"] = *c.primary;
+    text.extra["reasons"] = reasons;
+    out.push_back(make_condition("replica_not_streaming", rule, standby_labels(c, m),
+                                 static_cast<double>(why.size()), std::move(text)));
+  }
+}
+
+}  // namespace qw::rules

@@ -35,6 +35,8 @@ struct ClusterState {
   // The latest window without a primary that has ended: the cluster's queues were not silent
   // in it, they were unreachable (Engine::ingest moves their silence clock past it).
   std::optional<std::pair<Time, Time>> last_outage;
+  // The members' latest replication rounds, by name (replica_lag, replica_not_streaming).
+  std::map<std::string, ReplicationTick> replication;
 };
 
 // Accepts the application's writes: answered, not in recovery, not read-only.
@@ -55,6 +57,12 @@ void eval_split_brain(const ClusterState& c, const config::RulesConfig& config, 
                       std::vector<ActiveCondition>& out);
 void eval_replica_parity(const ClusterState& c, const config::RulesConfig& config, Time now,
                          std::vector<ActiveCondition>& out);
+// One condition per standby: its replay lag over replica_lag.max_lag; it answers but does not
+// stream from the primary. Neither judges while the cluster has no primary (no_primary's page).
+void eval_replica_lag(const ClusterState& c, const config::RulesConfig& config, Time now,
+                      std::vector<ActiveCondition>& out);
+void eval_replica_not_streaming(const ClusterState& c, const config::RulesConfig& config, Time now,
+                                std::vector<ActiveCondition>& out);
 
 // How long the failover alert holds after the move (after its `for`), then resolves by itself.
 inline constexpr std::chrono::minutes kFailoverAnnounced{10};

@@ -132,6 +132,20 @@ void Engine::ingest(const ProviderTick& tick) {
   update_provider(providers_[tick.provider], tick);
 }
 
+void Engine::ingest(const ReplicationTick& tick) {
+  const auto it = cluster_of_.find(tick.target);
+  if (it == cluster_of_.end()) return;
+  auto& last = clusters_.at(it->second).replication;
+  const auto old = last.find(tick.target);
+  if (old != last.end() && tick.at < old->second.at) return;
+  ReplicationTick t = tick;
+  // A standby whose WAL receiver stopped shows no conninfo: the name it streamed under is the
+  // one the primary would list it by (replica_not_streaming asks the primary for it).
+  if (t.application_name.empty() && old != last.end() && t.in_recovery.value_or(false))
+    t.application_name = old->second.application_name;
+  last.insert_or_assign(tick.target, std::move(t));
+}
+
 // A source on a cluster cannot be measured while no member is primary, and its workers cannot
 // complete anything either: that window is the cluster's outage (no_primary, or a failover),
 // not the queue's silence. Its first measured round after the window moves the silence clock
@@ -214,7 +228,11 @@ bool Engine::undecided(const Labels& labels) const {
   }
   if (rule->scope == RuleScope::cluster) {
     const auto c = clusters_.find(label("cluster"));
-    return c == clusters_.end() || c->second.last.empty();
+    if (c == clusters_.end()) return true;
+    // The replica rules judge a standby by its replication rounds: none yet, no verdict.
+    if (alertname == "replica_lag" || alertname == "replica_not_streaming")
+      return !c->second.replication.contains(label("target"));
+    return c->second.last.empty();
   }
   const QueueKey key{label("target"), label("source"), label("queue")};
   if (const auto it = queues_.find(key); it != queues_.end()) {

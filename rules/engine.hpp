@@ -48,6 +48,7 @@ class Engine {
   void ingest(const QueueTick& tick);
   void ingest(const TargetTick& tick);
   void ingest(const ProviderTick& tick);
+  void ingest(const ReplicationTick& tick);  // a cluster member's; others are ignored
 
   // The conditions holding at `now`, in a stable order (queue key, then rule).
   std::vector<ActiveCondition> evaluate(Time now);

@@ -101,6 +101,31 @@ struct ProviderTick {
   std::vector<ProviderIncidentInfo> incidents;  // open, after providers[].components
 };
 
+// One replication round of a cluster member (probes::ReplicationSample, reduced): what
+// replica_lag and replica_not_streaming judge (docs/clusters.md).
+struct ReplicationTick {
+  std::string target;
+  Time at;
+  bool up = false;  // the round read the member; nothing below is known otherwise
+  std::optional<bool> in_recovery;
+  bool stats_visible = false;  // pg_read_all_stats: sender states and receiver status are shown
+  // A primary's WAL senders, as pg_stat_replication lists them.
+  struct Sender {
+    std::string application_name;
+    std::string state;                     // empty when hidden
+    std::optional<double> replay_bytes;    // behind the primary's current position
+    std::optional<double> replay_seconds;  // replay_lag; 0 when caught up
+  };
+  std::vector<Sender> senders;
+  // A standby's own view: its WAL receiver's status (empty: none, or hidden), the name the
+  // primary lists it under, its replay lag (0 when it replayed all it received).
+  std::string receiver_status;
+  std::string application_name;
+  std::optional<double> replay_lag_seconds;
+  std::optional<double> receive_replay_bytes;
+  std::optional<bool> replay_paused;
+};
+
 // A rule's verdict at one evaluation: this condition holds now, with this value. The alert
 // lifecycle (pending, firing, resolved) is alerts/' business, not the rule's.
 struct ActiveCondition {

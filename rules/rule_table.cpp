@@ -107,6 +107,16 @@ const RuleDef kRules[] = {
      .scope = RuleScope::provider,
      .common = [](const RulesConfig& c) -> const RuleCommon& { return c.provider_incident.common; },
      .eval_provider = eval_provider_incident},
+    {.name = "replica_lag",
+     .scope = RuleScope::cluster,
+     .common = [](const RulesConfig& c) -> const RuleCommon& { return c.replica_lag.common; },
+     .eval_cluster = eval_replica_lag},
+    {.name = "replica_not_streaming",
+     .scope = RuleScope::cluster,
+     .common = [](const RulesConfig& c) -> const RuleCommon& {
+       return c.replica_not_streaming.common;
+     },
+     .eval_cluster = eval_replica_not_streaming},
 };
 
 }  // namespace

@@ -29,7 +29,8 @@ complete='return visit_sample(sample, qw::overloaded{
     [](const TargetHealthSample&) { return 0; },
     [](const QueueProbeSample&) { return 1; },
     [](const QueueHistorySample&) { return 2; },
-    [](const ProviderStatusSample&) { return 3; }});'
+    [](const ProviderStatusSample&) { return 3; },
+    [](const ReplicationSample&) { return 4; }});'
 if ! compile complete "$complete"; then
   echo "FAIL: a visitor with one arm per type does not compile (is this test stale?):" >&2
   cat "$work/complete.log" >&2

@@ -90,6 +90,7 @@ std::vector<std::pair<Case, DurationBounds>> duration_cases() {
       file("providers: [{{name: p, url: 'http://x/', interval: {}}}]\n"),
       file("providers: [{{name: p, url: 'http://x/', timeout: {}}}]\n"),
       file("providers: [{{name: p, kind: rss, url: 'http://x/', max_age: {}}}]\n"),
+      file("rules:\n  replica_lag: {{max_lag: {}}}\n"),
   };
   return {
       {{c[0].c_str(), "http.request_timeout"}, kHttpRequestTimeout},
@@ -125,6 +126,7 @@ std::vector<std::pair<Case, DurationBounds>> duration_cases() {
       {{c[30].c_str(), "providers[0].interval"}, kProviderInterval},
       {{c[31].c_str(), "providers[0].timeout"}, kProviderTimeout},
       {{c[32].c_str(), "providers[0].max_age"}, kProviderMaxAge},
+      {{c[33].c_str(), "rules.replica_lag.max_lag"}, kMaxLag},
   };
 }
 

@@ -19,6 +19,28 @@ TEST_F(RulesSection, DefaultsWithoutASection) {
   EXPECT_EQ(r.config.rules.database_unavailable.common.for_duration, 10s);
 }
 
+TEST_F(RulesSection, TheReplicaRulesDecodeWithTheirOwnKey) {
+  LoadResult r = load(kOneTarget);
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_EQ(r.config.rules.replica_lag.max_lag, 60s);
+  EXPECT_EQ(r.config.rules.replica_lag.common.for_duration, 2min);
+  EXPECT_EQ(r.config.rules.replica_not_streaming.common.for_duration, 2min);
+  EXPECT_EQ(r.config.rules.replica_not_streaming.common.severity, Severity::warning);
+  r = load(std::string(kOneTarget) +
+           "rules:\n"
+           "  replica_lag: {max_lag: 5m, for: 30s, severity: critical}\n"
+           "  replica_not_streaming: {for: 1m}\n");
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_EQ(r.config.rules.replica_lag.max_lag, 5min);
+  EXPECT_EQ(r.config.rules.replica_lag.common.for_duration, 30s);
+  EXPECT_EQ(r.config.rules.replica_lag.common.severity, Severity::critical);
+  EXPECT_EQ(r.config.rules.replica_not_streaming.common.for_duration, 1min);
+  // max_lag is replica_lag's own: another rule refuses it.
+  r = load(std::string(kOneTarget) + "rules:\n  replica_not_streaming: {max_lag: 5m}\n");
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(all_errors(r).find("max_lag"), std::string::npos) << all_errors(r);
+}
+
 TEST_F(RulesSection, DefaultsAndOverridesDecode) {
   const LoadResult r = load(std::string(kOneTarget) +
                             "rules:\n"
