@@ -68,7 +68,10 @@ std::vector<config::InhibitRule> builtin_cluster_inhibit_rules() {
   const std::string source(rules::kNoPrimary);
   config::InhibitRule members;
   members.source_matchers = {{"alertname", Op::equal, source}};
-  members.target_matchers = {{"alertname", Op::equal, "database_unavailable"}};
+  // The members' outages, and their standbys' lag and streaming: without a primary a standby
+  // streams from nobody and falls behind, a consequence of the one outage.
+  members.target_matchers = {
+      {"alertname", Op::regex, "database_unavailable|replica_lag|replica_not_streaming"}};
   members.equal = {"cluster"};
   config::InhibitRule sources = builtin_inhibit_rule();
   sources.source_matchers = {{"alertname", Op::equal, source}};

@@ -203,10 +203,19 @@ namespace {
 // it, and say nothing while there is none (no_primary, or the primary's database_unavailable,
 // is that outage's one page).
 const TargetTick* live_primary(const ClusterState& c) {
-  if (!c.primary || c.no_primary_since) return nullptr;
-  const auto p = c.last.find(*c.primary);
-  return p == c.last.end() || !writable(p->second) ? nullptr : &p->second;
+  if (!has_live_primary(c)) return nullptr;
+  return &c.last.at(*c.primary);
 }
+
+}  // namespace
+
+bool has_live_primary(const ClusterState& c) {
+  if (!c.primary || c.no_primary_since) return false;
+  const auto p = c.last.find(*c.primary);
+  return p != c.last.end() && writable(p->second);
+}
+
+namespace {
 
 // A standby to judge: its health round and its replication round both answered in recovery.
 const ReplicationTick* live_standby(const ClusterState& c, const std::string& m) {

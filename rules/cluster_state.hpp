@@ -48,6 +48,10 @@ std::vector<std::string> writable_members(const ClusterState& c);
 // One health round of a member: updates roles, and records a failover when the primary moved.
 void update_cluster(ClusterState& c, const TargetTick& tick);
 
+// Whether a member accepts writes now and is the cluster's primary (no no_primary window): the
+// replica rules judge standbys against it, and reach no verdict without one.
+bool has_live_primary(const ClusterState& c);
+
 // The cluster rules. Each appends its conditions (replica_parity: one per differing standby).
 void eval_failover(const ClusterState& c, const config::RulesConfig& config, Time now,
                    std::vector<ActiveCondition>& out);

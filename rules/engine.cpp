@@ -229,9 +229,11 @@ bool Engine::undecided(const Labels& labels) const {
   if (rule->scope == RuleScope::cluster) {
     const auto c = clusters_.find(label("cluster"));
     if (c == clusters_.end()) return true;
-    // The replica rules judge a standby by its replication rounds: none yet, no verdict.
+    // The replica rules judge a standby by its replication rounds against a live primary: no
+    // round yet, or no primary (no_primary's outage, which inhibits them), no verdict: a firing
+    // one is kept, not resolved by the outage.
     if (alertname == "replica_lag" || alertname == "replica_not_streaming")
-      return !c->second.replication.contains(label("target"));
+      return !c->second.replication.contains(label("target")) || !has_live_primary(c->second);
     return c->second.last.empty();
   }
   const QueueKey key{label("target"), label("source"), label("queue")};

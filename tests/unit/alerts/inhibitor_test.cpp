@@ -33,6 +33,25 @@ TEST(Inhibitor, DatabaseDownOnAInhibitsAsQueueAlertsOnly) {
   EXPECT_EQ(inhibited, std::set<std::string>{fp(alerts, "no_throughput", "a")});
 }
 
+// A cluster without a primary: its standbys' lag and streaming alerts are consequences of
+// no_primary's outage, held back by the cluster label; another cluster's are not.
+TEST(Inhibitor, NoPrimaryHoldsBackTheClustersReplicaAlerts) {
+  auto in_cluster = [](rules::ActiveCondition c, const std::string& cluster) {
+    c.labels["cluster"] = cluster;
+    return c;
+  };
+  AlertBook book;
+  book.evaluate(at(0s), {in_cluster(condition("no_primary", "main"), "main"),
+                         in_cluster(condition("replica_lag", "pg-b"), "main"),
+                         in_cluster(condition("replica_not_streaming", "pg-b"), "main"),
+                         in_cluster(condition("replica_lag", "pg-z"), "other")});
+  const std::vector<Alert> alerts = book.alerts();
+  const std::set<std::string> inhibited =
+      Inhibitor::from_config(builtin_only()).inhibited(at(0s), alerts);
+  EXPECT_EQ(inhibited, (std::set<std::string>{fp(alerts, "replica_lag", "pg-b"),
+                                              fp(alerts, "replica_not_streaming", "pg-b")}));
+}
+
 TEST(Inhibitor, PendingSourceDoesNotInhibit) {
   AlertBook book;
   book.evaluate(at(0s), {condition("database_unavailable", "a", "", 15s),

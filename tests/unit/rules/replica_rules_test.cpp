@@ -245,6 +245,14 @@ TEST_F(ReplicaRules, UndecidedUntilTheStandbysFirstReplicationRound) {
   standby_round(t0, 0.0);
   engine.evaluate(t0);
   EXPECT_FALSE(engine.undecided(labels));
+  // Without a primary there is no verdict either: a firing alert is kept (and inhibited by
+  // no_primary), not resolved by the outage.
+  health("pg-a", false, false, t0 + 5s);
+  engine.evaluate(t0 + 5s);
+  EXPECT_TRUE(engine.undecided(labels));
+  health("pg-a", true, false, t0 + 10s);
+  engine.evaluate(t0 + 10s);
+  EXPECT_FALSE(engine.undecided(labels));
 }
 
 // A late round does not rewind the state.
