@@ -10,6 +10,7 @@
 
 #include "alerts/alert_book.hpp"
 #include "config/loader.hpp"
+#include "daemon/backtest_pager.hpp"
 #include "rules/condition.hpp"
 #include "rules/engine.hpp"
 #include "rules/zoneinfo_file.hpp"
@@ -97,19 +98,6 @@ std::vector<std::string> split_fields(const std::string& line) {
   return fields;
 }
 
-const char* state_word(const alerts::Transition& t) {
-  switch (t.to) {
-    case alerts::AlertState::pending:
-      return "pending";
-    case alerts::AlertState::firing:
-      return "firing";
-    case alerts::AlertState::inactive:
-      // A pending alert that clears never fired: the lifecycle drops it, nothing resolves.
-      return t.from == alerts::AlertState::firing ? "resolved" : "inactive";
-  }
-  return "inactive";
-}
-
 std::string format_utc(rules::Time t) {
   std::string s = rules::format_time(t);  // "YYYY-MM-DD HH:MM:SSZ"
   s[10] = 'T';
@@ -118,7 +106,7 @@ std::string format_utc(rules::Time t) {
 
 // --explain: why an alert fired, as its page would say, on stderr (stdout stays the CSV). One
 // queue is replayed, so the alertname finds its condition.
-void explain(const alerts::Transition& t, const std::vector<rules::ActiveCondition>& active) {
+void explain(const BacktestRow& t, const std::vector<rules::ActiveCondition>& active) {
   for (const rules::ActiveCondition& c : active) {
     if (c.alertname != t.alertname) continue;
     const auto summary = c.annotations.find("summary");
@@ -221,9 +209,11 @@ int run_backtest(const CliOptions& options) {
     return kExitUsage;
   }
 
-  // The same engine and lifecycle as the daemon, one probe round and one evaluation per row.
+  // The same engine, lifecycle and built-in inhibition as the daemon, one probe round and one
+  // evaluation per row.
   rules::Engine engine(rules_config, *zone.zone);
   alerts::AlertBook book;
+  BacktestPager pager(loaded.config.alerting);
   const std::string source = options.source.value_or(options.queue);
   const rules::QueueKey key{"backtest", source, options.queue};
   std::cout << "time,alertname,state,value\n";
@@ -235,10 +225,11 @@ int run_backtest(const CliOptions& options) {
     tick.ready = row.ready.value_or(0);
     engine.ingest(tick);
     const std::vector<rules::ActiveCondition> active = engine.evaluate(row.at);
-    for (const alerts::Transition& t : book.evaluate(row.at, active)) {
-      std::cout << format_utc(t.at) << ',' << t.alertname << ',' << state_word(t) << ','
-                << rules::format_number(t.value) << '\n';
-      if (options.explain && t.to == alerts::AlertState::firing) explain(t, active);
+    const std::vector<alerts::Transition> changes = book.evaluate(row.at, active);
+    for (const BacktestRow& r : pager.rows(row.at, changes, book.alerts())) {
+      std::cout << format_utc(r.at) << ',' << r.alertname << ',' << r.state << ','
+                << rules::format_number(r.value) << '\n';
+      if (options.explain && r.fired) explain(r, active);
     }
   }
   return kExitOk;

@@ -60,10 +60,10 @@ for name in art_daily_jumpsdown art_daily_nojump; do
   [[ -n "$start" ]] || { fail "$name: no labelled window"; continue; }
   # ISO timestamps of one format compare correctly as strings.
   caught=$(awk -F, -v a="$start" -v b="$end" \
-    '($2=="below_baseline"||$2=="no_throughput") && $3=="firing" && $1>=a && $1<=b' \
+    '($2=="below_baseline"||$2=="no_throughput"||$2=="throughput_collapse") && $3=="firing" && $1>=a && $1<=b' \
     "$work/$name.out")
   if [[ -z "$caught" ]]; then
-    fail "$name: no firing below_baseline/no_throughput within $start..$end; got:
+    fail "$name: no firing below_baseline/no_throughput/throughput_collapse within $start..$end; got:
 $(cat "$work/$name.out")"
   else
     echo "ok: $name caught: $caught"
