@@ -1,5 +1,7 @@
 #include "alerts/inhibitor.hpp"
 
+#include <algorithm>
+
 #include "rules/rule_table.hpp"
 
 namespace qw::alerts {
@@ -76,6 +78,32 @@ std::vector<config::InhibitRule> builtin_cluster_inhibit_rules() {
   config::InhibitRule sources = builtin_inhibit_rule();
   sources.source_matchers = {{"alertname", Op::equal, source}};
   return {members, sources};
+}
+
+std::set<std::string> holders_kept_open(const std::vector<Alert>& alerts) {
+  auto label = [](const Alert& a, const char* name) {
+    const auto it = a.labels.find(name);
+    return it == a.labels.end() ? std::string() : it->second;
+  };
+  const auto held = rules::rules_held_back_on_the_same_queue();
+  std::set<std::string> out;
+  for (const Alert& holder : alerts) {
+    if (holder.state != AlertState::firing) continue;
+    const std::string name = label(holder, "alertname");
+    const auto group =
+        std::find_if(held.begin(), held.end(), [&](const auto& g) { return g.first == name; });
+    if (group == held.end()) continue;
+    const bool goes_on = std::any_of(alerts.begin(), alerts.end(), [&](const Alert& a) {
+      return a.state == AlertState::firing &&
+             std::find(group->second.begin(), group->second.end(), label(a, "alertname")) !=
+                 group->second.end() &&
+             label(a, "target") == label(holder, "target") &&
+             label(a, "source") == label(holder, "source") &&
+             label(a, "queue") == label(holder, "queue");
+    });
+    if (goes_on) out.insert(holder.fingerprint);
+  }
+  return out;
 }
 
 Inhibitor Inhibitor::from_config(const config::AlertingConfig& config) {

@@ -40,6 +40,13 @@ std::vector<config::InhibitRule> builtin_queue_inhibit_rules();
 // `target` is the cluster's name (equal: [target]). One page per outage.
 std::vector<config::InhibitRule> builtin_cluster_inhibit_rules();
 
+// Fingerprints of the firing alerts whose incident goes on under a rule they hold back on the
+// same queue (RuleDef::held_back_by): a firing no_throughput while that queue's collapse or
+// shortfall alert still fires. They are kept firing (AlertBook::evaluate's `undecided`): a silent
+// queue that trickles again but is still collapsed is one incident and one page, which closes
+// when the queue has recovered, not a resolve followed by the held-back rule's own page.
+std::set<std::string> holders_kept_open(const std::vector<Alert>& alerts);
+
 class Inhibitor {
  public:
   Inhibitor() = default;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "alerts/inhibitor.hpp"
 #include "daemon/log_format.hpp"
 #include "daemon/state_files.hpp"
 #include "probes/pg/conninfo.hpp"
@@ -289,11 +290,14 @@ void AlertingPipeline::evaluate(rules::Time now) {
     active = engine_->evaluate(now);
     // An alert resolves on evidence only: one the rules could not judge (restored after a
     // restart and not yet measured, or whose evidence the restart erased) is kept as it is,
-    // unless its source or target has left the configuration.
-    for (const alerts::Alert& a : service_->alerts()) {
+    // unless its source or target has left the configuration. So is a firing one whose
+    // incident goes on under a rule it holds back (a silent queue still collapsed).
+    const std::vector<alerts::Alert> alerts = service_->alerts();
+    const std::set<std::string> kept_open = alerts::holders_kept_open(alerts);
+    for (const alerts::Alert& a : alerts) {
       labels_of.emplace(a.fingerprint, a.labels);
       if (a.state != alerts::AlertState::inactive && still_configured(a.labels) &&
-          engine_->undecided(a.labels))
+          (engine_->undecided(a.labels) || kept_open.contains(a.fingerprint)))
         undecided.insert(a.fingerprint);
     }
   }

@@ -6,9 +6,11 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "alerts/alert_book.hpp"
+#include "alerts/inhibitor.hpp"
 #include "config/loader.hpp"
 #include "daemon/backtest_pager.hpp"
 #include "rules/condition.hpp"
@@ -225,7 +227,15 @@ int run_backtest(const CliOptions& options) {
     tick.ready = row.ready.value_or(0);
     engine.ingest(tick);
     const std::vector<rules::ActiveCondition> active = engine.evaluate(row.at);
-    const std::vector<alerts::Transition> changes = book.evaluate(row.at, active);
+    // As the daemon's pipeline does: alerts the rules could not judge, and firing ones whose
+    // incident goes on under a rule they hold back, are kept as they are.
+    const std::vector<alerts::Alert> before = book.alerts();
+    std::set<std::string> undecided = alerts::holders_kept_open(before);
+    for (const alerts::Alert& a : before) {
+      if (a.state != alerts::AlertState::inactive && engine.undecided(a.labels))
+        undecided.insert(a.fingerprint);
+    }
+    const std::vector<alerts::Transition> changes = book.evaluate(row.at, active, undecided);
     for (const BacktestRow& r : pager.rows(row.at, changes, book.alerts())) {
       std::cout << format_utc(r.at) << ',' << r.alertname << ',' << r.state << ','
                 << rules::format_number(r.value) << '\n';

@@ -55,13 +55,13 @@ const RuleDef kRules[] = {
      .eval_queue = eval_throughput_collapse,
      .on_hold = exclude_last_hour,
      .inhibited_by_database_unavailable = true,
-     .held_back_by = "no_throughput"},
+     .held_back_by = {"no_throughput"}},
     {.name = "below_baseline",
      .common = queue_common<&config::QueueRules::below_baseline>,
      .eval_queue = eval_below_baseline,
      .on_hold = exclude_window,
      .inhibited_by_database_unavailable = true,
-     .held_back_by = "no_throughput"},
+     .held_back_by = {"no_throughput", "throughput_collapse"}},
     {.name = "stuck_in_progress",
      .common = queue_common<&config::QueueRules::stuck_in_progress>,
      .eval_queue = eval_stuck_in_progress,
@@ -150,11 +150,13 @@ std::vector<std::string> rules_inhibited_by_database_unavailable() {
 std::vector<std::pair<std::string, std::vector<std::string>>> rules_held_back_on_the_same_queue() {
   std::vector<std::pair<std::string, std::vector<std::string>>> out;
   for (const RuleDef& r : kRules) {
-    if (r.held_back_by.empty()) continue;
-    auto it = std::find_if(out.begin(), out.end(),
-                           [&](const auto& group) { return group.first == r.held_back_by; });
-    if (it == out.end()) it = out.insert(out.end(), {std::string(r.held_back_by), {}});
-    it->second.emplace_back(r.name);
+    for (const std::string_view holder : r.held_back_by) {
+      if (holder.empty()) continue;
+      auto it = std::find_if(out.begin(), out.end(),
+                             [&](const auto& group) { return group.first == holder; });
+      if (it == out.end()) it = out.insert(out.end(), {std::string(holder), {}});
+      it->second.emplace_back(r.name);
+    }
   }
   return out;
 }

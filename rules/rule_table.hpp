@@ -9,6 +9,7 @@
 //
 // It lives in rules/ rather than alerts/: the evaluation functions are rules', and alerts/
 // already reads rules/ (observation.hpp), never the other way round.
+#include <array>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,10 +46,14 @@ struct RuleDef {
   void (*on_hold)(QueueState&, const RuleContext&) = nullptr;
   // A database outage makes this rule's alerts consequences, not news (alerts/inhibitor.cpp).
   bool inhibited_by_database_unavailable = false;
-  // A queue rule whose firing on the same queue explains this one: a silent queue has also
-  // collapsed and is below its baseline, and that is one page, no_throughput's. Held back as a
-  // database outage's consequences are (alerts/inhibitor.cpp).
-  std::string_view held_back_by = {};
+  // Queue rules whose firing on the same queue explains this one: a silent queue has also
+  // collapsed and is below its baseline, and a collapsed one is below its baseline; that is one
+  // page, the strongest rule's. Held back as a database outage's consequences are
+  // (alerts/inhibitor.cpp). While a rule it holds back still holds, the holder's alert is kept
+  // firing (Engine::undecided): the incident goes on, weaker, and is not over.
+  std::array<std::string_view, 2> held_back_by = {};
+
+  bool held_back_by_any() const { return !held_back_by[0].empty(); }
 };
 
 // In evaluation order (a queue's conditions come out in this order).

@@ -306,7 +306,7 @@ TEST(DatabaseUnavailable, NeitherHoldsTheOtherBack) {
   ASSERT_NE(incident, nullptr);
   EXPECT_EQ(incident->scope, RuleScope::provider);
   EXPECT_FALSE(incident->inhibited_by_database_unavailable);
-  EXPECT_TRUE(incident->held_back_by.empty());
+  EXPECT_FALSE(incident->held_back_by_any());
   EXPECT_EQ(default_severity(*incident), "warning");
 }
 
