@@ -123,6 +123,9 @@ struct ProviderStatusSample {
   bool known = false;         // a 200 has been read since start: incidents mean something
   // Open incidents that pass providers[].components (and max_age, for RSS/Atom).
   std::vector<provider::ProviderIncident> incidents;
+  // The providers[].components they were filtered by: a late round of a probe that a reload
+  // replaced carries the old filter, and its counts per term would be wrong for the new one.
+  std::vector<std::string> components;
   std::optional<std::int64_t> last_success;  // Unix seconds of the last successful fetch
 };
 

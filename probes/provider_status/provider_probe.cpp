@@ -77,6 +77,7 @@ FailureReason ProviderProbe::run(ProbeContext& /*ctx: no database*/, SampleSink&
   if (sample.up) last_success_ = now;
   sample.known = known_;
   sample.incidents = open_incidents(provider_, parsed_, now);
+  sample.components = provider_.components;
   sample.last_success = last_success_;
   if (!sample.up)
     spdlog::debug("{}: fetch failed ({}: {})", id_, to_string(sample.failure), sample.detail);

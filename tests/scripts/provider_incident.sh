@@ -3,13 +3,17 @@
 # feed server (tests/scripts/lib/feed_server.py, the fixtures of tests/fixtures/provider_status,
 # never the internet) and pages a real webhook receiver (scripts/lib/webhook_receiver.py).
 #   a. a Statuspage feed with an open incident: a provider_incident alert per incident arrives,
-#      with the incident's title and link (two providers serve the same summary: cloud, flaky);
+#      with the incident's title and link (two providers serve the same summary: cloud, without
+#      a components filter, and flaky, with one); /metrics counts flaky's incidents under each
+#      configured term they match (the component label) and cloud's without that label, and
+#      promtool check metrics accepts the scrape;
 #   b. a target on a port nobody listens on, linked to `cloud` with provider_components that the
 #      SQL incident matches (added by a reload once the feed was read, so the page's first
 #      notice can quote it): its database_unavailable summary quotes the provider's incident;
 #      a target without a provider is not quoted;
 #   c. cloud's feed drops the SQL incident (resolved): its alert resolves, the other stays;
-#      flaky's feed turns into a 500: its alerts keep firing (an unreadable feed is not news);
+#      flaky's feed turns into a 500: its alerts keep firing (an unreadable feed is not news) and
+#      its incident series keep their last known counts;
 #   d. the same change posts a new incident (Compute – North Europe): north-db, down and paged
 #      before it, is paged again (a repeat) with the provider's words.
 # No PostgreSQL: nothing listens on the targets' port. Interval 1m (the minimum): ~80 s.
@@ -93,7 +97,8 @@ probes:
   postgres_health: {interval: 1s, query_timeout: 2s, max_backoff: 2s}
 providers:
   - {name: cloud, kind: statuspage, url: "$feed/summary.json", interval: 1m, timeout: 3s}
-  - {name: flaky, kind: statuspage, url: "$feed/flaky.json", interval: 1m, timeout: 3s}
+  - {name: flaky, kind: statuspage, url: "$feed/flaky.json", interval: 1m, timeout: 3s,
+     components: [West Europe, SQL Database, Storage, North Europe]}
 targets:
   - {name: other-db, dsn: "host=127.0.0.1 port=$dead_port dbname=app user=qw connect_timeout=2"}
 YAML
@@ -135,6 +140,37 @@ sql=$(alerts firing provider_incident provider cloud inc0sqlweu01 | head -n 1)
 [ "$(jq -r '.labels.severity' <<<"$sql")" = warning ] || fail "severity is not warning: $sql"
 jq -e '.annotations.summary | contains("SQL Database – West Europe – degraded")' <<<"$sql" \
   >/dev/null || fail "the summary does not carry the title: $sql"
+
+# The incident series of both: flaky's by the configured term each incident matched (the SQL
+# incident is in the West Europe group: it counts under both terms; nothing is in North Europe:
+# 0), never a name from the feed ("East US"); cloud has no filter and no component label.
+flaky_counts=(
+  'component="West Europe",impact="major",provider="flaky"} 1'
+  'component="SQL Database",impact="major",provider="flaky"} 1'
+  'component="Storage",impact="minor",provider="flaky"} 1'
+  'component="Storage",impact="major",provider="flaky"} 0'
+  'component="North Europe",impact="major",provider="flaky"} 0'
+  'component="North Europe",impact="minor",provider="flaky"} 0'
+)
+# has_series LINE...: each `queuewatch_provider_incidents{LINE` is in the scrape saved in $1.
+has_series() {
+  local file="$1" line
+  shift
+  for line in "$@"; do grep -qxF "queuewatch_provider_incidents{$line" "$file" || return 1; done
+}
+scraped_counts() { metrics >"$tmp/metrics.txt" && has_series "$tmp/metrics.txt" "${flaky_counts[@]}"; }
+wait_for "flaky's incidents by component" 20 scraped_counts ||
+  fail "flaky's incidents by component are not as configured:"$'\n'"$(grep '^queuewatch_provider_incidents' "$tmp/metrics.txt")"
+components=$(grep -oP '^queuewatch_provider_incidents\{component="\K[^"]*' "$tmp/metrics.txt" | sort | uniq -c |
+  awk '{ $1 = $1 } 1')
+want_components=$'6 North Europe\n6 SQL Database\n6 Storage\n6 West Europe'
+[ "$components" = "$want_components" ] ||
+  fail "component values (series each) are '$components', want only flaky's four terms with 6 impacts each"
+has_series "$tmp/metrics.txt" 'impact="major",provider="cloud"} 1' 'impact="minor",provider="cloud"} 1' ||
+  fail "cloud (no filter) has no incident series without a component label"
+grep '^queuewatch_provider_incidents{' "$tmp/metrics.txt" | grep 'provider="cloud"' | grep -q 'component=' &&
+  fail "cloud has no components filter, yet a series with a component label"
+promtool_check_metrics "$tmp/metrics.txt"
 
 # --- b. a linked target that is down quotes the provider ----------------------------------------
 wait_for "other-db's page" 20 has_alert firing database_unavailable target other-db ||
@@ -180,6 +216,9 @@ has_alert resolved provider_incident provider flaky &&
   fail "a feed that answered 500 resolved its incidents"
 has_alert resolved provider_incident provider cloud inc0stoeus01 &&
   fail "cloud's Storage incident is still open, yet resolved"
+metrics >"$tmp/metrics.txt"
+has_series "$tmp/metrics.txt" "${flaky_counts[@]}" ||
+  fail "flaky's feed answered 500 and its incident series lost their last known counts:"$'\n'"$(grep '^queuewatch_provider_incidents' "$tmp/metrics.txt")"
 firing=$(metric 'queuewatch_alerts{alertname="provider_incident",severity="warning",state="firing"}')
 [ "$firing" = 4 ] ||
   fail "$firing provider_incident alerts firing, want 4 (flaky's two, cloud's Storage and Compute)"

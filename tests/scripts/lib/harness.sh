@@ -58,3 +58,13 @@ start_webhook_receiver() {
 
 # receiver_up: whether the webhook receiver on $hook_port answers.
 receiver_up() { curl -s -o /dev/null --max-time 2 -X POST -d '{}' "http://127.0.0.1:$hook_port/"; }
+
+# promtool_check_metrics FILE: `promtool check metrics` has nothing to say about a scrape saved in
+# FILE (names, HELP, label sets); a complaint or a missing promtool is a failed check.
+promtool_check_metrics() {
+  local lint
+  command -v promtool >/dev/null || { fail "promtool not found (scripts/install-deps)"; return; }
+  if ! lint=$(promtool check metrics <"$1" 2>&1) || [ -n "$lint" ]; then
+    fail "promtool check metrics complained about $1:"$'\n'"$lint"
+  fi
+}
