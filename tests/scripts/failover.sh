@@ -23,6 +23,8 @@ set -uo pipefail
 source "$QW_SOURCE_DIR/scripts/lib/pg.sh"
 # shellcheck source=tests/scripts/lib/harness.sh
 source "$QW_SOURCE_DIR/tests/scripts/lib/harness.sh"
+# shellcheck source=tests/scripts/lib/replication.sh
+source "$QW_SOURCE_DIR/tests/scripts/lib/replication.sh"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/qw-failover.XXXXXX")
 adir=$(pg_tempdir)
@@ -67,15 +69,15 @@ has_alert() { [ -n "$(alerts "$@")" ]; }
 metrics() { curl -s --max-time 5 "http://127.0.0.1:$http_port/metrics"; }
 metric_is() { metrics | grep -qxF "$1"; }
 
-pg_start_primary "$adir" "$aport" || fatal "cannot start pg-a"
+start_replicated_pair "$adir" "$aport" "$bdir" "$bport" ||
+  fatal "cannot stage pg-a and its streaming standby pg-b"
+# Written after the standby was made: it reaches pg-b through streaming, not the base backup.
 pg_psql "$adir" "$aport" -c "CREATE DATABASE app" >/dev/null || fatal "cannot create the database"
 on_a "CREATE TABLE jobs (id bigserial PRIMARY KEY, queue text NOT NULL, state text NOT NULL,
         enqueued_at timestamptz NOT NULL DEFAULT now(), started_at timestamptz,
         finished_at timestamptz);
       INSERT INTO jobs (queue, state) SELECT 'flow', 'ready' FROM generate_series(1, 20)" ||
   fatal "cannot create the job table"
-pg_create_standby "$adir" "$aport" "$bdir" || fatal "cannot create pg-b"
-pg_start_standby "$bdir" "$bport" || fatal "cannot start pg-b"
 pg_wait_caught_up "$adir" "$aport" "$bdir" "$bport" || fatal "pg-b did not catch up"
 
 # expect: replica on each server, outside any cluster.

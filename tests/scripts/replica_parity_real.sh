@@ -20,6 +20,8 @@ set -uo pipefail
 source "$QW_SOURCE_DIR/scripts/lib/pg.sh"
 # shellcheck source=tests/scripts/lib/harness.sh
 source "$QW_SOURCE_DIR/tests/scripts/lib/harness.sh"
+# shellcheck source=tests/scripts/lib/replication.sh
+source "$QW_SOURCE_DIR/tests/scripts/lib/replication.sh"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/qw-parity.XXXXXX")
 adir=$(pg_tempdir)
@@ -62,11 +64,9 @@ metrics() { curl -s --max-time 5 "http://127.0.0.1:$http_port/metrics"; }
 metric_is() { metrics | grep -qxF "$1"; }
 
 # The staging: see the header.
-pg_start_primary "$adir" "$aport" max_connections=50 || fatal "cannot start pg-a"
-pg_create_standby "$adir" "$aport" "$bdir" || fatal "cannot create pg-b"
-pg_start_standby "$bdir" "$bport" max_connections=50 shared_buffers=16MB ||
-  fatal "cannot start pg-b"
-pg_wait_streaming "$bdir" "$bport" || fatal "pg-b is not streaming"
+start_replicated_pair "$adir" "$aport" "$bdir" "$bport" --primary max_connections=50 \
+  --standby max_connections=50 --standby shared_buffers=16MB ||
+  fatal "cannot stage pg-a and its streaming standby pg-b"
 pg_stop "$adir" || fatal "cannot stop pg-a"
 pg_start_primary "$adir" "$aport" max_connections=100 || fatal "cannot restart pg-a at 100"
 pg_wait_streaming "$bdir" "$bport" || fatal "pg-b does not stream from the restarted pg-a"

@@ -24,6 +24,8 @@ set -uo pipefail
 source "$QW_SOURCE_DIR/scripts/lib/pg.sh"
 # shellcheck source=tests/scripts/lib/harness.sh
 source "$QW_SOURCE_DIR/tests/scripts/lib/harness.sh"
+# shellcheck source=tests/scripts/lib/replication.sh
+source "$QW_SOURCE_DIR/tests/scripts/lib/replication.sh"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/qw-repl.XXXXXX")
 adir=$(pg_tempdir)
@@ -80,10 +82,8 @@ b_lag() { echo "region=\"north\",side=\"standby\"${1:+,stage=\"$1\"},standby=\"p
 
 # A primary and a standby with a slot; cluster_name gives the standby's WAL receiver the
 # application name pg-b (pg_basebackup -R writes none: docs/clusters.md).
-pg_start_primary "$adir" "$aport" || fatal "cannot start pg-a"
-pg_create_standby "$adir" "$aport" "$bdir" pg_b_slot || fatal "cannot create pg-b"
-pg_start_standby "$bdir" "$bport" cluster_name=pg-b || fatal "cannot start pg-b"
-pg_wait_streaming "$bdir" "$bport" || fatal "pg-b is not streaming"
+start_replicated_pair "$adir" "$aport" "$bdir" "$bport" --slot pg_b_slot \
+  --standby cluster_name=pg-b || fatal "cannot stage pg-a and its streaming standby pg-b"
 on_a "CREATE TABLE load (id bigserial PRIMARY KEY, pad text)" >/dev/null || fatal "no table"
 on_a "SELECT pg_create_physical_replication_slot('idle_slot', true)" >/dev/null ||
   fatal "cannot create idle_slot"
