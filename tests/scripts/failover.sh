@@ -164,7 +164,10 @@ wait_for "the series read from pg-b" 30 metric_is "$ready_series 25" ||
   fail "the ready-jobs series of main did not reach 25 from pg-b"
 metrics | grep -q '^queuewatch_queue_ready_jobs{.*target="pg-b"' &&
   fail "the source's series appeared under pg-b's name"
-metric_is 'queuewatch_target_writable{region="north",target="pg-b"} 1' ||
+# pg-b's health round sets its writable series, on a schedule of its own: it may come after the
+# source's round that read 25.
+wait_for "pg-b writable on /metrics" 10 \
+  metric_is 'queuewatch_target_writable{region="north",target="pg-b"} 1' ||
   fail "pg-b is not writable in /metrics"
 
 # After no_primary, pg-a being down is news: a lost member, with its cluster label.

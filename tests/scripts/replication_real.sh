@@ -258,6 +258,8 @@ echo "idle_slot retains $(value queuewatch_replication_slot_retained_bytes "$(sl
 # --- 6. Without pg_monitor: the primary's side is not measurable, never 0 ------------------------
 stop_processes "$pid"
 pid=""
+# pg-b's own lag is 0 only once it has replayed section 5's writes; under load it may not have yet.
+pg_wait_caught_up "$adir" "$aport" "$bdir" "$bport" || fatal "pg-b did not catch up after the writes"
 write_config "$tmp/mon.yaml" mon
 "$QW_BINARY" once --config "$tmp/mon.yaml" --format json >"$tmp/once.json" 2>"$tmp/once.err"
 jq -e '.replication[] | select(.target == "pg-a") | .senders[0] | .state == "" and .replay_bytes == null and .replay_seconds == null' \
