@@ -81,6 +81,9 @@ struct TargetConfig {
   // What the user declares about the server (vcpu, memory_gb, tier, ...): compared between a
   // cluster's members by replica_parity, as the settings the server reports are.
   std::map<std::string, std::string> facts;
+  // SQL returning rows of (name, value) the health round reads as more facts, so that they come
+  // from the server (or a provider's view) instead of going stale in the config; empty: none.
+  std::string facts_query;
   Duration connect_timeout{3000};  // libpq connect_timeout (rounded up to whole seconds, >= 2)
   int max_connections = 2;         // the most connections queuewatch ever opens here
   // The provider (a ProviderConfig name) this database runs at, and the substrings of its

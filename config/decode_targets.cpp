@@ -1,6 +1,7 @@
 // `targets`: the databases queuewatch connects to, each key one row (config/schema.hpp).
 #include <fmt/format.h>
 
+#include <cctype>
 #include <filesystem>
 
 #include "config/decoders.hpp"
@@ -77,6 +78,25 @@ std::vector<Field<TargetDecode>> make_target_rows() {
           "between a cluster's members",
           [](Context& ctx, const Value& v, TargetDecode& out) {
             read_label_map(ctx, v, {}, "", out.target.facts);
+          },
+          "none"),
+      custom_field<TargetDecode>(
+          "facts_query", "an SQL query returning rows of (name, value)",
+          "more facts, read from the server by the health round: replica_parity compares them "
+          "with the declared ones, which they replace",
+          [](Context& ctx, const Value& v, TargetDecode& out) {
+            std::optional<std::string> sql = read_nonempty_string(ctx, v);
+            if (!sql) return;
+            // It runs as a subquery (probes/postgres_health/facts_query.hpp), where a closing
+            // `;` is a syntax error: the habit of ending SQL with one is forgiven here.
+            while (!sql->empty() &&
+                   (std::isspace(static_cast<unsigned char>(sql->back())) || sql->back() == ';'))
+              sql->pop_back();
+            if (sql->empty()) {
+              ctx.error(v.path, v.mark, "must hold a query, e.g. SELECT 'tier', 'GP_Gen5_8'");
+              return;
+            }
+            out.target.facts_query = std::move(*sql);
           },
           "none"),
       // libpq counts whole seconds (and treats 1 as 2): sub-second values would be a promise the

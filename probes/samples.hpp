@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "probes/failure_reason.hpp"
+#include "probes/postgres_health/facts_query.hpp"
 #include "probes/provider_status/feed.hpp"
 #include "probes/provider_status/fetch_failure.hpp"
 
@@ -43,6 +44,8 @@ struct TargetHealthSample {
   std::optional<std::int64_t> connections;               // client backends, ours included
   std::optional<double> oldest_transaction_age_seconds;  // 0 when no other one is open
   std::optional<std::int64_t> lock_waiting_sessions;     // wait_event_type = 'Lock'
+  // targets[].facts_query's outcome, when the target has one and the health query answered.
+  std::optional<health::QueriedFacts> facts;
 };
 
 struct QueueSample {

@@ -101,6 +101,25 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
     set_or_drop(oldest_transaction_, t.oldest_transaction, labels,
                 sample.oldest_transaction_age_seconds);
     set_or_drop(lock_waiting_, t.lock_waiting, labels, sample.lock_waiting_sessions);
+    // The facts_query: absent for a target without one, and while the target is down (it did
+    // not run). Its facts themselves are not series: replica_parity names them.
+    if (sample.facts) {
+      const health::QueriedFacts& f = *sample.facts;
+      ensure(facts_up_, t.facts_up, labels).Set(f.ok ? 1 : 0);
+      if (f.ok || f.failure != t.facts_failure_value) drop(facts_failure_, t.facts_failure);
+      if (!f.ok) {
+        t.facts_failure_value = f.failure;
+        ensure(facts_failure_, t.facts_failure,
+               with(labels, "reason", std::string(health::to_string(f.failure))))
+            .Set(1);
+      }
+      set_or_drop(facts_rejected_, t.facts_rejected, labels,
+                  f.ok ? std::optional<std::size_t>(f.rejected_rows) : std::nullopt);
+    } else {
+      drop(facts_up_, t.facts_up);
+      drop(facts_failure_, t.facts_failure);
+      drop(facts_rejected_, t.facts_rejected);
+    }
     // Settings stay while the target is down, as the version does; a round that read them
     // drops what it no longer reports.
     if (!sample.settings.empty()) {
@@ -134,6 +153,10 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
     Gauge* connections = nullptr;
     Gauge* oldest_transaction = nullptr;
     Gauge* lock_waiting = nullptr;
+    Gauge* facts_up = nullptr;
+    Gauge* facts_failure = nullptr;
+    health::FactsFailure facts_failure_value = health::FactsFailure::none;
+    Gauge* facts_rejected = nullptr;
   };
 
   template <typename T>
@@ -160,6 +183,9 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
     drop(connections_, t.connections);
     drop(oldest_transaction_, t.oldest_transaction);
     drop(lock_waiting_, t.lock_waiting);
+    drop(facts_up_, t.facts_up);
+    drop(facts_failure_, t.facts_failure);
+    drop(facts_rejected_, t.facts_rejected);
   }
 
   prometheus::Registry& reg_;
@@ -248,6 +274,29 @@ class HealthMetrics final : public SampleMetrics<TargetHealthSample> {
       prometheus::BuildGauge()
           .Name("queuewatch_target_lock_waiting_sessions")
           .Help("Sessions waiting on a heavyweight lock now (wait_event_type = 'Lock').")
+          .Register(reg_);
+  Family<Gauge>& facts_up_ =
+      prometheus::BuildGauge()
+          .Name("queuewatch_target_facts_query_up")
+          .Help(
+              "1 when the target's facts_query ran in the last health round and its rows were "
+              "read; 0 when it failed (its facts are then not compared). Absent without a "
+              "facts_query, and while the target is down.")
+          .Register(reg_);
+  Family<Gauge>& facts_failure_ =
+      prometheus::BuildGauge()
+          .Name("queuewatch_target_facts_query_failure")
+          .Help(
+              "While the facts_query fails, one series with value 1 whose reason label says why "
+              "(query_timeout, permission_denied, read_only, query_error, wrong_columns, "
+              "too_many_rows, other); no series while it works.")
+          .Register(reg_);
+  Family<Gauge>& facts_rejected_ =
+      prometheus::BuildGauge()
+          .Name("queuewatch_target_facts_query_rejected_rows")
+          .Help(
+              "Rows of the last facts_query left out: a NULL, a name that is not a label name, a "
+              "value over 200 bytes, a name given twice. Absent while it fails.")
           .Register(reg_);
 };
 

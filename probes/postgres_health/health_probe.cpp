@@ -4,10 +4,12 @@
 #include <pqxx/pqxx>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "probes/pg/pg_error.hpp"
 #include "probes/pg/target_pool.hpp"
 #include "probes/postgres_health/capacity_settings.hpp"
+#include "probes/postgres_health/facts_query.hpp"
 #include "probes/same_settings.hpp"
 
 namespace qw::probes::health {
@@ -40,6 +42,56 @@ constexpr const char* kHealthQuery =
     "count(*) FILTER (WHERE wait_event_type = 'Lock') "
     "FROM pg_stat_activity) a";
 
+// The server cancels the facts_query this long before the round's client-side deadline: a
+// statement_timeout leaves the connection usable, the watchdog's cancel does not.
+constexpr std::chrono::milliseconds kFactsMargin{100};
+
+// targets[].facts_query, on the health round's connection after the health query: in a
+// read-only transaction (PostgreSQL refuses its writes, SQLSTATE 25006) that is rolled back,
+// through the extended protocol (one statement only), with what is left of the round's deadline
+// as its statement_timeout. Whatever fails is the facts' failure, never the health round's.
+QueriedFacts run_facts_query(pqxx::connection& c, const std::string& query,
+                             std::chrono::steady_clock::time_point deadline) {
+  QueriedFacts out;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now()) -
+                    kFactsMargin;
+  if (left.count() < 1) {
+    out.failure = FactsFailure::query_timeout;
+    out.detail = "no time left of query_timeout after the health query";
+    return out;
+  }
+  try {
+    pqxx::read_transaction tx(c);
+    tx.exec("SET LOCAL statement_timeout = " + std::to_string(left.count()));
+    const pqxx::result r = tx.exec_params(facts_query_sql(query));
+    tx.abort();  // nothing it did is kept, whatever it was
+    std::vector<FactRow> rows;
+    for (const auto& row : r) {
+      FactRow f;
+      if (r.columns() == 2) {
+        if (!row[0].is_null()) f.name = row[0].c_str();
+        if (!row[1].is_null()) f.value = row[1].c_str();
+      }
+      rows.push_back(std::move(f));
+    }
+    return read_fact_rows(r.columns(), rows);
+  } catch (const pqxx::insufficient_privilege& e) {
+    // libpqxx 6.4 throws this one with an empty sqlstate() (tried: a denied table, a denied
+    // function): its type is all there is to go by.
+    out.failure = FactsFailure::permission_denied;
+    out.detail = pg::one_line(e.what());
+  } catch (const pqxx::sql_error& e) {
+    out.failure = classify_facts_sqlstate(e.sqlstate());
+    out.detail = pg::one_line(e.what());
+  } catch (const std::exception& e) {
+    // The connection broke under it: the pool drops a connection that is not open.
+    out.failure = FactsFailure::other;
+    out.detail = pg::one_line(e.what());
+  }
+  return out;
+}
+
 }  // namespace
 
 HealthProbe::HealthProbe(const config::TargetConfig& target, const config::ProbeSettings& settings)
@@ -57,21 +109,26 @@ FailureReason HealthProbe::run(ProbeContext& ctx, SampleSink& sink) {
   try {
     const auto use = ctx.pool.with_connection(settings_.query_timeout, [&](pqxx::connection& c) {
       const auto start = std::chrono::steady_clock::now();
-      pqxx::nontransaction tx(c);
-      const auto row = tx.exec1(kHealthQuery);
-      sample.query_seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      sample.server_version = row[0].as<std::string>();
-      sample.in_recovery = row[1].as<bool>();
-      read_only = row[2].as<bool>(false);
-      sample.settings = parse_settings(row[3].as<std::string>(std::string()));
-      sample.activity_visible = row[4].as<bool>(false);
-      if (*sample.activity_visible) {
-        sample.connections = row[5].as<std::int64_t>();
-        sample.oldest_transaction_age_seconds = row[6].as<double>();
-        sample.lock_waiting_sessions = row[7].as<std::int64_t>();
+      {
+        pqxx::nontransaction tx(c);
+        const auto row = tx.exec1(kHealthQuery);
+        sample.query_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        sample.server_version = row[0].as<std::string>();
+        sample.in_recovery = row[1].as<bool>();
+        read_only = row[2].as<bool>(false);
+        sample.settings = parse_settings(row[3].as<std::string>(std::string()));
+        sample.activity_visible = row[4].as<bool>(false);
+        if (*sample.activity_visible) {
+          sample.connections = row[5].as<std::int64_t>();
+          sample.oldest_transaction_age_seconds = row[6].as<double>();
+          sample.lock_waiting_sessions = row[7].as<std::int64_t>();
+        }
       }
+      if (!target_.facts_query.empty())
+        sample.facts = run_facts_query(c, target_.facts_query, start + settings_.query_timeout);
     });
+    if (sample.facts) note_facts(*sample.facts);
     sample.connect_seconds = use.connect_seconds;
     sample.up = true;
     // A primary that turned into a standby or went read-only cannot take the application's
@@ -115,6 +172,19 @@ FailureReason HealthProbe::run(ProbeContext& ctx, SampleSink& sink) {
   ctx.pool.note_role(std::move(role));
   sink.publish(sample);
   return sample.reason;
+}
+
+void HealthProbe::note_facts(const QueriedFacts& facts) {
+  // Once per change, not every round: the metric says it is still failing.
+  const std::string now =
+      facts.ok ? std::string() : fmt::format("{}: {}", to_string(facts.failure), facts.detail);
+  if (now == last_facts_failure_) return;
+  if (now.empty())
+    spdlog::info("target {}: facts_query works again", target_.name);
+  else
+    spdlog::warn("target {}: facts_query failed ({}); its facts are not compared", target_.name,
+                 now);
+  last_facts_failure_ = now;
 }
 
 ProbeList make_health_probes(const config::Config& config) {

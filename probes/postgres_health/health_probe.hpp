@@ -4,6 +4,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "probes/postgres_health/facts_query.hpp"
 #include "probes/probe.hpp"
 
 namespace qw::probes::health {
@@ -21,9 +22,12 @@ class HealthProbe : public Probe {
   bool same_observation(const Probe& running) const override;
 
  private:
+  void note_facts(const QueriedFacts& facts);  // logs a change of the facts_query's outcome
+
   const config::TargetConfig target_;
   const config::ProbeSettings settings_;
   const std::string id_;
+  std::string last_facts_failure_;  // "query_timeout: ...", empty while it works
 };
 
 ProbeList make_health_probes(const config::Config& config);

@@ -1,0 +1,92 @@
+#include "probes/postgres_health/facts_query.hpp"
+
+#include <fmt/format.h>
+
+namespace qw::probes::health {
+
+namespace {
+
+bool is_label_name(std::string_view s) {
+  if (s.empty()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+    const bool digit = c >= '0' && c <= '9';
+    if (!letter && !(digit && i > 0)) return false;
+  }
+  return true;
+}
+
+QueriedFacts failed(FactsFailure failure, std::string detail) {
+  QueriedFacts out;
+  out.failure = failure;
+  out.detail = std::move(detail);
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(FactsFailure failure) {
+  switch (failure) {
+    case FactsFailure::none:
+      return "none";
+    case FactsFailure::query_timeout:
+      return "query_timeout";
+    case FactsFailure::permission_denied:
+      return "permission_denied";
+    case FactsFailure::read_only:
+      return "read_only";
+    case FactsFailure::query_error:
+      return "query_error";
+    case FactsFailure::wrong_columns:
+      return "wrong_columns";
+    case FactsFailure::too_many_rows:
+      return "too_many_rows";
+    case FactsFailure::other:
+      return "other";
+  }
+  return "other";
+}
+
+std::string facts_query_sql(std::string_view query) {
+  // The newline ends a trailing `--` comment of the user's query before our parenthesis.
+  return fmt::format("SELECT * FROM ({}\n) AS facts_query LIMIT {}", query, kMaxFactRows + 1);
+}
+
+QueriedFacts read_fact_rows(std::size_t columns, const std::vector<FactRow>& rows) {
+  if (columns != 2)
+    return failed(
+        FactsFailure::wrong_columns,
+        fmt::format("the facts_query returned {} columns; it must return two: name, value",
+                    columns));
+  if (rows.size() > kMaxFactRows)
+    return failed(FactsFailure::too_many_rows,
+                  fmt::format("the facts_query returned more than {} rows", kMaxFactRows));
+  QueriedFacts out;
+  out.ok = true;
+  std::map<std::string, std::size_t> seen;  // rows per accepted name
+  for (const FactRow& row : rows) {
+    if (!row.name || !row.value || !is_label_name(*row.name) ||
+        row.value->size() > kMaxFactValueBytes) {
+      ++out.rejected_rows;
+      continue;
+    }
+    ++seen[*row.name];
+    out.facts[*row.name] = *row.value;
+  }
+  for (const auto& [name, count] : seen) {
+    if (count < 2) continue;
+    out.facts.erase(name);
+    out.rejected_rows += count;
+  }
+  return out;
+}
+
+FactsFailure classify_facts_sqlstate(std::string_view s) {
+  if (s == "57014" || s == "55P03") return FactsFailure::query_timeout;  // statement/lock_timeout
+  if (s == "42501") return FactsFailure::permission_denied;
+  if (s == "25006") return FactsFailure::read_only;  // read_only_sql_transaction
+  return FactsFailure::query_error;
+}
+
+}  // namespace qw::probes::health
