@@ -170,13 +170,15 @@ void AlertingPipeline::publish(const probes::Sample& sample) {
                              t.read_only = h.read_only.value_or(false);
                              if (const auto* c = config_.cluster_of(h.target)) t.cluster = c->name;
                              if (target) {
-                               t.capacity = target->facts;
+                               t.declared_facts = target->facts;
                                t.provider = target->provider;
                                t.provider_components = target->provider_components;
                              }
+                             if (h.facts && h.facts->ok) t.queried_facts = h.facts->facts;
+                             if (h.facts && !h.facts->ok)
+                               t.facts_query_failure = probes::health::to_string(h.facts->failure);
                              if (!h.server_version.empty())
                                t.capacity["server_version"] = h.server_version;
-                             // What the server reports wins over a declared fact of that name.
                              for (const auto& setting : h.settings)
                                t.capacity[setting.name] = probes::health::format_setting(setting);
                              engine_->ingest(t);

@@ -15,6 +15,19 @@ bool writable(const TargetTick& t) {
   return t.up && t.in_recovery.has_value() && !*t.in_recovery && !t.read_only;
 }
 
+std::map<std::string, std::string> parity_values(const TargetTick& t) {
+  std::map<std::string, std::string> out;
+  // Queried over declared: a facts_query exists because declarations go stale, and what the
+  // server says now is the truth (as its settings are over a fact of their name, below).
+  if (t.facts_query_failure.empty()) {
+    out = t.declared_facts;
+    if (t.queried_facts)
+      for (const auto& [name, value] : *t.queried_facts) out[name] = value;
+  }
+  for (const auto& [name, value] : t.capacity) out[name] = value;
+  return out;
+}
+
 std::vector<std::string> writable_members(const ClusterState& c) {
   std::vector<std::string> out;
   for (const std::string& m : c.members)
@@ -162,28 +175,36 @@ void eval_replica_parity(const ClusterState& c, const config::RulesConfig& confi
   if (!rule.enabled || !c.primary) return;
   const auto p = c.last.find(*c.primary);
   if (p == c.last.end() || !writable(p->second)) return;
+  const std::map<std::string, std::string> primary_values = parity_values(p->second);
   for (const std::string& m : c.members) {
     if (m == *c.primary) continue;
     const auto s = c.last.find(m);
     if (s == c.last.end() || !s->second.up) continue;
-    // Only what both sides say: a setting one side has not reported is not known to differ.
+    // Only what both sides say: a setting or fact one side has not reported (or cannot measure
+    // now) is not known to differ, nor to be equal.
     std::string diffs;
     int count = 0;
-    for (const auto& [name, value] : s->second.capacity) {
-      const auto theirs = p->second.capacity.find(name);
-      if (theirs == p->second.capacity.end() || theirs->second == value) continue;
+    for (const auto& [name, value] : parity_values(s->second)) {
+      const auto theirs = primary_values.find(name);
+      if (theirs == primary_values.end() || theirs->second == value) continue;
       diffs += fmt::format("{}{} {} (primary {})", diffs.empty() ? "" : ", ", name, value,
                            theirs->second);
       ++count;
     }
     if (count == 0) continue;
+    std::string unmeasured;
+    for (const auto& [name, tick] : {std::pair{m, &s->second}, std::pair{*c.primary, &p->second}})
+      if (!tick->facts_query_failure.empty())
+        unmeasured += fmt::format("{}{}'s facts_query failed ({})", unmeasured.empty() ? "" : ", ",
+                                  name, tick->facts_query_failure);
     ConditionText text;
     text.summary =
         fmt::format("{}: standby {} differs from primary {}: {}", c.name, m, *c.primary, diffs);
     text.description = fmt::format(
         "Standby {} of cluster {} does not match primary {} in what defines capacity: {}. "
-        "After a failover to it the service runs on the smaller side.",
-        where(m, s->second.region), c.name, where(*c.primary, p->second.region), diffs);
+        "After a failover to it the service runs on the smaller side.{}",
+        where(m, s->second.region), c.name, where(*c.primary, p->second.region), diffs,
+        unmeasured.empty() ? std::string() : fmt::format(" Facts not compared: {}.", unmeasured));
     text.extra["differences"] = diffs;
     text.extra["primary"] = *c.primary;
     Labels labels{{"cluster", c.name}, {"target", m}};

@@ -42,6 +42,11 @@ struct ClusterState {
 // Accepts the application's writes: answered, not in recovery, not read-only.
 bool writable(const TargetTick& t);
 
+// What replica_parity compares of a member, by name: its declared facts, replaced by those its
+// facts_query returned, replaced by the settings its health round read (normalised, so they
+// compare by value). None of the facts while its facts_query fails: not measured.
+std::map<std::string, std::string> parity_values(const TargetTick& t);
+
 // The members that accept writes now, in declared order.
 std::vector<std::string> writable_members(const ClusterState& c);
 

@@ -68,9 +68,16 @@ struct TargetTick {
   bool read_only = false;
   std::string cluster;  // the cluster the target is a member of; empty when none
   // What defines the server's capacity, by name: the settings it reports (server_version,
-  // max_connections, ...) and the facts the config declares (vcpu, ...). replica_parity compares
-  // a standby's with the primary's. Empty when unknown.
+  // max_connections, ...). replica_parity compares a standby's with the primary's, together
+  // with its facts (parity_values in cluster_state.hpp). Empty when unknown.
   std::map<std::string, std::string> capacity;
+  // The facts the config declares (targets[].facts: vcpu, tier, ...), and those its facts_query
+  // returned this round (none without a facts_query); queried ones replace declared ones.
+  std::map<std::string, std::string> declared_facts;
+  std::optional<std::map<std::string, std::string>> queried_facts;
+  // Why the facts_query failed this round ("query_timeout"); empty when it did not. Its facts
+  // are then not measured, declared ones included: the query may return any of their names.
+  std::string facts_query_failure;
   // The provider (a `providers` entry) this database runs at, and the substrings an incident of
   // it must all match to concern this database (targets[].provider_components): while it is
   // down, database_unavailable quotes such an incident (docs/rules.md). Empty when none.
