@@ -32,6 +32,9 @@ Verdict eval_below_baseline(const QueueState& q, const RuleContext& ctx) {
   test.max_window_s = std::chrono::duration_cast<std::chrono::seconds>(rule.window).count();
   test.min_window_s = std::min<std::int64_t>(900, test.max_window_s);
   test.warmup_floor_per_hour = rule.warmup_floor_per_hour;
+  // A drop is judged against how low this queue's slow hours go (LevelStats::tail_noise): on
+  // held-out bursty series the symmetric noise paged on every weekend evening (docs/rules.md).
+  test.against_lower_tail = true;
   const LadderVerdict v = judge_ladder(q, ctx, test);
   if (!v.holding) return v.clear ? Verdict{} : Verdict::unknown();
   const Shortfall& s = *v.holding;

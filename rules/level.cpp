@@ -13,6 +13,11 @@ constexpr int kLevelHours = 24;          // the recent level: the last day of no
 constexpr int kMinNoiseHours = 24;       // fewer: keep the cautious default noise
 constexpr double kMinBaselineCount = 3;  // an hour expecting fewer jobs says nothing of level
 constexpr double kMinNoise = 0.1;        // no queue is steadier than this, whatever a week says
+// The lower tail's quantile and its normal z-score: the 5th percentile is 1.645 standard
+// deviations under the median of a normal distribution. A week holds ~8 hours below it, enough
+// not to hang on one odd hour (that is the tail of an outage's held-out hours: excluded above).
+constexpr double kTailQuantile = 0.05;
+constexpr double kTailZ = 1.645;
 
 double median_of(std::vector<double>& v) {
   const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
@@ -54,6 +59,12 @@ LevelStats level_stats(const HourRing& hours, std::int64_t current_local_hour, d
   const double sd = 1.4826 * median_of(dev);
   const double count_var = median_of(poisson);
   out.noise = std::max(kMinNoise, std::sqrt(std::max(0.0, sd * sd - count_var)));
+  // The lower tail: the hours of the week furthest under their baseline.
+  const auto tail_at =
+      logs.begin() + static_cast<std::ptrdiff_t>(kTailQuantile * static_cast<double>(logs.size()));
+  std::nth_element(logs.begin(), tail_at, logs.end());
+  const double tail_sd = std::max(sd, (centre - *tail_at) / kTailZ);
+  out.tail_noise = std::max(kMinNoise, std::sqrt(std::max(0.0, tail_sd * tail_sd - count_var)));
   return out;
 }
 

@@ -14,6 +14,11 @@ struct LevelStats {
   // Standard deviation of ln(hour's count / its baseline) beyond the count's own noise. Until
   // a day of hours is known, a cautious guess: bursty traffic is the common case.
   double noise = 0.6;
+  // The same spread read off the lower tail alone: the wider of `noise` and (median - 5th
+  // percentile) / 1.645, the count's noise removed. A bursty queue's slow hours (weekend
+  // evenings, a slow trend) reach further below the median than its MAD says, and a drop is
+  // judged against exactly that side; a symmetric, steady queue gets `noise` back.
+  double tail_noise = 0.6;
   // Completions / baseline over the last day of normal hours; 1 when unknown. Used only to
   // lower an expectation (a downward trend), never to raise it.
   double level = 1;

@@ -16,15 +16,15 @@ Shortfall counts(std::int64_t window_s, double observed, double expected) {
   return s;
 }
 
-// Both measures of surprise (see Shortfall).
-void add_surprise(const QueueState& q, Shortfall& s) {
+// Both measures of surprise (see Shortfall); `noise` is the level noise judged against.
+void add_surprise(const QueueState& q, Shortfall& s, double noise) {
   if (s.expected <= 0) return;
   const double dispersion = q.history.lull_dispersion();
   s.count_surprise = count_surprise(s.observed, s.expected, dispersion);
   // On the log scale a count's variance is about dispersion / expected (the dispersion of
   // the window's own scale, so sub-hour lulls are counted); the level noise adds the queue's
   // hour-to-hour spread. 0.5 keeps ln finite at zero completions.
-  const double sd = std::sqrt(q.level.noise * q.level.noise + dispersion / s.expected);
+  const double sd = std::sqrt(noise * noise + dispersion / s.expected);
   s.level_sigmas = -std::log((s.observed + 0.5) / (s.expected + 0.5)) / sd;
 }
 
@@ -66,7 +66,7 @@ WindowVerdict against_recent_rate(const QueueState& q, const RuleContext& ctx,
 }
 
 WindowVerdict with_surprise(const QueueState& q, WindowVerdict v) {
-  if (v.shortfall) add_surprise(q, *v.shortfall);
+  if (v.shortfall) add_surprise(q, *v.shortfall, q.level.noise);
   return v;
 }
 
@@ -124,7 +124,7 @@ LadderVerdict judge_ladder(const QueueState& q, const RuleContext& ctx, const Sh
     // logarithms are not computed; the verdict (which window holds, clear or not) is the same
     // (ShortfallLadder.EqualsJudgingEveryWindowInFull). Most windows of a flowing queue stop here.
     if (s.expected > 0 && s.expected >= test.min_expected && s.ratio <= test.ratio) {
-      add_surprise(q, s);
+      add_surprise(q, s, test.against_lower_tail ? q.level.tail_noise : q.level.noise);
       if (test.holds(s)) {
         out.holding = v.shortfall;
         return true;

@@ -20,7 +20,8 @@ struct Shortfall {
   // bursts (size = the queue's index of dispersion), Chernoff bound. e^-9.2 < 1e-4.
   double count_surprise = 0;
   // How many standard deviations below normal ln(observed / expected) lies, with the
-  // variance of the count and of the queue's hour-to-hour level (LevelStats::noise).
+  // variance of the count and of the queue's hour-to-hour level (LevelStats::noise, or
+  // tail_noise for a test against_lower_tail).
   double level_sigmas = 0;
 };
 
@@ -58,6 +59,10 @@ struct ShortfallTest {
   std::int64_t max_window_s = 3600;
   double warmup_floor_per_hour = 0;
   Reference reference = Reference::baseline;
+  // Judge level_sigmas against LevelStats::tail_noise rather than noise: a drop rule, asking
+  // whether an hour is lower than the queue's slow hours go, reads the lower tail; a collapse
+  // (a few percent of normal) is far beyond either and keeps the symmetric noise.
+  bool against_lower_tail = false;
   bool holds(const Shortfall& s) const {
     return s.expected >= min_expected && s.expected > 0 && s.ratio <= ratio &&
            s.count_surprise >= min_surprise && s.level_sigmas >= sigmas;

@@ -43,6 +43,25 @@ TEST(BelowBaseline, DropToAThirdFiresWithinTheWindow) {
   EXPECT_LE(seconds_between(drop, *fired), 45 * 60);  // the 1 h window is mostly the drop
 }
 
+// A queue whose slow hours routinely reach 40% (one hour in eleven, a different hour of the week
+// each week) is judged against its lower tail: one more such hour is no drop. Against the MAD of
+// its steady hours it was nine standard deviations out; that is how bursty series cried wolf on
+// weekend evenings (issue 9).
+TEST(BelowBaseline, AnHourAsSlowAsTheQueuesUsualSlowHoursDoesNotAlert) {
+  Driver d({}, Timezone(), kStart, 60s, 5);
+  const auto with_slow_hours = [](Time t) {
+    const auto h = static_cast<std::int64_t>(epoch_seconds(t) / 3600);
+    return daily_wave(t) * (h % 11 == 0 ? 0.4 : 1.0);
+  };
+  d.feed(std::chrono::hours{24 * 21 + 10}, with_slow_hours);
+  const QueueState* q = d.engine.queue(d.key);
+  ASSERT_NE(q, nullptr);
+  EXPECT_GT(q->level.tail_noise, 2 * q->level.noise);
+  EXPECT_FALSE(d.run_until("below_baseline", 1h, [](Time t) { return daily_wave(t) * 0.4; }));
+  // A drop far past the usual slow hours still fires.
+  EXPECT_TRUE(d.run_until("below_baseline", 2h, [](Time t) { return daily_wave(t) * 0.1; }));
+}
+
 TEST(BelowBaseline, NoJudgementBelowMinimumExpectedVolume) {
   config::RulesConfig cfg;
   cfg.defaults.below_baseline.min_expected = 1e6;

@@ -139,6 +139,24 @@ TEST(LevelStats, NoiseOfAPoissonQueueIsTheFloorAndLevelFollowsATrendDown) {
   EXPECT_GE(stats.hours, 24);
   EXPECT_NEAR(stats.level, 1.0, 0.05);  // the daily median has followed the week already
   EXPECT_DOUBLE_EQ(stats.noise, 0.1);   // steady hours: the floor
+  EXPECT_DOUBLE_EQ(stats.tail_noise, stats.noise);  // no lower tail to speak of
+}
+
+// A queue steady but for one hour in eleven at 40% (a different hour of the week each week, so
+// the seasonal median never learns it): the MAD sees the steady hours, the lower tail sees the
+// slow ones.
+TEST(LevelStats, TailNoiseReadsTheSlowHoursTheMadLeavesOut) {
+  HourRing ring;
+  const std::int64_t now = 24 * 7 * 10;
+  for (std::int64_t h = now - 24 * 21; h < now; ++h) {
+    HourSlot* s = ring.write(h);
+    ASSERT_NE(s, nullptr);
+    s->measured_s = 3600;
+    s->count = h % 11 == 0 ? 400.0F : (h % 2 == 0 ? 1100.0F : 900.0F);
+  }
+  const LevelStats stats = level_stats(ring, now, 1);
+  EXPECT_LT(stats.noise, 0.2);       // the steady hours' +-10%
+  EXPECT_GT(stats.tail_noise, 0.4);  // ln(0.4) / 1.645 = 0.56, less the count's noise
 }
 
 }  // namespace
