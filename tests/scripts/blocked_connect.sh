@@ -107,7 +107,7 @@ accepted() {
   echo "${n:-0}"
 }
 more_accepted_than() { [ "$(accepted)" -gt "$1" ]; }
-metric_line() { curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | grep -q "^$1"; }
+metric_line() { curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | grep "^$1" >/dev/null; }
 
 "$QW_BINARY" run --config "$config" >"$tmp/daemon.log" 2>&1 &
 pid=$!

@@ -67,7 +67,7 @@ alerts() {
 }
 has_alert() { [ -n "$(alerts "$@")" ]; }
 metrics() { curl -s --max-time 5 "http://127.0.0.1:$http_port/metrics"; }
-metric_is() { metrics | grep -qxF "$1"; }
+metric_is() { metrics | grep -xF -- "$1" >/dev/null; }
 
 start_replicated_pair "$adir" "$aport" "$bdir" "$bport" ||
   fatal "cannot stage pg-a and its streaming standby pg-b"
@@ -162,7 +162,7 @@ on_b "INSERT INTO jobs (queue, state) SELECT 'flow', 'ready' FROM generate_serie
   fatal "cannot write on the promoted pg-b"
 wait_for "the series read from pg-b" 30 metric_is "$ready_series 25" ||
   fail "the ready-jobs series of main did not reach 25 from pg-b"
-metrics | grep -q '^queuewatch_queue_ready_jobs{.*target="pg-b"' &&
+metrics | grep '^queuewatch_queue_ready_jobs{.*target="pg-b"' >/dev/null &&
   fail "the source's series appeared under pg-b's name"
 # pg-b's health round sets its writable series, on a schedule of its own: it may come after the
 # source's round that read 25.

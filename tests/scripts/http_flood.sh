@@ -49,7 +49,7 @@ YAML
 # limit is plenty, which is the point: the flood must not need the daemon to hold 2,000 sockets.
 "$QW_BINARY" run --config "$tmp/queuewatch.yaml" >"$tmp/daemon.log" 2>&1 &
 pid=$!
-measured() { curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | grep -q '^queuewatch_target_up{'; }
+measured() { curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | grep '^queuewatch_target_up{' >/dev/null; }
 wait_for "the first health check" 30 measured || fatal "the daemon never measured its target"
 
 python3 "$QW_SOURCE_DIR/tests/scripts/lib/socket_flood.py" "$port" "$idle_sockets" \

@@ -175,7 +175,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 "$QW_BINARY" run --config "$tmp/daemon.yaml" >"$tmp/daemon.log" 2>&1 &
 pid=$!
 metrics() { curl -s --max-time 5 "http://127.0.0.1:$port/metrics"; }
-has_metric() { metrics | grep -qF -- "$1"; }
+has_metric() { metrics | grep -F -- "$1" >/dev/null; }
 wait_for "invalid_mapping in probe errors" 30 has_metric \
   'queuewatch_probe_errors_total{probe="postgres_queue",reason="invalid_mapping",target="db"} 1' ||
   fail "no postgres_queue error with reason invalid_mapping: $(metrics | grep probe_errors_total)"
