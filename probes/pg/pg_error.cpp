@@ -101,6 +101,11 @@ PgError classify(const std::exception& error, bool deadline_hit) {
   std::string detail = one_line(error.what());
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error)) {
     auto reason = classify_sqlstate(sql->sqlstate());
+    // libpqxx 6.4 throws insufficient_privilege without its SQLSTATE (tried on PostgreSQL 15: a
+    // denied table gives sqlstate() ""; every other class it maps keeps its code): the type is
+    // all there is to go by.
+    if (sql->sqlstate().empty() && dynamic_cast<const pqxx::insufficient_privilege*>(sql))
+      reason = FailureReason::permission_denied;
     if (reason == FailureReason::other && deadline_hit) reason = FailureReason::query_timeout;
     if (reason == FailureReason::other && !sql->sqlstate().empty())
       detail += " (SQLSTATE " + sql->sqlstate() + ")";

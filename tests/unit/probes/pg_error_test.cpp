@@ -1,5 +1,6 @@
 // Failure classification: the reason an on-call engineer reads must match what happened.
 #include <gtest/gtest.h>
+#include <pqxx/except>
 
 #include "probes/pg/pg_error.hpp"
 
@@ -78,6 +79,14 @@ TEST(PgError, DeadlineTurnsALostConnectionIntoQueryTimeout) {
   const std::runtime_error lost("server closed the connection unexpectedly");
   EXPECT_EQ(classify(lost, /*deadline_hit=*/true).reason(), FailureReason::query_timeout);
   EXPECT_EQ(classify(lost, /*deadline_hit=*/false).reason(), FailureReason::connection_refused);
+}
+
+// What libpqxx 6.4 really throws for a denied table: the type, with an empty sqlstate().
+TEST(PgError, InsufficientPrivilegeWithoutItsSqlstateIsPermissionDenied) {
+  const pqxx::insufficient_privilege denied("ERROR:  permission denied for table jobs\n",
+                                            "SELECT 1 FROM jobs");
+  ASSERT_TRUE(denied.sqlstate().empty());
+  EXPECT_EQ(classify(denied, /*deadline_hit=*/false).reason(), FailureReason::permission_denied);
 }
 
 TEST(PgError, OneLineTidiesLibpqText) {
