@@ -26,25 +26,11 @@ one() { sql "$1" | head -1; }
 docs="$QW_SOURCE_DIR/docs/configuration.md"
 
 # --- a. labels, state values, the view, indexes ---------------------------------------------------
-labels=$(sql "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum
-              WHERE enumtypid = 'procrastinate_job_status'::regtype")
-[ "$labels" = "todo,doing,succeeded,failed,cancelled,aborting,aborted" ] ||
-  fail "procrastinate_job_status labels are '$labels': the fixture is not Procrastinate 3.9.0's schema"
 view=$(fixture_docs_sql "$docs" "tested by tests/scripts/fixture_procrastinate.sh (view)")
 [ -n "$view" ] || fatal "no sql block (the view) marked for fixture_procrastinate.sh in docs/configuration.md"
 sql "$view" >/dev/null
-block=$(docs_yaml_block "$docs" "tested by tests/scripts/fixture_procrastinate.sh:")
-[ -n "$block" ] || fatal "no yaml block marked for fixture_procrastinate.sh in docs/configuration.md"
-preset_block=$(docs_yaml_block "$docs" "tested by tests/scripts/fixture_procrastinate.sh (preset)" |
-  sed 's/^- name: procrastinate$/- name: procrastinate_preset/')
-[[ "$preset_block" == *"name: procrastinate_preset"*"preset: procrastinate"* ]] ||
-  fatal "no preset block for fixture_procrastinate.sh in the docs"
-values=$(printf '%s\n' "$block" | sed -n 's/^ *\(ready\|running\|completed\|failed\): *\[\([^]]*\)\].*/\2/p' |
-  tr ',' '\n' | tr -d ' ')
-[ -n "$values" ] || fail "found no state values in the docs block"
-for v in $values; do
-  [[ ",$labels," == *",$v,"* ]] || fail "state value '$v' of the docs mapping is not a label of procrastinate_job_status"
-done
+fixture_docs_blocks procrastinate preset procrastinate_preset procrastinate
+fixture_check_enum procrastinate_job_status todo,doing,succeeded,failed,cancelled,aborting,aborted "Procrastinate 3.9.0"
 fixture_indexes "tested by tests/scripts/fixture_procrastinate.sh" >/dev/null
 
 # --- the jobs, moved as Procrastinate moves them ---------------------------------------------------
@@ -130,31 +116,20 @@ want_stalled=$(lib_stalled emails)
 [ "$want_stalled" = "$(printf '%s\n' "$orphan" "$stale" | sort -n | paste -sd,)" ] ||
   fail "Procrastinate's stalled jobs are '$want_stalled', not the orphaned and the stale one"
 
-fixture_config "$block" "$preset_block" >"$FIXTURE_TMP/queuewatch.yaml"
-"$QW_BINARY" check-config "$FIXTURE_TMP/queuewatch.yaml" >/dev/null || fatal "the docs' Procrastinate mapping does not load"
+fixture_write_config "$FIXTURE_BLOCK" "$FIXTURE_BLOCK2"
 sql "SELECT procrastinate_update_heartbeat_v1($worker_b)" >/dev/null # still alive
 before_emails=$(oldest_ready_age emails)
 before_started=$(oldest_started_age emails)
-fixture_once "$FIXTURE_TMP/queuewatch.yaml" "$FIXTURE_TMP/once.json"
+fixture_once "$FIXTURE_CONFIG" "$FIXTURE_ONCE"
 after_emails=$(oldest_ready_age emails)
 after_started=$(oldest_started_age emails)
-q() { fixture_once_field "$FIXTURE_TMP/once.json" "${3:-procrastinate}" "$1" "$2"; }
-for queue in emails reports; do
-  [ "$(q "$queue" .ready)" = "$(lib_ready "$queue")" ] ||
-    fail "$queue: queuewatch ready $(q "$queue" .ready), Procrastinate has $(lib_ready "$queue") due todo jobs"
-  [ "$(q "$queue" .running)" = "$(lib_running "$queue")" ] ||
-    fail "$queue: queuewatch running $(q "$queue" .running), Procrastinate has $(lib_running "$queue") doing"
-  for field in .ready .running '.stuck_job_ids | sort | join(",")'; do
-    [ "$(q "$queue" "$field" procrastinate_preset)" = "$(q "$queue" "$field")" ] ||
-      fail "$queue $field: the preset saw '$(q "$queue" "$field" procrastinate_preset)', the docs mapping '$(q "$queue" "$field")'"
-  done
-done
-between() { awk -v a="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(a >= lo - 0.01 && a <= hi + 0.01) }'; }
+q() { fixture_once_field "$FIXTURE_ONCE" procrastinate "$1" "$2"; }
+fixture_check_once_queues procrastinate procrastinate_preset Procrastinate '.stuck_job_ids | sort | join(",")'
 age=$(q emails .oldest_ready_age_seconds)
-between "$age" "$before_emails" "$after_emails" ||
+fixture_between "$age" "$before_emails" "$after_emails" ||
   fail "emails oldest ready age $age is not between Procrastinate's $before_emails and $after_emails"
 age=$(q emails .oldest_running_age_seconds)
-between "$age" "$before_started" "$after_started" ||
+fixture_between "$age" "$before_started" "$after_started" ||
   fail "emails oldest running age $age is not between Procrastinate's $before_started and $after_started"
 got=$(q emails '.stuck_job_ids | map(tonumber) | sort | map(tostring) | join(",")')
 [ "$got" = "$want_stalled" ] ||
@@ -176,19 +151,15 @@ sql "WITH jobs AS (
 # Preflight proves the mapping on the library's schema, the docs' indexes in place, with the
 # history making the tables big enough for a sequential scan to be reported.
 sql "ANALYZE" >/dev/null
-fixture_preflight "$FIXTURE_TMP/queuewatch.yaml"
+fixture_preflight "$FIXTURE_CONFIG"
 settled() {
   [ "$(one "SELECT max(at) < now() - interval '11 s' FROM procrastinate_events
             WHERE type IN ('succeeded', 'failed')")" = t ]
 }
 pid=$$ wait_for "the setup's completions to settle" 30 settled || fatal "the events never settled"
 
-fixture_start "$FIXTURE_TMP/queuewatch.yaml"
-first_round() {
-  [ "$(fixture_metric queuewatch_queue_ready_jobs procrastinate emails)" != absent ] &&
-    [ "$(fixture_metric queuewatch_queue_ready_jobs procrastinate_preset emails)" != absent ]
-}
-wait_for "the daemon's first round" 30 first_round || fatal "no queue round in /metrics"
+fixture_start "$FIXTURE_CONFIG"
+fixture_wait_first_round procrastinate:emails procrastinate_preset:emails
 
 finish_from=$(one "SELECT now()")
 for _ in 1 2 3; do
@@ -208,66 +179,9 @@ lib_finished() { # QUEUE EVENT
   one "SELECT count(*) FROM procrastinate_events e JOIN procrastinate_jobs j ON j.id = e.job_id
        WHERE j.queue_name = '$1' AND e.type = '$2' AND e.at >= '$finish_from'"
 }
-[ "$(lib_finished emails succeeded)/$(lib_finished reports failed)" = 3/1 ] ||
-  fail "Procrastinate's events show $(lib_finished emails succeeded) emails succeeded and" \
-    "$(lib_finished reports failed) reports failed by the finish step, not 3 and 1"
-counted() {
-  local s
-  for s in procrastinate procrastinate_preset; do
-    [ "$(fixture_metric queuewatch_queue_completed_jobs_total $s emails)" = "$(lib_finished emails succeeded)" ] &&
-      [ "$(fixture_metric queuewatch_queue_failed_jobs_total $s reports)" = "$(lib_finished reports failed)" ] || return 1
-  done
-}
-wait_for "3 completions of emails and 1 failure of reports" 60 counted ||
-  fail "counted completions $(fixture_metric queuewatch_queue_completed_jobs_total procrastinate emails) (want 3)," \
-    "failures $(fixture_metric queuewatch_queue_failed_jobs_total procrastinate reports) (want 1);" \
-    "with the preset $(fixture_metric queuewatch_queue_completed_jobs_total procrastinate_preset emails)" \
-    "and $(fixture_metric queuewatch_queue_failed_jobs_total procrastinate_preset reports)"
-for m in "queuewatch_queue_completed_jobs_total reports" "queuewatch_queue_failed_jobs_total emails"; do
-  # shellcheck disable=SC2086
-  [ "$(fixture_metric ${m% *} procrastinate ${m#* })" = 0 ] ||
-    fail "${m#* }: ${m% *} is $(fixture_metric ${m% *} procrastinate ${m#* }), want 0"
-done
+fixture_check_counted Procrastinate "$(lib_finished emails succeeded)" "$(lib_finished reports failed)" \
+  procrastinate procrastinate_preset
 
 # --- d. a stall of one queue among three -----------------------------------------------------------
-sql "INSERT INTO fixture_ctl.queues VALUES ('alpha', 1, 5), ('beta', 1, 5), ('gamma', 1, 5)" >/dev/null
-fixture_workload_start fixture.procrastinate_round
-moving() {
-  local queue
-  for queue in alpha beta gamma; do
-    [ "$(fixture_metric queuewatch_queue_completed_jobs_total procrastinate "$queue")" -ge 20 ] 2>/dev/null || return 1
-  done
-}
-wait_for "alpha, beta and gamma to complete jobs" 60 moving || fatal "the workload did not get counted"
-sql "UPDATE fixture_ctl.queues SET consume = 0 WHERE queue = 'gamma'" >/dev/null
-stalled_at=$(date +%s.%N)
-paged() {
-  [ "$(fixture_pages firing no_throughput gamma procrastinate)" -ge 1 ] &&
-    [ "$(fixture_pages firing no_throughput gamma procrastinate_preset)" -ge 1 ]
-}
-wait_for "no_throughput for gamma" 120 paged || fail "gamma's stall did not page no_throughput within 120 s"
-paged_at=$(date +%s.%N)
-echo "stall-to-page procrastinate: $(awk -v a="$stalled_at" -v b="$paged_at" 'BEGIN { printf "%.1f", b - a }') s" \
-  "(min_silence $FIXTURE_MIN_SILENCE, 1 s rounds, history of 1 job/s per queue)"
-sql "UPDATE fixture_ctl.queues SET consume = 50 WHERE queue = 'gamma'" >/dev/null
-resolved() {
-  [ "$(fixture_pages resolved no_throughput gamma procrastinate)" -ge 1 ] &&
-    [ "$(fixture_pages resolved no_throughput gamma procrastinate_preset)" -ge 1 ]
-}
-wait_for "gamma's no_throughput to resolve" 90 resolved || fail "no_throughput for gamma did not resolve after it resumed"
-fixture_workload_stop
-others=$(jq -r '.alerts[]? | select(.status == "firing" and .labels.alertname == "no_throughput" and .labels.queue != "gamma") | .labels.queue' \
-  "$FIXTURE_TMP/hooks.jsonl" | sort -u | tr '\n' ' ')
-[ -z "$others" ] || fail "no_throughput fired for queues that kept completing: $others"
-errors=$(curl -s --max-time 5 "http://127.0.0.1:$FIXTURE_HTTP_PORT/metrics" |
-  awk '$1 ~ /^queuewatch_probe_errors_total\{/ && $1 ~ /probe="postgres_queue"/ { s += $2 } END { print s + 0 }')
-[ "$errors" = 0 ] || fail "$errors failed queue rounds"
-
-if [ "$failures" -gt 0 ]; then
-  echo "--- once output:" >&2
-  cat "$FIXTURE_TMP/once.json" >&2
-  echo "--- daemon log:" >&2
-  tail -50 "$FIXTURE_TMP/daemon.log" >&2
-  exit 1
-fi
-echo "fixture_procrastinate: Procrastinate 3.9.0's schema agrees with queuewatch"
+fixture_stall_one_of_three procrastinate procrastinate_preset fixture.procrastinate_round
+fixture_finish fixture_procrastinate "Procrastinate 3.9.0's schema agrees with queuewatch"

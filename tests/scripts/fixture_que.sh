@@ -39,7 +39,6 @@ trap cleanup EXIT
 fixtures="$QW_SOURCE_DIR/tests/fixtures/jobsys/que"
 fixture_db qw_fixture_que "$fixtures/schema.sql" "$fixtures/transitions.sql"
 sql() { fixture_sql "$1"; }
-docs="$QW_SOURCE_DIR/docs/configuration.md"
 
 # --- a. the indexes docs/indexes.md recommends build on the table ------------------------------
 fixture_indexes "tested by tests/scripts/fixture_que.sh" >/dev/null
@@ -66,16 +65,12 @@ retried=$(sql "SELECT id FROM (SELECT fixture.que_lock('emails') AS id) locked, 
 [ "$(sql "SELECT error_count FROM que_jobs WHERE id = $retried")" = 1 ] || fatal "the retried job has no error"
 [ -n "$later" ] || fatal "the scenario did not enqueue its jobs"
 
-block=$(docs_yaml_block "$docs" "tested by tests/scripts/fixture_que.sh:")
-[ -n "$block" ] || fatal "no yaml block marked for fixture_que.sh in docs/configuration.md"
-queues_block=$(docs_yaml_block "$docs" "tested by tests/scripts/fixture_que.sh (per queue)")
-[[ "$queues_block" == *"name: que_queues"*"preset: que"* ]] || fatal "no per-queue block for fixture_que.sh"
-fixture_config "$block" "$queues_block" >"$FIXTURE_TMP/queuewatch.yaml"
-"$QW_BINARY" check-config "$FIXTURE_TMP/queuewatch.yaml" || fatal "the docs' Que mappings do not load"
+fixture_docs_blocks que "per queue" que_queues que
+fixture_write_config "$FIXTURE_BLOCK" "$FIXTURE_BLOCK2"
 # Preflight proves the mappings on the library's schema (columns, timestamp kinds, expressions,
 # every statement planned). Finished rows are deleted: the table stays small.
 sql "ANALYZE" >/dev/null
-fixture_preflight "$FIXTURE_TMP/queuewatch.yaml"
+fixture_preflight "$FIXTURE_CONFIG"
 
 # --- b. once: counts and ages against Que's own tests -------------------------------------------
 # Ready: what poll_jobs would consider (due, unfinished, unexpired) and a locker could lock.
@@ -90,99 +85,43 @@ oldest_ready_age() { sql "SELECT EXTRACT(EPOCH FROM now() - min(run_at)) FROM qu
                           WHERE run_at <= now() AND finished_at IS NULL AND expired_at IS NULL AND id <> $held"; }
 
 before_ready=$(oldest_ready_age)
-fixture_once "$FIXTURE_TMP/queuewatch.yaml" "$FIXTURE_TMP/once.json"
+fixture_once "$FIXTURE_CONFIG" "$FIXTURE_ONCE"
 after_ready=$(oldest_ready_age)
-field() { fixture_once_field "$FIXTURE_TMP/once.json" "$1" "$2" "$3"; }
+field() { fixture_once_field "$FIXTURE_ONCE" "$1" "$2" "$3"; }
 
 # The scenario's own numbers: emails holds 2 new jobs + 1 retried, due (not the one scheduled for
 # later), 1 held; reports 1 due.
 [ "$(lib_ready emails)/$(lib_running emails)/$(lib_ready reports)" = 3/1/1 ] ||
   fail "the scenario did not leave 3 ready + 1 held emails and 1 ready report"
-[ "$(field que que .ready)/$(field que que .running)" = "$(lib_ready)/$(lib_running)" ] ||
-  fail "whole table: queuewatch $(field que que .ready) ready and $(field que que .running) running," \
-    "Que has $(lib_ready) and $(lib_running)"
-for queue in emails reports; do
-  [ "$(field que_queues "$queue" .ready)/$(field que_queues "$queue" .running)" = "$(lib_ready $queue)/$(lib_running $queue)" ] ||
-    fail "$queue: queuewatch $(field que_queues "$queue" .ready) ready and $(field que_queues "$queue" .running)" \
-      "running, Que has $(lib_ready $queue) and $(lib_running $queue)"
-done
+fixture_check_once_tables que que_queues Que
 age=$(field que que .oldest_ready_age_seconds)
-awk -v a="$age" -v lo="$before_ready" -v hi="$after_ready" 'BEGIN { exit !(a >= lo - 0.01 && a <= hi + 0.01) }' ||
+fixture_between "$age" "$before_ready" "$after_ready" ||
   fail "oldest ready age $age is not between $before_ready and $after_ready"
 # Que keeps no start time: the held job has no age and cannot be named stuck.
 [ "$(field que que .oldest_running_age_seconds)/$(field que que .stuck)" = null/0 ] ||
   fail "a running age or stuck job that Que's table cannot tell"
 
 # --- c. run: completions from the delete counter, failures by expired_at -----------------------
-fixture_start "$FIXTURE_TMP/queuewatch.yaml"
-first_round() {
-  [ "$(fixture_metric queuewatch_queue_ready_jobs que que)" != absent ] &&
-    [ "$(fixture_metric queuewatch_queue_ready_jobs que_queues emails)" != absent ]
-}
-wait_for "the daemon's first round" 30 first_round || fatal "no queue round in /metrics"
+fixture_start "$FIXTURE_CONFIG"
+fixture_wait_first_round que:que que_queues:emails
 sql "SELECT fixture.que_complete(fixture.que_lock('emails')) FROM generate_series(1, 3)" >/dev/null ||
   fatal "cannot complete emails"
 sql "SELECT fixture.que_fail(fixture.que_lock('reports'))" >/dev/null || fatal "cannot expire a report"
 [ "$(sql "SELECT count(*) FROM que_jobs WHERE queue = 'emails'")/$(sql "SELECT count(*) FROM que_jobs
      WHERE queue = 'reports' AND expired_at IS NOT NULL")" = 2/1 ] ||
   fail "the table does not hold 2 emails (held + scheduled) and 1 expired report after the run step"
-source_metric() {
-  curl -s --max-time 5 "http://127.0.0.1:$FIXTURE_HTTP_PORT/metrics" |
-    awk -v n="$1" -v s="source=\"$2\"" '$1 ~ "^"n"\\{" && index($1, s) { v = $2 } END { print (v == "" ? "absent" : v) }'
-}
 counted() {
   [ "$(fixture_metric queuewatch_queue_completed_jobs_total que que)" = 3 ] &&
     [ "$(fixture_metric queuewatch_queue_failed_jobs_total que que)" = 1 ] &&
-    [ "$(source_metric queuewatch_source_completed_jobs_total que_queues)" = 3 ]
+    [ "$(fixture_source_metric queuewatch_source_completed_jobs_total que_queues)" = 3 ]
 }
 wait_for "3 deletes and 1 failure" 60 counted ||
   fail "counted $(fixture_metric queuewatch_queue_completed_jobs_total que que) completions and" \
     "$(fixture_metric queuewatch_queue_failed_jobs_total que que) failures for the table (want 3, 1)," \
-    "$(source_metric queuewatch_source_completed_jobs_total que_queues) deletes for the per-queue source (want 3)"
+    "$(fixture_source_metric queuewatch_source_completed_jobs_total que_queues) deletes for the per-queue source (want 3)"
 [ "$(fixture_metric queuewatch_queue_completed_jobs_total que_queues emails)" = absent ] ||
   fail "per-queue completions for emails in a table that deletes finished rows"
 
 # --- d. stalls: one queue, then the whole table --------------------------------------------------
-# The whole-table source needs a measured rate (30 completions over at least a minute,
-# docs/rules.md) before its stall can page: the workload runs that long before every worker stops.
-sql "INSERT INTO fixture_ctl.queues VALUES ('alpha', 1, 2), ('beta', 1, 2), ('gamma', 1, 2)" >/dev/null
-fixture_workload_start_idle fixture.que_round
-workload_began=$SECONDS
-flowing() { [ "$(fixture_metric queuewatch_queue_completed_jobs_total que que)" -gt 40 ] 2>/dev/null; }
-wait_for "the workload's deletes to be counted" 30 flowing || fatal "the workload's completions were never counted"
-learnt() { [ $((SECONDS - workload_began)) -ge 62 ]; }
-# One queue stalls while the others go on: the per-queue source judges gamma by observed
-# progress (docs/rules.md, no_throughput where finished rows are deleted) and pages it alone.
-sql "UPDATE fixture_ctl.queues SET consume = 0 WHERE queue = 'gamma'" >/dev/null
-stalled_at=$SECONDS
-paged_gamma() { [ "$(fixture_pages firing no_throughput gamma)" -ge 1 ]; }
-wait_for "no_throughput for gamma" 90 paged_gamma || fail "que_queues: the stalled queue gamma never paged no_throughput"
-echo "stall-to-page que (one queue of three): $((SECONDS - stalled_at)) s"
-for q in alpha beta emails reports; do
-  [ "$(fixture_pages firing no_throughput $q)" = 0 ] || fail "no_throughput paged for $q, which did not stall"
-done
-[ "$(fixture_pages firing no_throughput que)" = 0 ] || fail "the whole table paged while alpha and beta completed"
-sql "UPDATE fixture_ctl.queues SET consume = 5 WHERE queue = 'gamma'" >/dev/null
-resolved_gamma() { [ "$(fixture_pages resolved no_throughput gamma)" -ge 1 ]; }
-wait_for "no_throughput for gamma to resolve" 60 resolved_gamma || fail "no_throughput for gamma did not resolve after it resumed"
-wait_for "a minute of measured completions" 90 learnt || fatal "the workload stopped"
-# Then every worker stops: the whole-table source pages too.
-sql "UPDATE fixture_ctl.queues SET consume = 0" >/dev/null
-stalled_at=$SECONDS
-paged() { [ "$(fixture_pages firing no_throughput que)" -ge 1 ]; }
-wait_for "no_throughput for the table" 90 paged || fail "the stalled table never paged no_throughput"
-echo "stall-to-page que (whole table): $((SECONDS - stalled_at)) s"
-fixture_workload_stop
-
-errors=$(curl -s --max-time 5 "http://127.0.0.1:$FIXTURE_HTTP_PORT/metrics" |
-  awk '$1 ~ /^queuewatch_probe_errors_total\{/ && $1 ~ /probe="postgres_queue"/ { s += $2 } END { print s + 0 }')
-[ "$errors" = 0 ] || fail "$errors failed queue rounds"
-
-if [ "$failures" -gt 0 ]; then
-  echo "--- once output:" >&2
-  cat "$FIXTURE_TMP/once.json" >&2
-  echo "--- daemon log:" >&2
-  tail -50 "$FIXTURE_TMP/daemon.log" >&2
-  exit 1
-fi
-echo "fixture_que: Que v2.4.1's schema agrees with queuewatch"
+fixture_stall_deleting que que_queues fixture.que_round
+fixture_finish fixture_que "Que v2.4.1's schema agrees with queuewatch"

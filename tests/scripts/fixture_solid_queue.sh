@@ -149,28 +149,6 @@ flowing() {
   done
 }
 wait_for "completions on alpha, beta and gamma" 60 flowing || fatal "the workload's completions were never counted"
-sql "UPDATE fixture_ctl.queues SET consume = 0 WHERE queue = 'gamma'" >/dev/null
-stalled_at=$SECONDS
-paged() { [ "$(fixture_pages firing no_throughput gamma)" -ge 2 ]; } # both sources
-wait_for "no_throughput for gamma" 90 paged || fail "the stalled queue gamma never paged no_throughput (both sources)"
-echo "stall-to-page solid_queue: $((SECONDS - stalled_at)) s"
-for q in alpha beta emails reports; do
-  [ "$(fixture_pages firing no_throughput $q)" = 0 ] || fail "no_throughput paged for $q, which did not stall"
-done
-sql "UPDATE fixture_ctl.queues SET consume = 5 WHERE queue = 'gamma'" >/dev/null
-resolved() { [ "$(fixture_pages resolved no_throughput gamma)" -ge 2 ]; }
-wait_for "no_throughput for gamma to resolve" 60 resolved || fail "no_throughput for gamma did not resolve after it resumed"
+fixture_stall_gamma solid_queue 90 60 5 solid_queue solid_queue_view
 fixture_workload_stop
-
-errors=$(curl -s --max-time 5 "http://127.0.0.1:$FIXTURE_HTTP_PORT/metrics" |
-  awk '$1 ~ /^queuewatch_probe_errors_total\{/ && $1 ~ /probe="postgres_queue"/ { s += $2 } END { print s + 0 }')
-[ "$errors" = 0 ] || fail "$errors failed queue rounds"
-
-if [ "$failures" -gt 0 ]; then
-  echo "--- once output:" >&2
-  cat "$FIXTURE_TMP/once.json" >&2
-  echo "--- daemon log:" >&2
-  tail -50 "$FIXTURE_TMP/daemon.log" >&2
-  exit 1
-fi
-echo "fixture_solid_queue: Solid Queue v1.5.0's schema agrees with queuewatch"
+fixture_finish fixture_solid_queue "Solid Queue v1.5.0's schema agrees with queuewatch"

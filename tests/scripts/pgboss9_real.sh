@@ -67,12 +67,7 @@ labels=$(sql "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_e
   fail "pgboss.job_state labels are '$labels', not those docs/configuration.md names for pg-boss 9"
 block=$(docs_yaml_block "$QW_SOURCE_DIR/docs/configuration.md" "tested by tests/scripts/pgboss9_real.sh")
 [ -n "$block" ] || fatal "no yaml block marked for pgboss9_real.sh in docs/configuration.md"
-values=$(printf '%s\n' "$block" | sed -n 's/^ *\(ready\|running\|completed\|failed\): *\[\([^]]*\)\].*/\2/p' |
-  tr ',' '\n' | tr -d ' ')
-[ -n "$values" ] || fail "found no state values in the docs block"
-for v in $values; do
-  [[ ",$labels," == *",$v,"* ]] || fail "state value '$v' of the docs mapping is not a label of pgboss.job_state"
-done
+docs_states_are_labels "$block" "$labels" pgboss.job_state
 [ "$(ids exp_state)" = expired ] || fail "an expired claim without retries is '$(ids exp_state)', not expired"
 [ "$(sql "SELECT completedon IS NOT NULL FROM pgboss.job WHERE id = '$(ids exp)'")" = t ] ||
   fail "the expired job has no completedon"

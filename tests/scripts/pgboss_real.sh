@@ -76,12 +76,7 @@ block=$(docs_yaml_block "$QW_SOURCE_DIR/docs/configuration.md" "tested by tests/
 preset_block=$(docs_yaml_block "$QW_SOURCE_DIR/docs/configuration.md" "tested by tests/scripts/pgboss_real.sh (preset)" |
   sed 's/^- name: pgboss$/- name: pgboss_preset/')
 [[ "$preset_block" == *"name: pgboss_preset"*"preset: pg-boss"* ]] || fatal "no preset block for pgboss_real.sh in the docs"
-values=$(printf '%s\n' "$block" | sed -n 's/^ *\(ready\|running\|completed\|failed\): *\[\([^]]*\)\].*/\2/p' |
-  tr ',' '\n' | tr -d ' ')
-[ -n "$values" ] || fail "found no state values in the docs block"
-for v in $values; do
-  [[ ",$labels," == *",$v,"* ]] || fail "state value '$v' of the docs mapping is not a label of pgboss.job_state"
-done
+docs_states_are_labels "$block" "$labels" pgboss.job_state
 
 # --- b. a claim that expires: retry, then failed -------------------------------------------------
 node_drive expire >"$tmp/expire.json" 2>"$tmp/expire.err" || {

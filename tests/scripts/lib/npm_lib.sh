@@ -8,6 +8,9 @@
 #   not skip, since scripts/install-deps is meant to provide everything a test needs.
 # docs_yaml_block FILE MARKER: prints the ```yaml block that follows the first line of FILE
 #   containing MARKER, so a test runs exactly the mapping the docs show.
+# docs_states_are_labels BLOCK LABELS TYPE: every state value a yaml BLOCK lists (ready, running,
+#   completed, failed) is one of LABELS (comma-separated), the labels of the enum TYPE; records a
+#   failed check (fail, harness.sh) for each that is not, and one if BLOCK lists none.
 
 npm_lib_install() {
   local name="$1" version="$2"
@@ -56,6 +59,16 @@ docs_yaml_block() {
 
 # docs_test_config HTTP_PORT DSN STATE_DIR BLOCK...: the config the real-library tests run, the
 # docs' source blocks (BLOCK...) under a target named `primary`, as the docs blocks expect.
+docs_states_are_labels() {
+  local values v
+  values=$(printf '%s\n' "$1" | sed -n 's/^ *\(ready\|running\|completed\|failed\): *\[\([^]]*\)\].*/\2/p' |
+    tr ',' '\n' | tr -d ' ')
+  [ -n "$values" ] || fail "found no state values in the docs block"
+  for v in $values; do
+    [[ ",$2," == *",$v,"* ]] || fail "state value '$v' of the docs mapping is not a label of $3"
+  done
+}
+
 docs_test_config() {
   local http_port="$1" dsn="$2" state_dir="$3"
   shift 3
