@@ -47,19 +47,24 @@ orphan=$(fetch_new emails "$worker_c")
 worker_b=$(one "SELECT fixture.procrastinate_register()")
 done_id=$(fetch_new emails "$worker_b")
 sql "SELECT fixture.procrastinate_finish($done_id, 'succeeded')" >/dev/null
-retry=$(fetch_new emails "$worker_b")
-sql "SELECT fixture.procrastinate_retry($retry, now() + interval '4 s')" >/dev/null
 alive=$(fetch_new emails "$worker_b")
 gone=$(fetch_new reports "$worker_b")
 sql "SELECT fixture.procrastinate_finish($gone, 'failed')" >/dev/null
 c_stale() { [ "$(one "SELECT last_heartbeat < now() - interval '1.2 s' FROM procrastinate_workers WHERE id = $worker_c")" = t ]; }
 pid=$$ wait_for "worker C's heartbeat to age" 30 c_stale || fatal "worker C's heartbeat never aged"
-sql "SELECT procrastinate_update_heartbeat_v1($worker_b)" >/dev/null
 worker_a=$(one "SELECT fixture.procrastinate_register()")
 stale=$(fetch_new emails "$worker_a")
 # Worker.run() prunes stalled workers before it registers: here with a 1 s timeout, so C goes.
-[ "$(one "SELECT string_agg(worker_id::text, ',') FROM procrastinate_prune_stalled_workers_v1(1.0)")" = "$worker_c" ] ||
+# A and B beat just before, in the same session: a slow machine (a second between two psql
+# calls) must not make them look stalled too.
+[ "$(psql -X -q -At "$FIXTURE_DSN" \
+  -c "DO \$\$ BEGIN PERFORM procrastinate_update_heartbeat_v1($worker_a);
+                   PERFORM procrastinate_update_heartbeat_v1($worker_b); END \$\$" \
+  -c "SELECT string_agg(worker_id::text, ',') FROM procrastinate_prune_stalled_workers_v1(1.0)")" = "$worker_c" ] ||
   fatal "pruning did not remove worker C alone"
+# Retried after the fetches above, so that none of them can find it due first however slow they are.
+retry=$(fetch_new emails "$worker_b")
+sql "SELECT fixture.procrastinate_retry($retry, now() + interval '4 s')" >/dev/null
 sql "SELECT fixture.procrastinate_defer('emails'); SELECT fixture.procrastinate_defer('emails')" >/dev/null
 later=$(one "SELECT fixture.procrastinate_defer('emails', now() + interval '1 hour')")
 sql "SELECT fixture.procrastinate_defer('reports')" >/dev/null
