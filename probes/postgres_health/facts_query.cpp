@@ -2,20 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "config/yaml_reader.hpp"
+
 namespace qw::probes::health {
 
 namespace {
-
-bool is_label_name(std::string_view s) {
-  if (s.empty()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-    const bool digit = c >= '0' && c <= '9';
-    if (!letter && !(digit && i > 0)) return false;
-  }
-  return true;
-}
 
 QueriedFacts failed(FactsFailure failure, std::string detail) {
   QueriedFacts out;
@@ -66,7 +57,7 @@ QueriedFacts read_fact_rows(std::size_t columns, const std::vector<FactRow>& row
   out.ok = true;
   std::map<std::string, std::size_t> seen;  // rows per accepted name
   for (const FactRow& row : rows) {
-    if (!row.name || !row.value || !is_label_name(*row.name) ||
+    if (!row.name || !row.value || !config::detail::is_label_name(*row.name) ||
         row.value->size() > kMaxFactValueBytes) {
       ++out.rejected_rows;
       continue;

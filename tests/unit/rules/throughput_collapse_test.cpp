@@ -2,6 +2,8 @@
 // and within its Poisson bound on a slow one; normal traffic, a mild drop and a bursty queue's
 // quiet hours do not; and its shortfall test (rules/shortfall.*) in isolation.
 #include <cmath>
+#include <functional>
+#include <stdexcept>
 
 #include "rules/level.hpp"
 #include "rules/shortfall.hpp"
@@ -125,17 +127,25 @@ TEST(Shortfall, CountSurpriseIsPoissonZeroAtZeroAndShrinksWithBursts) {
   EXPECT_NEAR(count_surprise(2, 20, 1), 18 + 2 * std::log(0.1), 1e-12);
 }
 
-TEST(LevelStats, NoiseOfAPoissonQueueIsTheFloorAndLevelFollowsATrendDown) {
+const std::int64_t kNowHour = 24 * 7 * 10;
+
+// Three whole weeks of measured hours before kNowHour, `count(hour)` completions each.
+HourRing three_weeks(const std::function<float(std::int64_t)>& count) {
   HourRing ring;
-  const std::int64_t now = 24 * 7 * 10;
-  for (std::int64_t h = now - 24 * 21; h < now; ++h) {
+  for (std::int64_t h = kNowHour - 24 * 21; h < kNowHour; ++h) {
     HourSlot* s = ring.write(h);
-    ASSERT_NE(s, nullptr);
+    if (s == nullptr) throw std::out_of_range("hour outside the ring");
     s->measured_s = 3600;
-    // 1000 an hour for two weeks, then 600 an hour over the last week: a trend down.
-    s->count = h < now - 24 * 7 ? 1000.0F : 600.0F;
+    s->count = count(h);
   }
-  const LevelStats stats = level_stats(ring, now, 1);
+  return ring;
+}
+
+TEST(LevelStats, NoiseOfAPoissonQueueIsTheFloorAndLevelFollowsATrendDown) {
+  // 1000 an hour for two weeks, then 600 an hour over the last week: a trend down.
+  const HourRing ring =
+      three_weeks([](std::int64_t h) { return h < kNowHour - 24 * 7 ? 1000.0F : 600.0F; });
+  const LevelStats stats = level_stats(ring, kNowHour, 1);
   EXPECT_GE(stats.hours, 24);
   EXPECT_NEAR(stats.level, 1.0, 0.05);  // the daily median has followed the week already
   EXPECT_DOUBLE_EQ(stats.noise, 0.1);   // steady hours: the floor
@@ -146,15 +156,9 @@ TEST(LevelStats, NoiseOfAPoissonQueueIsTheFloorAndLevelFollowsATrendDown) {
 // the seasonal median never learns it): the MAD sees the steady hours, the lower tail sees the
 // slow ones.
 TEST(LevelStats, TailNoiseReadsTheSlowHoursTheMadLeavesOut) {
-  HourRing ring;
-  const std::int64_t now = 24 * 7 * 10;
-  for (std::int64_t h = now - 24 * 21; h < now; ++h) {
-    HourSlot* s = ring.write(h);
-    ASSERT_NE(s, nullptr);
-    s->measured_s = 3600;
-    s->count = h % 11 == 0 ? 400.0F : (h % 2 == 0 ? 1100.0F : 900.0F);
-  }
-  const LevelStats stats = level_stats(ring, now, 1);
+  const HourRing ring = three_weeks(
+      [](std::int64_t h) { return h % 11 == 0 ? 400.0F : (h % 2 == 0 ? 1100.0F : 900.0F); });
+  const LevelStats stats = level_stats(ring, kNowHour, 1);
   EXPECT_LT(stats.noise, 0.2);       // the steady hours' +-10%
   EXPECT_GT(stats.tail_noise, 0.4);  // ln(0.4) / 1.645 = 0.56, less the count's noise
 }
