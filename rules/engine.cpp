@@ -111,6 +111,7 @@ void Engine::ingest(const QueueTick& tick) {
     }
     if (const std::int64_t h = at_s / 3600; h != q.dispersion_hour) {
       q.history.refresh_dispersion(at_s);
+      q.deep_lulls.count_new_blocks(q.history.minutes(), q.history.hours(), tz_, at_s);
       q.level = level_stats(q.history.hours(), local_hour_index(tz_, at_s), q.history.dispersion());
       q.dispersion_hour = h;
     }

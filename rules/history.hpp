@@ -95,6 +95,11 @@ class Ring {
 using MinuteRing = Ring<MinuteSlot, kMinuteSlots>;
 using HourRing = Ring<HourSlot, kHourSlots>;
 
+// a / b rounded toward minus infinity (b > 0): the minute or block an epoch second falls in.
+inline std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
 // Sums over the minutes (from, to], minute indexes since the epoch.
 WindowSums sum_minutes(const MinuteRing& ring, std::int64_t from_minute, std::int64_t to_minute);
 

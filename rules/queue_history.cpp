@@ -7,9 +7,6 @@
 
 namespace qw::rules {
 namespace {
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
 // A round spanning more than this (a long outage) is spread over its last week only; older
 // hours would fall out of every window that matters before they could be judged.
 constexpr std::int64_t kMaxSpan = 7 * 24 * 3600;

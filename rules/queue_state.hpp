@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "rules/baseline.hpp"
+#include "rules/deep_lulls.hpp"
 #include "rules/level.hpp"
 #include "rules/observation.hpp"
 #include "rules/progress_state.hpp"
@@ -38,6 +39,7 @@ struct QueueState {
   mutable BaselineCache baseline_cache;
   LevelStats level;  // recent level and level noise against the baseline, refreshed hourly
   std::int64_t dispersion_hour = INT64_MIN;  // hour of the last dispersion and level refresh
+  DeepLulls deep_lulls;  // how often its blocks fell to a near-halt, counted at that refresh
   // A source on a cluster: the end of the last window without a primary already taken out of
   // its silence (Engine::skip_outage).
   std::optional<Time> outage_skipped;

@@ -16,11 +16,15 @@ Shortfall counts(std::int64_t window_s, double observed, double expected) {
   return s;
 }
 
-// Both measures of surprise (see Shortfall); `noise` is the level noise judged against.
-void add_surprise(const QueueState& q, Shortfall& s, double noise) {
+// The measures of surprise (see Shortfall); `noise` is the level noise judged against.
+void add_surprise(const QueueState& q, Shortfall& s, double noise, bool deep_lulls = false) {
   if (s.expected <= 0) return;
   const double dispersion = q.history.lull_dispersion();
   s.count_surprise = count_surprise(s.observed, s.expected, dispersion);
+  // Ten minutes at least: single deep blocks come and go on a bursty queue more often than a
+  // week of them shows (load-balancer traffic: nine in two weeks), two in a row did not once.
+  if (deep_lulls && s.ratio <= kDeepLull && s.window_s >= 600)
+    s.lull_surprise = q.deep_lulls.surprise(static_cast<int>(s.window_s / 300));
   // On the log scale a count's variance is about dispersion / expected (the dispersion of
   // the window's own scale, so sub-hour lulls are counted); the level noise adds the queue's
   // hour-to-hour spread. 0.5 keeps ln finite at zero completions.
@@ -124,7 +128,8 @@ LadderVerdict judge_ladder(const QueueState& q, const RuleContext& ctx, const Sh
     // logarithms are not computed; the verdict (which window holds, clear or not) is the same
     // (ShortfallLadder.EqualsJudgingEveryWindowInFull). Most windows of a flowing queue stop here.
     if (s.expected > 0 && s.expected >= test.min_expected && s.ratio <= test.ratio) {
-      add_surprise(q, s, test.against_lower_tail ? q.level.tail_noise : q.level.noise);
+      add_surprise(q, s, test.against_lower_tail ? q.level.tail_noise : q.level.noise,
+                   test.deep_lulls);
       if (test.holds(s)) {
         out.holding = v.shortfall;
         return true;

@@ -19,6 +19,9 @@ struct Shortfall {
   // -ln P(a count this low | expected), from the count's own noise alone: a Poisson count of
   // bursts (size = the queue's index of dispersion), Chernoff bound. e^-9.2 < 1e-4.
   double count_surprise = 0;
+  // For a near-halt (ratio at most kDeepLull) judged with deep_lulls: -ln of how often the
+  // queue's own runs of as many 5-minute blocks fell that deep (DeepLulls::surprise); 0 else.
+  double lull_surprise = 0;
   // How many standard deviations below normal ln(observed / expected) lies, with the
   // variance of the count and of the queue's hour-to-hour level (LevelStats::noise, or
   // tail_noise for a test against_lower_tail).
@@ -63,9 +66,17 @@ struct ShortfallTest {
   // whether an hour is lower than the queue's slow hours go, reads the lower tail; a collapse
   // (a few percent of normal) is far beyond either and keeps the symmetric noise.
   bool against_lower_tail = false;
+  // A window at most kDeepLull of its expectation may also be judged by how rarely the queue's
+  // own 5-minute blocks fell that deep (DeepLulls): a halt, which is throughput_collapse's.
+  bool deep_lulls = false;
+  // The lull_surprise that stands in for min_surprise: no such run in a thousand. A week of
+  // blocks cannot show rarer than ~1 in 2000, so the count's 9.2 is out of reach; the level
+  // test (sigmas) is still required.
+  static constexpr double kRareLull = 6.9;
   bool holds(const Shortfall& s) const {
     return s.expected >= min_expected && s.expected > 0 && s.ratio <= ratio &&
-           s.count_surprise >= min_surprise && s.level_sigmas >= sigmas;
+           (s.count_surprise >= min_surprise || (deep_lulls && s.lull_surprise >= kRareLull)) &&
+           s.level_sigmas >= sigmas;
   }
 };
 

@@ -10,6 +10,11 @@
 // Windows from 5 minutes to `max_window`: the shortest that holds is reported, so a queue at 10
 // jobs/s is judged within minutes and one at a job a minute once an hour or so expects enough.
 //
+// A near-halt (at most kDeepLull, 2.5%, of the expectation, for ten minutes or more) may pass
+// the count test on the queue's own record instead: no run of as many 5-minute blocks fell that
+// deep in about a thousand (rules/deep_lulls.hpp). A queue whose blocks swing widely has a
+// burst size in the hundreds, and its count bound alone waited 50 minutes for a stall.
+//
 // While work waits, the queue's own rate over the hour before the window is a second
 // expectation (Reference::recent), on windows from 2 minutes: a daemon started today has no
 // baseline, and wedged workers with a growing backlog need none. The same two tests apply.
@@ -44,6 +49,7 @@ Verdict eval_throughput_collapse(const QueueState& q, const RuleContext& ctx) {
   test.ratio = rule.ratio;
   test.min_surprise = rule.implausible_expected;
   test.sigmas = rule.sigmas;
+  test.deep_lulls = true;
   test.min_window_s = 300;
   test.max_window_s = std::chrono::duration_cast<std::chrono::seconds>(rule.max_window).count();
   const LadderVerdict by_baseline = judge_ladder(q, ctx, test);
