@@ -1,7 +1,9 @@
 #include "rules/baseline_store.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <array>
 #include <charconv>
 #include <cmath>
 
@@ -52,6 +54,31 @@ template <typename T>
 bool parse(std::string_view s, T& out) {
   const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
   return r.ec == std::errc{} && r.ptr == s.data() + s.size();
+}
+
+// `a,b,c` into exactly out.size() numbers.
+template <typename T, std::size_t N>
+bool parse_list(std::string_view s, std::array<T, N>& out) {
+  const std::vector<std::string_view> parts = split(s, ',');
+  if (parts.size() != N) return false;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (!parse(parts[i], out[i])) return false;
+  }
+  return true;
+}
+
+// qwl1 TARGET SOURCE QUEUE NEXT_BLOCK RUNS DEEP; false when it is not one.
+bool restore_lulls(Engine& engine, const std::vector<std::string_view>& f) {
+  if (f.size() != 7) return false;
+  auto target = unescape(f[1]), source = unescape(f[2]), queue = unescape(f[3]);
+  DeepLulls::Saved saved;
+  if (!target || !source || !queue || !parse(f[4], saved.next_block) ||
+      !parse_list(f[5], saved.runs) || !parse_list(f[6], saved.deep))
+    return false;
+  const std::optional<DeepLulls> lulls = DeepLulls::restored(saved);
+  if (!lulls) return false;
+  engine.restore_deep_lulls(QueueKey{*target, *source, *queue}, *lulls);
+  return true;
 }
 
 }  // namespace
@@ -128,6 +155,13 @@ std::string save_baselines(const Engine& engine) {
     out += fmt::format("qwr1\t{}\t{}\t{}\t{}\n", escape(key.target), escape(key.source),
                        escape(key.queue), q.rate_before_silence);
   }
+  for (const auto& [key, q] : engine.queues()) {
+    const DeepLulls::Saved lulls = q.deep_lulls.saved();
+    if (lulls.runs[0] <= 0) continue;
+    out += fmt::format("qwl1\t{}\t{}\t{}\t{}\t{}\t{}\n", escape(key.target), escape(key.source),
+                       escape(key.queue), lulls.next_block, fmt::join(lulls.runs, ","),
+                       fmt::join(lulls.deep, ","));
+  }
   return out;
 }
 
@@ -147,6 +181,11 @@ RestoreResult restore_baselines(Engine& engine, std::string_view text) {
         continue;
       }
       engine.restore_rate(QueueKey{*target, *source, *queue}, rate);
+      continue;
+    }
+    if (!f.empty() && f[0] == "qwl1") {
+      if (!restore_lulls(engine, f))
+        result.errors.push_back(fmt::format("line {}: malformed lull record", line_no));
       continue;
     }
     std::int64_t newest = 0;

@@ -10,6 +10,10 @@
 // Then, for queues whose recent rate is known, the rate a stall is judged against, so that a
 // restart in the middle of a stall can judge it again (completions per second):
 //   qwr1  TARGET  SOURCE  QUEUE  RATE
+// And, for queues that have counted any, the record of deep lulls a near-halt is judged by
+// (rules/deep_lulls.hpp): the next block to count, then runs of 1, 2, 3 blocks counted and how
+// many of those fell deep, comma-separated:
+//   qwl1  TARGET  SOURCE  QUEUE  NEXT_BLOCK  RUNS1,RUNS2,RUNS3  DEEP1,DEEP2,DEEP3
 #include <string>
 #include <string_view>
 #include <vector>

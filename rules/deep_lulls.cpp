@@ -66,6 +66,21 @@ void DeepLulls::count_new_blocks(const MinuteRing& minutes, const HourRing& hour
   next_block_ = std::max(next_block_, last + 1);
 }
 
+std::optional<DeepLulls> DeepLulls::restored(const Saved& s) {
+  // A count fading by kFade per block never exceeds 1 / (1 - kFade), about 2,900.
+  const double most = 1 / (1 - kFade) + 1;
+  for (std::size_t i = 0; i < s.runs.size(); ++i) {
+    if (!std::isfinite(s.runs[i]) || !std::isfinite(s.deep[i]) || s.deep[i] < 0 ||
+        s.deep[i] > s.runs[i] || s.runs[i] > most)
+      return std::nullopt;
+  }
+  DeepLulls d;
+  d.next_block_ = s.next_block;
+  d.runs_ = s.runs;
+  d.deep_ = s.deep;
+  return d;
+}
+
 double DeepLulls::surprise(int blocks) const {
   const std::size_t i = index(blocks);
   if (runs_[i] <= 0) return 0;

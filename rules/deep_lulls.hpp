@@ -12,6 +12,7 @@
 // Until the queue has shown many blocks the count says little, and the Poisson bound rules.
 #include <array>
 #include <cstdint>
+#include <optional>
 
 #include "rules/history.hpp"
 #include "rules/timezone.hpp"
@@ -40,6 +41,18 @@ class DeepLulls {
 
   double runs_counted(int blocks) const { return runs_[index(blocks)]; }
   double deep_runs(int blocks) const { return deep_[index(blocks)]; }
+
+  // The record as the state directory keeps it (rules/baseline_store.*): it takes a week to
+  // learn, and a restart must not send a swinging queue's stalls back to the 50-minute bound.
+  struct Saved {
+    std::int64_t next_block = INT64_MIN;
+    std::array<double, kMaxBlocks> runs{};
+    std::array<double, kMaxBlocks> deep{};
+  };
+  Saved saved() const { return {next_block_, runs_, deep_}; }
+  // nullopt when the numbers cannot be a record: negative or not finite, more deep runs than
+  // runs, or more runs than the fading lets accumulate.
+  static std::optional<DeepLulls> restored(const Saved& s);
 
  private:
   static std::size_t index(int blocks);

@@ -279,6 +279,10 @@ std::vector<HourlyCount> complete_hours(std::span<const HourlyCount> rows, Time 
   return out;
 }
 
+void Engine::restore_deep_lulls(const QueueKey& key, const DeepLulls& lulls) {
+  state_for(key).deep_lulls = lulls;
+}
+
 void Engine::restore_rate(const QueueKey& key, double per_second) {
   QueueState& q = state_for(key);
   q.rate_before_silence = per_second;

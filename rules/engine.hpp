@@ -68,6 +68,8 @@ class Engine {
   // The rate before a silence, restored from the state directory: a stall that outlives a
   // restart completes nothing, so it could never be measured again.
   void restore_rate(const QueueKey& key, double per_second);
+  // The queue's record of deep lulls, restored from the state directory.
+  void restore_deep_lulls(const QueueKey& key, const DeepLulls& lulls);
   // Whether any queue of this source has hours enough for a baseline (restored, or learned).
   bool has_history(const std::string& target, const std::string& source) const;
   // Drops a queue (its source left the config, or the queue disappeared from the table).

@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <random>
+#include <string>
 
+#include "rules/baseline_store.hpp"
 #include "rules/deep_lulls.hpp"
 #include "rules/queue_history.hpp"
 #include "rules/shortfall.hpp"
@@ -119,6 +122,56 @@ TEST(DeepLulls, TheSameQueueDoesNotPageItsOwnSwings) {
   const auto rate = [&](Time t) { return traffic(t); };
   d.feed(std::chrono::hours{24 * 21}, rate);
   EXPECT_FALSE(d.run_until("throughput_collapse", std::chrono::hours{48}, rate));
+}
+
+// The record takes a week to learn; a restart must keep it. The restarted engine has no minutes:
+// two hours of traffic later, the stall pages as fast as before, and without the saved record
+// (the same file less its qwl1 line) it does not.
+std::optional<Time> stall_after_restart(bool keep_lull_record) {
+  Driver before({}, Timezone(), at_utc(2024, 5, 6), 60s, 23);
+  SwingingBlocks traffic(17);
+  const auto rate = [&](Time t) { return traffic(t); };
+  before.feed(std::chrono::hours{24 * 21 + 5}, rate);
+  std::string saved = save_baselines(before.engine);
+  const std::size_t lull_line = saved.find("qwl1\t");
+  EXPECT_NE(lull_line, std::string::npos);
+  if (!keep_lull_record && lull_line != std::string::npos)
+    saved.erase(lull_line, saved.find('\n', lull_line) + 1 - lull_line);
+
+  Driver after({}, Timezone(), before.now, 60s, 41);
+  const RestoreResult r = restore_baselines(after.engine, saved);
+  EXPECT_TRUE(r.errors.empty());
+  after.feed(std::chrono::hours{2}, rate);
+  const Time stall = after.now;
+  const auto fired =
+      after.run_until("throughput_collapse", 1h, [&](Time t) { return 0.01 * traffic(t); });
+  if (!fired) return std::nullopt;
+  return Time{} + (*fired - stall);
+}
+
+TEST(DeepLulls, TheRecordSurvivesARestart) {
+  const auto with_record = stall_after_restart(true);
+  ASSERT_TRUE(with_record);
+  EXPECT_LE(seconds_between(Time{}, *with_record), 10 * 60);
+  const auto without = stall_after_restart(false);
+  EXPECT_TRUE(!without || seconds_between(Time{}, *without) > 10 * 60)
+      << "the test must show what the saved record buys";
+}
+
+TEST(DeepLulls, ARecordThatCannotBeOneIsReportedAndSkipped) {
+  Engine e({}, Timezone());
+  const RestoreResult r = restore_baselines(e,
+                                            "qwl1\tp\tjobs\tq\t100\t10,9,8\t0,0,0\n"
+                                            "qwl1\tp\tjobs\tq\t100\t10,9,8\t0,11,0\n"
+                                            "qwl1\tp\tjobs\tq\t100\t10,9,nan\t0,0,0\n"
+                                            "qwl1\tp\tjobs\tq\t100\t10,9\t0,0\n"
+                                            "qwl1\tp\tjobs\tq\t100\t99999,9,8\t0,0,0\n");
+  ASSERT_EQ(r.errors.size(), 4u);
+  EXPECT_EQ(r.errors[0], "line 2: malformed lull record");  // more deep runs than runs
+  EXPECT_EQ(r.errors[3], "line 5: malformed lull record");  // more than a week's fading allows
+  const QueueState* q = e.queue(QueueKey{"p", "jobs", "q"});
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->deep_lulls.runs_counted(2), 9);
 }
 
 }  // namespace
