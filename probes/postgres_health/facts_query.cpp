@@ -73,11 +73,19 @@ QueriedFacts read_fact_rows(std::size_t columns, const std::vector<FactRow>& row
   return out;
 }
 
-FactsFailure classify_facts_sqlstate(std::string_view s) {
-  if (s == "57014" || s == "55P03") return FactsFailure::query_timeout;  // statement/lock_timeout
-  if (s == "42501") return FactsFailure::permission_denied;
-  if (s == "25006") return FactsFailure::read_only;  // read_only_sql_transaction
-  return FactsFailure::query_error;
+FactsFailure facts_failure(FailureReason reason, bool sql_error) {
+  switch (reason) {
+    case FailureReason::query_timeout:  // statement_timeout or lock_timeout
+      return FactsFailure::query_timeout;
+    case FailureReason::permission_denied:
+      return FactsFailure::permission_denied;
+    case FailureReason::read_only:  // the query tried to write
+      return FactsFailure::read_only;
+    case FailureReason::connection_refused:  // 08xxx, 57P01: the server went away under it
+      return FactsFailure::other;
+    default:
+      return sql_error ? FactsFailure::query_error : FactsFailure::other;
+  }
 }
 
 }  // namespace qw::probes::health

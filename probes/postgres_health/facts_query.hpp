@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "probes/failure_reason.hpp"
+
 namespace qw::probes::health {
 
 // Why a facts_query gave no facts: a fixed set, the `reason` label of
@@ -66,7 +68,9 @@ struct FactRow {
 // The result's shape and rows, checked and capped as described above.
 QueriedFacts read_fact_rows(std::size_t columns, const std::vector<FactRow>& rows);
 
-// The failure an SQLSTATE stands for; query_error for any other code.
-FactsFailure classify_facts_sqlstate(std::string_view sqlstate);
+// The facts' failure for what pg::classify made of the error the query threw (`sql_error`: the
+// server answered with an error, rather than the connection breaking under it). The SQLSTATEs
+// and libpqxx's quirks are pg::classify's; this only says which of them the facts name.
+FactsFailure facts_failure(FailureReason reason, bool sql_error);
 
 }  // namespace qw::probes::health

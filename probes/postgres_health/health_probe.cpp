@@ -76,17 +76,13 @@ QueriedFacts run_facts_query(pqxx::connection& c, const std::string& query,
       rows.push_back(std::move(f));
     }
     return read_fact_rows(r.columns(), rows);
-  } catch (const pqxx::insufficient_privilege& e) {
-    // libpqxx 6.4 throws this one with an empty sqlstate() (tried: a denied table, a denied
-    // function): its type is all there is to go by.
-    out.failure = FactsFailure::permission_denied;
-    out.detail = pg::one_line(e.what());
-  } catch (const pqxx::sql_error& e) {
-    out.failure = classify_facts_sqlstate(e.sqlstate());
-    out.detail = pg::one_line(e.what());
   } catch (const std::exception& e) {
-    // The connection broke under it: the pool drops a connection that is not open.
-    out.failure = FactsFailure::other;
+    // What failed is named as everywhere else (pg::classify, with libpqxx 6.4's
+    // insufficient_privilege that has no SQLSTATE); a broken connection is `other`, and the
+    // pool drops a connection that is not open.
+    const pg::PgError error = pg::classify(e);
+    out.failure =
+        facts_failure(error.reason(), dynamic_cast<const pqxx::sql_error*>(&e) != nullptr);
     out.detail = pg::one_line(e.what());
   }
   return out;

@@ -3,6 +3,9 @@
 // counted, never read as a value.
 #include <gtest/gtest.h>
 
+#include <pqxx/pqxx>
+
+#include "probes/pg/pg_error.hpp"
 #include "probes/postgres_health/facts_query.hpp"
 
 namespace qw::probes::health {
@@ -67,12 +70,34 @@ TEST(FactsQuery, RunsAsACappedSubquery) {
       << "a trailing comment must not swallow the closing parenthesis";
 }
 
-TEST(FactsQuery, SqlStatesNameTheFailure) {
-  EXPECT_EQ(classify_facts_sqlstate("57014"), FactsFailure::query_timeout);
-  EXPECT_EQ(classify_facts_sqlstate("42501"), FactsFailure::permission_denied);
-  EXPECT_EQ(classify_facts_sqlstate("25006"), FactsFailure::read_only);
-  EXPECT_EQ(classify_facts_sqlstate("42601"), FactsFailure::query_error);  // syntax
-  EXPECT_EQ(classify_facts_sqlstate("22012"), FactsFailure::query_error);  // division by zero
+// The failures as libpqxx 6.4 throws them, through pg::classify as the probe does.
+FactsFailure failure_of(const std::exception& e) {
+  return facts_failure(pg::classify(e).reason(),
+                       dynamic_cast<const pqxx::sql_error*>(&e) != nullptr);
+}
+
+TEST(FactsQuery, ErrorsNameTheFailure) {
+  // libpqxx 6.4 has no class of its own for 57014: a plain sql_error with the code.
+  EXPECT_EQ(
+      failure_of(pqxx::sql_error("canceling statement due to statement timeout", "", "57014")),
+      FactsFailure::query_timeout);
+  EXPECT_EQ(failure_of(pqxx::sql_error("canceling statement due to lock timeout", "", "55P03")),
+            FactsFailure::query_timeout);
+  // libpqxx 6.4 throws this one without its SQLSTATE: the type alone must name it.
+  EXPECT_EQ(failure_of(pqxx::insufficient_privilege("permission denied for table t", "")),
+            FactsFailure::permission_denied);
+  EXPECT_EQ(
+      failure_of(pqxx::sql_error("cannot execute INSERT in a read-only transaction", "", "25006")),
+      FactsFailure::read_only);
+  EXPECT_EQ(failure_of(pqxx::syntax_error("syntax error at or near \"SELEC\"", "", "42601")),
+            FactsFailure::query_error);
+  EXPECT_EQ(failure_of(pqxx::sql_error("division by zero", "", "22012")),
+            FactsFailure::query_error);
+  EXPECT_EQ(failure_of(pqxx::broken_connection("server closed the connection unexpectedly")),
+            FactsFailure::other);
+  EXPECT_EQ(failure_of(pqxx::sql_error("terminating connection due to administrator command", "",
+                                       "57P01")),
+            FactsFailure::other);
   for (FactsFailure f : kAllFactsFailures) EXPECT_NE(to_string(f), "none");
 }
 
