@@ -30,36 +30,7 @@ source "$QW_SOURCE_DIR/tests/scripts/lib/harness.sh"
 # shellcheck source=tests/scripts/lib/replication.sh
 source "$QW_SOURCE_DIR/tests/scripts/lib/replication.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/qw-parity.XXXXXX")
-adir=$(pg_tempdir)
-aport=$(pg_free_port)
-bdir=$(pg_tempdir)
-bport=$(pg_free_port)
-pid=""
-receiver_pid=""
-
-cleanup() {
-  stop_processes "$pid" "$receiver_pid"
-  pg_cleanup "$bdir"
-  pg_cleanup "$adir"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-dump_logs() {
-  echo "--- daemon log:" >&2
-  tail -n 60 "$tmp/daemon.log" >&2
-  echo "--- payloads:" >&2
-  cat "$tmp/hooks.jsonl" >&2
-  for log in "$adir/postgres.log" "$bdir/postgres.log"; do
-    [ -f "$log" ] && { echo "--- $log" >&2; tail -n 20 "$log" >&2; }
-  done
-}
-fatal() {
-  echo "FATAL: $*" >&2
-  dump_logs
-  exit 1
-}
+pair_test_setup parity
 
 on_b() { pg_psql "$bdir" "$bport" -At -c "$1"; }
 alerts() {

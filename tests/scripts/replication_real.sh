@@ -27,38 +27,11 @@ source "$QW_SOURCE_DIR/tests/scripts/lib/harness.sh"
 # shellcheck source=tests/scripts/lib/replication.sh
 source "$QW_SOURCE_DIR/tests/scripts/lib/replication.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/qw-repl.XXXXXX")
-adir=$(pg_tempdir)
-aport=$(pg_free_port)
-bdir=$(pg_tempdir)
-bport=$(pg_free_port)
-pid=""
-receiver_pid=""
-load_pid=""
+pair_test_setup repl
 
-cleanup() {
-  stop_processes "$load_pid" "$pid" "$receiver_pid"
-  pg_cleanup "$bdir"
-  pg_cleanup "$adir"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-dump_logs() {
-  echo "--- daemon log:" >&2
-  tail -n 60 "$tmp/daemon.log" >&2
-  echo "--- payloads:" >&2
-  cat "$tmp/hooks.jsonl" >&2
+dump_extra() {
   echo "--- replication metrics:" >&2
   metrics | grep '^queuewatch_replication' >&2
-  for log in "$adir/postgres.log" "$bdir/postgres.log"; do
-    [ -f "$log" ] && { echo "--- $log" >&2; tail -n 20 "$log" >&2; }
-  done
-}
-fatal() {
-  echo "FATAL: $*" >&2
-  dump_logs
-  exit 1
 }
 
 on_a() { pg_psql "$adir" "$aport" -At -c "$1"; }
@@ -174,18 +147,18 @@ echo "idle primary: pg-b's last replayed transaction is $(idle_age) s old, its l
 ( for ((n = 0; n < 40; n++)); do
     on_a "INSERT INTO load (pad) SELECT repeat('x', 200) FROM generate_series(1, 20000)" >/dev/null
   done ) &
-load_pid=$!
+extra_pid=$!  # the load: the EXIT trap stops it if a check fails first
 max_bytes=0
 max_seconds=0
-while kill -0 "$load_pid" 2>/dev/null; do
+while kill -0 "$extra_pid" 2>/dev/null; do
   b=$(value queuewatch_replication_lag_bytes "$(a_lag replay)")
   s=$(value queuewatch_replication_lag_seconds "$(b_lag)")
   max_bytes=$(awk -v a="${b:-0}" -v m="$max_bytes" 'BEGIN { print (a > m ? a : m) }')
   max_seconds=$(awk -v a="${s:-0}" -v m="$max_seconds" 'BEGIN { print (a > m ? a : m) }')
   sleep 0.2
 done
-wait "$load_pid"
-load_pid=""
+wait "$extra_pid"
+extra_pid=""
 echo "write load (40 x 20000 rows of 200 bytes): largest replay lag seen $max_bytes bytes (primary's side), $max_seconds s (standby's side)"
 pg_wait_caught_up "$adir" "$aport" "$bdir" "$bport" || fail "pg-b did not catch up after the load"
 

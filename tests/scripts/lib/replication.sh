@@ -43,3 +43,48 @@ start_replicated_pair() {
   pg_wait_caught_up "$pdir" "$pport" "$sdir" "$sport" ||
     { echo "start_replicated_pair: the standby (port $sport) did not catch up" >&2; return 1; }
 }
+
+# pair_test_setup NAME
+# The frame every pair test starts from: $tmp (a scratch directory qw-NAME.*), the two servers'
+# directories and free ports ($adir $aport for pg-a, $bdir $bport for pg-b), and $pid,
+# $receiver_pid and $extra_pid (empty until the test starts a daemon, a receiver or anything
+# else, such as a load). An EXIT trap stops those processes and removes both servers and $tmp.
+# `fatal MESSAGE` prints the message, the daemon log ($tmp/daemon.log), the logged payloads
+# ($tmp/hooks.jsonl), what the test's own `dump_extra` prints if it defines one, and the tail of
+# each server's log, then exits 1.
+# shellcheck disable=SC2034 # these are the sourcing test's variables
+pair_test_setup() {
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/qw-$1.XXXXXX")
+  adir=$(pg_tempdir)
+  aport=$(pg_free_port)
+  bdir=$(pg_tempdir)
+  bport=$(pg_free_port)
+  pid=""
+  receiver_pid=""
+  extra_pid=""
+  trap pair_test_cleanup EXIT
+}
+
+pair_test_cleanup() {
+  stop_processes "$extra_pid" "$pid" "$receiver_pid"
+  pg_cleanup "$bdir"
+  pg_cleanup "$adir"
+  rm -rf "$tmp"
+}
+
+dump_logs() {
+  echo "--- daemon log:" >&2
+  tail -n 60 "$tmp/daemon.log" >&2
+  echo "--- payloads:" >&2
+  cat "$tmp/hooks.jsonl" >&2
+  if declare -F dump_extra >/dev/null; then dump_extra; fi
+  for log in "$adir/postgres.log" "$bdir/postgres.log"; do
+    [ -f "$log" ] && { echo "--- $log" >&2; tail -n 20 "$log" >&2; }
+  done
+}
+
+fatal() {
+  echo "FATAL: $*" >&2
+  dump_logs
+  exit 1
+}
