@@ -85,7 +85,7 @@ std::optional<BaselineRate> cached_rate(const HourRing& hours, std::int64_t loca
   for (const auto& e : cache.entries)
     if (e.hour == local_hour && e.floor == floor) return e.rate;
   auto& slot = cache.entries[cache.next];
-  cache.next = (cache.next + 1) % 4;
+  cache.next = (cache.next + 1) % BaselineCache::kEntries;
   slot.hour = local_hour;
   slot.floor = floor;
   slot.rate = baseline_rate(hours, local_hour, floor);
