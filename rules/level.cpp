@@ -1,7 +1,9 @@
 #include "rules/level.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <optional>
 #include <vector>
 
 #include "rules/baseline.hpp"
@@ -24,20 +26,58 @@ double median_of(std::vector<double>& v) {
   std::nth_element(v.begin(), mid, v.end());
   return *mid;
 }
+
+// Robust: the median absolute deviation, so the odd spike or dip of the week does not widen
+// the normal band (1.4826 makes it a standard deviation for a normal distribution).
+double robust_sd(const std::vector<double>& logs, double centre) {
+  std::vector<double> dev;
+  dev.reserve(logs.size());
+  for (const double x : logs) dev.push_back(std::abs(x - centre));
+  return 1.4826 * median_of(dev);
+}
+
+// A spread on the log scale less the count's own variance there, at least kMinNoise.
+double beyond_count(double sd, double count_var) {
+  return std::max(kMinNoise, std::sqrt(std::max(0.0, sd * sd - count_var)));
+}
 }  // namespace
+
+double LevelStats::noise_for(std::int64_t window_s) const {
+  if (window_s <= 3600) return noise;
+  if (window_s >= 3 * 3600) return noise_3h;
+  return noise + (noise_3h - noise) * std::log(static_cast<double>(window_s) / 3600.0) / std::log(3.0);
+}
 
 LevelStats level_stats(const HourRing& hours, std::int64_t current_local_hour, double dispersion) {
   LevelStats out;
-  std::vector<double> logs, poisson;
+  std::vector<double> logs, poisson, logs_3h, poisson_3h;
   double seen = 0, expected = 0;
   int level_hours = 0;
+  // The last three usable hours (newest first), for the three-hour sums; a skipped hour breaks
+  // the run, so a sum is always of three consecutive hours.
+  std::array<double, 3> run_count{}, run_base{};
+  int run = 0;
   for (int k = 1; k <= kLookbackHours; ++k) {
     const std::int64_t h = current_local_hour - k;
     const HourSlot* s = hours.read(h);
-    if (s == nullptr || s->excluded || s->measured_s < kMinMeasuredPerHour) continue;
-    const auto rate = baseline_rate(hours, h, 0);
-    if (!rate) continue;
+    const auto rate = s == nullptr || s->excluded || s->measured_s < kMinMeasuredPerHour
+                          ? std::nullopt
+                          : baseline_rate(hours, h, 0);
+    if (!rate) {
+      run = 0;
+      continue;
+    }
     const double base = rate->per_second * s->measured_s;
+    run_count[static_cast<std::size_t>(k % 3)] = s->count;
+    run_base[static_cast<std::size_t>(k % 3)] = base;
+    if (++run >= 3) {
+      const double count_3h = run_count[0] + run_count[1] + run_count[2];
+      const double base_3h = run_base[0] + run_base[1] + run_base[2];
+      if (base_3h >= kMinBaselineCount) {
+        logs_3h.push_back(std::log((count_3h + 0.5) / (base_3h + 0.5)));
+        poisson_3h.push_back(dispersion / base_3h);
+      }
+    }
     if (base < kMinBaselineCount) continue;
     logs.push_back(std::log((s->count + 0.5) / (base + 0.5)));
     poisson.push_back(dispersion / base);  // the count's own variance on the log scale
@@ -50,21 +90,21 @@ LevelStats level_stats(const HourRing& hours, std::int64_t current_local_hour, d
   out.hours = static_cast<int>(logs.size());
   if (level_hours >= kLevelHours / 2 && expected > 0) out.level = seen / expected;
   if (out.hours < kMinNoiseHours) return out;
-  // Robust: the median absolute deviation, so the odd spike or dip of the week does not widen
-  // the normal band (1.4826 makes it a standard deviation for a normal distribution).
   const double centre = median_of(logs);
-  std::vector<double> dev;
-  dev.reserve(logs.size());
-  for (const double x : logs) dev.push_back(std::abs(x - centre));
-  const double sd = 1.4826 * median_of(dev);
+  const double sd = robust_sd(logs, centre);
   const double count_var = median_of(poisson);
-  out.noise = std::max(kMinNoise, std::sqrt(std::max(0.0, sd * sd - count_var)));
+  out.noise = beyond_count(sd, count_var);
+  out.noise_3h = out.noise;
+  if (static_cast<int>(logs_3h.size()) >= kMinNoiseHours) {
+    out.noise_3h = std::min(
+        out.noise, beyond_count(robust_sd(logs_3h, median_of(logs_3h)), median_of(poisson_3h)));
+  }
   // The lower tail: the hours of the week furthest under their baseline.
   const auto tail_at =
       logs.begin() + static_cast<std::ptrdiff_t>(kTailQuantile * static_cast<double>(logs.size()));
   std::nth_element(logs.begin(), tail_at, logs.end());
   const double tail_sd = std::max(sd, (centre - *tail_at) / kTailZ);
-  out.tail_noise = std::max(kMinNoise, std::sqrt(std::max(0.0, tail_sd * tail_sd - count_var)));
+  out.tail_noise = beyond_count(tail_sd, count_var);
   return out;
 }
 

@@ -19,10 +19,20 @@ struct LevelStats {
   // evenings, a slow trend) reach further below the median than its MAD says, and a drop is
   // judged against exactly that side; a symmetric, steady queue gets `noise` back.
   double tail_noise = 0.6;
+  // The spread of three-hour sums against their baseline (the same week, the same count's
+  // noise removed), at most `noise`. Hours that stray independently (an hour at 300, the next
+  // at 50) average out over three; a level that shifts for days does not, and keeps its noise.
+  // A window of three hours is judged against this, one of an hour or less against `noise`
+  // (noise_for).
+  double noise_3h = 0.6;
   // Completions / baseline over the last day of normal hours; 1 when unknown. Used only to
   // lower an expectation (a downward trend), never to raise it.
   double level = 1;
   int hours = 0;  // hours the estimates came from
+
+  // The level noise for a window of `window_s`: `noise` up to an hour, `noise_3h` from three
+  // hours, between them on the log of the window's length.
+  double noise_for(std::int64_t window_s) const;
 };
 
 // From the whole local hours before `current_local_hour` (up to a week), skipping hours that

@@ -19,6 +19,7 @@ Shortfall counts(std::int64_t window_s, double observed, double expected) {
 // The measures of surprise (see Shortfall); `noise` is the level noise judged against.
 void add_surprise(const QueueState& q, Shortfall& s, double noise, bool deep_lulls = false) {
   if (s.expected <= 0) return;
+  s.noise = noise;
   const double dispersion = q.history.lull_dispersion();
   s.count_surprise = count_surprise(s.observed, s.expected, dispersion);
   // Ten minutes at least: single deep blocks come and go on a bursty queue more often than a
@@ -128,8 +129,10 @@ LadderVerdict judge_ladder(const QueueState& q, const RuleContext& ctx, const Sh
     // logarithms are not computed; the verdict (which window holds, clear or not) is the same
     // (ShortfallLadder.EqualsJudgingEveryWindowInFull). Most windows of a flowing queue stop here.
     if (s.expected > 0 && s.expected >= test.min_expected && s.ratio <= test.ratio) {
-      add_surprise(q, s, test.against_lower_tail ? q.level.tail_noise : q.level.noise,
-                   test.deep_lulls);
+      const double noise = test.against_lower_tail ? q.level.tail_noise
+                           : test.noise_by_window ? q.level.noise_for(window_s)
+                                                  : q.level.noise;
+      add_surprise(q, s, noise, test.deep_lulls);
       if (test.holds(s)) {
         out.holding = v.shortfall;
         return true;

@@ -26,6 +26,7 @@ struct Shortfall {
   // variance of the count and of the queue's hour-to-hour level (LevelStats::noise, or
   // tail_noise for a test against_lower_tail).
   double level_sigmas = 0;
+  double noise = 0;  // the level noise level_sigmas was judged against
 };
 
 // What a window's completions are compared with.
@@ -66,6 +67,11 @@ struct ShortfallTest {
   // whether an hour is lower than the queue's slow hours go, reads the lower tail; a collapse
   // (a few percent of normal) is far beyond either and keeps the symmetric noise.
   bool against_lower_tail = false;
+  // Judge level_sigmas against the level noise at the window's own scale (LevelStats::noise_for):
+  // a queue whose hours stray independently is steadier over three hours than over one, and a
+  // three-hour stall of it is plain there (mscloud app1-06: noise 1.4 an hour, 3-hour sums far
+  // steadier). Not with against_lower_tail, whose slow hours are not measured at that scale.
+  bool noise_by_window = false;
   // A window at most kDeepLull of its expectation may also be judged by how rarely the queue's
   // own 5-minute blocks fell that deep (DeepLulls): a halt, which is throughput_collapse's.
   bool deep_lulls = false;

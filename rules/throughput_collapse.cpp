@@ -5,8 +5,8 @@
 //
 // Two independent tests, both required: the count's own noise (a Poisson count of bursts)
 // makes it rarer than e^-implausible_expected, as no_throughput's silence; and the queue's
-// hour-to-hour level noise, learnt from its last week (rules/level.hpp), puts it `sigmas`
-// below normal, so a bursty queue whose quiet hours routinely fall to 20% is not paged for one.
+// hour-to-hour level noise, learnt from its last week (rules/level.hpp; for windows over an
+// hour, the spread of its sums over as many hours), puts it `sigmas` below normal, so a bursty queue whose quiet hours routinely fall to 20% is not paged for one.
 // Windows from 5 minutes to `max_window`: the shortest that holds is reported, so a queue at 10
 // jobs/s is judged within minutes and one at a job a minute once an hour or so expects enough.
 //
@@ -50,6 +50,7 @@ Verdict eval_throughput_collapse(const QueueState& q, const RuleContext& ctx) {
   test.min_surprise = rule.implausible_expected;
   test.sigmas = rule.sigmas;
   test.deep_lulls = true;
+  test.noise_by_window = true;
   test.min_window_s = 300;
   test.max_window_s = std::chrono::duration_cast<std::chrono::seconds>(rule.max_window).count();
   const LadderVerdict by_baseline = judge_ladder(q, ctx, test);
@@ -81,7 +82,7 @@ Verdict eval_throughput_collapse(const QueueState& q, const RuleContext& ctx) {
   text.description = fmt::format(
       "Queue {} (source {}, target {}) completed {} jobs in the {} to {}; {} {}. The alert holds "
       "at or below {}% of that, when the count's own noise makes "
-      "so few rarer than e^-{} (burstiness {}) and the queue's normal hour-to-hour variation "
+      "so few rarer than e^-{} (burstiness {}) and the queue's normal variation over such a window "
       "(noise {}) puts it "
       "at least {} standard deviations low (here {}).",
       q.key.queue, q.key.source, q.key.target, format_number(s.observed),
@@ -90,7 +91,7 @@ Verdict eval_throughput_collapse(const QueueState& q, const RuleContext& ctx) {
              : "its baseline and recent level expect",
       format_number(s.expected), format_number(rule.ratio * 100),
       format_number(rule.implausible_expected), format_number(q.history.lull_dispersion()),
-      format_number(q.level.noise), format_number(rule.sigmas),
+      format_number(std::round(s.noise * 100) / 100), format_number(rule.sigmas),
       format_number(std::round(s.level_sigmas * 10) / 10));
   text.extra["observed"] = format_number(s.observed);
   text.extra["expected"] = format_number(s.expected);

@@ -163,5 +163,36 @@ TEST(LevelStats, TailNoiseReadsTheSlowHoursTheMadLeavesOut) {
   EXPECT_GT(stats.tail_noise, 0.4);  // ln(0.4) / 1.645 = 0.56, less the count's noise
 }
 
+// Hours that stray independently (300, 50, 300, 50...) average out over three: the three-hour
+// noise is far below the hourly one, and a window between them gets a value between them.
+TEST(LevelStats, ThreeHourNoiseIsSmallerWhereHoursStrayIndependently) {
+  const HourRing ring = three_weeks([](std::int64_t h) {
+    // Five hours against a week of 168 and a day of 24: no baseline can learn the pattern.
+    static constexpr float kHours[] = {900, 150, 600, 120, 1100};
+    return kHours[static_cast<std::size_t>(h % 5)];
+  });
+  const LevelStats stats = level_stats(ring, kNowHour, 1);
+  EXPECT_GT(stats.noise, 0.6);
+  EXPECT_LT(stats.noise_3h, 0.5 * stats.noise);
+  EXPECT_DOUBLE_EQ(stats.noise_for(600), stats.noise);
+  EXPECT_DOUBLE_EQ(stats.noise_for(3 * 3600), stats.noise_3h);
+  EXPECT_LT(stats.noise_for(2 * 3600), stats.noise);
+  EXPECT_GT(stats.noise_for(2 * 3600), stats.noise_3h);
+}
+
+// A level that shifts for whole days (a cycle of five days from 1,000 to 5,000 an hour, which
+// no weekly or daily median learns) is as far off over three hours as over one: the three-hour
+// noise keeps it, so the fall back from a shifted stretch is not judged against a noise that
+// forgot the shift.
+TEST(LevelStats, ThreeHourNoiseKeepsALevelThatShiftsForDays) {
+  const HourRing ring = three_weeks([](std::int64_t h) {
+    static constexpr float kDays[] = {1000, 3000, 1500, 5000, 2000};
+    return kDays[static_cast<std::size_t>((h / 24) % 5)];
+  });
+  const LevelStats stats = level_stats(ring, kNowHour, 1);
+  EXPECT_GT(stats.noise, 0.3);
+  EXPECT_GT(stats.noise_3h, 0.8 * stats.noise);
+}
+
 }  // namespace
 }  // namespace qw::rules
