@@ -45,7 +45,8 @@ double beyond_count(double sd, double count_var) {
 double LevelStats::noise_for(std::int64_t window_s) const {
   if (window_s <= 3600) return noise;
   if (window_s >= 3 * 3600) return noise_3h;
-  return noise + (noise_3h - noise) * std::log(static_cast<double>(window_s) / 3600.0) / std::log(3.0);
+  return noise +
+         (noise_3h - noise) * std::log(static_cast<double>(window_s) / 3600.0) / std::log(3.0);
 }
 
 LevelStats level_stats(const HourRing& hours, std::int64_t current_local_hour, double dispersion) {

@@ -130,8 +130,8 @@ LadderVerdict judge_ladder(const QueueState& q, const RuleContext& ctx, const Sh
     // (ShortfallLadder.EqualsJudgingEveryWindowInFull). Most windows of a flowing queue stop here.
     if (s.expected > 0 && s.expected >= test.min_expected && s.ratio <= test.ratio) {
       const double noise = test.against_lower_tail ? q.level.tail_noise
-                           : test.noise_by_window ? q.level.noise_for(window_s)
-                                                  : q.level.noise;
+                           : test.noise_by_window  ? q.level.noise_for(window_s)
+                                                   : q.level.noise;
       add_surprise(q, s, noise, test.deep_lulls);
       if (test.holds(s)) {
         out.holding = v.shortfall;

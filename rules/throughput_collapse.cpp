@@ -6,9 +6,10 @@
 // Two independent tests, both required: the count's own noise (a Poisson count of bursts)
 // makes it rarer than e^-implausible_expected, as no_throughput's silence; and the queue's
 // hour-to-hour level noise, learnt from its last week (rules/level.hpp; for windows over an
-// hour, the spread of its sums over as many hours), puts it `sigmas` below normal, so a bursty queue whose quiet hours routinely fall to 20% is not paged for one.
-// Windows from 5 minutes to `max_window`: the shortest that holds is reported, so a queue at 10
-// jobs/s is judged within minutes and one at a job a minute once an hour or so expects enough.
+// hour, the spread of its sums over as many hours), puts it `sigmas` below normal, so a bursty
+// queue whose quiet hours routinely fall to 20% is not paged for one. Windows from 5 minutes to
+// `max_window`: the shortest that holds is reported, so a queue at 10 jobs/s is judged within
+// minutes and one at a job a minute once an hour or so expects enough.
 //
 // A near-halt (at most kDeepLull, 2.5%, of the expectation, for ten minutes or more) may pass
 // the count test on the queue's own record instead: no run of as many 5-minute blocks fell that
