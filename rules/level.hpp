@@ -22,8 +22,8 @@ struct LevelStats {
   // The spread of three-hour sums against their baseline (the same week, the same count's
   // noise removed), at most `noise`. Hours that stray independently (an hour at 300, the next
   // at 50) average out over three; a level that shifts for days does not, and keeps its noise.
-  // A window of three hours is judged against this, one of an hour or less against `noise`
-  // (noise_for).
+  // throughput_collapse judges a window of three hours against this, one of an hour or less
+  // against `noise` (noise_for).
   double noise_3h = 0.6;
   // Completions / baseline over the last day of normal hours; 1 when unknown. Used only to
   // lower an expectation (a downward trend), never to raise it.

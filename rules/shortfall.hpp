@@ -23,8 +23,8 @@ struct Shortfall {
   // queue's own runs of as many 5-minute blocks fell that deep (DeepLulls::surprise); 0 else.
   double lull_surprise = 0;
   // How many standard deviations below normal ln(observed / expected) lies, with the
-  // variance of the count and of the queue's hour-to-hour level (LevelStats::noise, or
-  // tail_noise for a test against_lower_tail).
+  // variance of the count and of the queue's level (LevelStats::noise; tail_noise for a test
+  // against_lower_tail; noise_for(window) for a test noise_by_window).
   double level_sigmas = 0;
   double noise = 0;  // the level noise level_sigmas was judged against
 };

@@ -163,8 +163,9 @@ TEST(LevelStats, TailNoiseReadsTheSlowHoursTheMadLeavesOut) {
   EXPECT_GT(stats.tail_noise, 0.4);  // ln(0.4) / 1.645 = 0.56, less the count's noise
 }
 
-// Hours that stray independently (300, 50, 300, 50...) average out over three: the three-hour
-// noise is far below the hourly one, and a window between them gets a value between them.
+// Hours that stray independently (900, 150, 600, 120, 1100, ...) average out over three: the
+// three-hour noise is far below the hourly one, and a window between them gets a value between
+// them.
 TEST(LevelStats, ThreeHourNoiseIsSmallerWhereHoursStrayIndependently) {
   const HourRing ring = three_weeks([](std::int64_t h) {
     // Five hours against a week of 168 and a day of 24: no baseline can learn the pattern.
