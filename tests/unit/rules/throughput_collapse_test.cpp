@@ -79,6 +79,22 @@ TEST(ThroughputCollapse, ABurstyQueueLearnsItsOwnLevelNoise) {
   EXPECT_FALSE(d.run_until("throughput_collapse", 1h, [](Time) { return 0.5 * 0.12; }));
 }
 
+// A queue whose hours jump independently (25, 4, 17, 3, 30 a minute) has an hourly level noise
+// over 1, so an hour at 2% is within what it does; over three hours it is steady, and a stall to
+// 2% pages on the three-hour window (judged against LevelStats::noise_3h).
+TEST(ThroughputCollapse, AStallOfAQueueWhoseHoursJumpPagesOnItsThreeHourNoise) {
+  Driver d({}, Timezone(), kStart, 60s, 17);
+  const auto jumpy = [](Time t) {
+    static constexpr double kPerSecond[] = {0.42, 0.07, 0.28, 0.05, 0.5};
+    return kPerSecond[static_cast<std::size_t>((epoch_seconds(t) / 3600) % 5)];
+  };
+  d.feed(std::chrono::hours{24 * 21}, jumpy);
+  const QueueState* q = d.engine.queue(d.key);
+  ASSERT_NE(q, nullptr);
+  EXPECT_GT(q->level.noise, 1.0);
+  EXPECT_TRUE(d.run_until("throughput_collapse", 4h, [&](Time t) { return jumpy(t) * 0.02; }));
+}
+
 // A daemon started ten minutes ago has no baseline. A queue at 5 jobs/s whose workers wedge
 // but for one (2%) while its backlog grows is still paged critical within minutes, on its own
 // recent rate; when the workers recover, the alert clears rather than waiting for a baseline.
