@@ -66,7 +66,8 @@ rules::ProviderTick provider_tick(const probes::ProviderStatusSample& p, rules::
 AlertingPipeline::AlertingPipeline(const config::Config& config, prometheus::Registry& registry)
     : config_(config),
       baselines_path_(config.state_dir + "/baselines.tsv"),
-      state_errors_(std::make_unique<alerts::StateErrors>(registry)) {
+      state_errors_(std::make_unique<alerts::StateErrors>(registry)),
+      expectation_metrics_(registry) {
   if (auto problem = prepare_state_dir(config.state_dir); !problem.empty())
     throw std::runtime_error(problem);
   engine_ =
@@ -290,6 +291,7 @@ void AlertingPipeline::evaluate(rules::Time now) {
   {
     std::lock_guard lock(mutex_);
     active = engine_->evaluate(now);
+    expectation_metrics_.update(*engine_, now);
     // An alert resolves on evidence only: one the rules could not judge (restored after a
     // restart and not yet measured, or whose evidence the restart erased) is kept as it is,
     // unless its source or target has left the configuration. So is a firing one whose

@@ -17,6 +17,7 @@
 #include "alerts/delivery_dispatcher.hpp"
 #include "alerts/state_errors.hpp"
 #include "config/config.hpp"
+#include "daemon/expectation_metrics.hpp"
 #include "probes/samples.hpp"
 #include "rules/engine.hpp"
 
@@ -56,6 +57,7 @@ class AlertingPipeline : public probes::SampleSink {
   // Write errors of every state file (outbox, alerts, baselines): counted, logged, survived.
   std::unique_ptr<alerts::StateErrors> state_errors_;
   std::unique_ptr<rules::Engine> engine_;
+  ExpectationMetrics expectation_metrics_;  // what the shortfall rules expect, per queue
   std::unique_ptr<alerts::Dispatcher> dispatcher_;
   std::unique_ptr<alerts::AlertService> service_;
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> last_queues_;

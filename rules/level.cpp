@@ -12,7 +12,6 @@ namespace qw::rules {
 namespace {
 constexpr int kLookbackHours = 7 * 24;
 constexpr int kLevelHours = 24;          // the recent level: the last day of normal hours
-constexpr int kMinNoiseHours = 24;       // fewer: keep the cautious default noise
 constexpr double kMinBaselineCount = 3;  // an hour expecting fewer jobs says nothing of level
 constexpr double kMinNoise = 0.1;        // no queue is steadier than this, whatever a week says
 // The lower tail's quantile and its normal z-score: the 5th percentile is 1.645 standard

@@ -10,6 +10,9 @@
 
 namespace qw::rules {
 
+// Fewer usable hours in the last week than this: the noises keep their cautious defaults.
+inline constexpr int kMinNoiseHours = 24;
+
 struct LevelStats {
   // Standard deviation of ln(hour's count / its baseline) beyond the count's own noise. Until
   // a day of hours is known, a cautious guess: bursty traffic is the common case.
@@ -29,6 +32,7 @@ struct LevelStats {
   // lower an expectation (a downward trend), never to raise it.
   double level = 1;
   int hours = 0;  // hours the estimates came from
+  bool noise_learnt() const { return hours >= kMinNoiseHours; }
 
   // The level noise for a window of `window_s`: `noise` up to an hour, `noise_3h` from three
   // hours, between them on the log of the window's length.

@@ -6,6 +6,12 @@
 namespace qw::rules {
 namespace {
 
+// A trend down that the seasonal median has not caught up with lowers the expectation; a
+// trend up never raises it (a drop from a new high is judged against the old normal).
+double level_factor(const QueueState& q) {
+  return std::clamp(q.level.level, 0.25, 1.0);
+}
+
 // Observed against expected, and their ratio; the surprises are add_surprise's.
 Shortfall counts(std::int64_t window_s, double observed, double expected) {
   Shortfall s;
@@ -43,11 +49,9 @@ WindowVerdict against_baseline(const QueueState& q, std::int64_t window_s, const
     out.undecided = true;
     return out;
   }
-  // A trend down that the seasonal median has not caught up with lowers the expectation; a
-  // trend up never raises it (a drop from a new high is judged against the old normal).
-  const double level = std::clamp(q.level.level, 0.25, 1.0);
-  out.shortfall = counts(window_s, seen.completed,
-                         base.count * level * seen.measured_s / static_cast<double>(window_s));
+  out.shortfall =
+      counts(window_s, seen.completed,
+             base.count * level_factor(q) * seen.measured_s / static_cast<double>(window_s));
   return out;
 }
 
@@ -88,6 +92,15 @@ double count_surprise(double observed, double expected, double dispersion) {
   const double k = std::max(0.0, observed) / d;
   if (k <= 0) return lambda;
   return lambda - k + k * std::log(k / lambda);
+}
+
+std::optional<double> expected_rate_now(const QueueState& q, const Timezone& tz, Time now) {
+  // The last second's expectation, through the cache the evaluation just filled: a lookup per
+  // queue, not a baseline computed again for each of 10,000 queues every evaluation.
+  const std::int64_t now_s = epoch_seconds(now);
+  const Expected e = expected_between(q.history.hours(), tz, now_s - 1, now_s, 0, q.baseline_cache);
+  if (!e.complete) return std::nullopt;
+  return e.count * level_factor(q);
 }
 
 WindowVerdict judge_window(const QueueState& q, const RuleContext& ctx, std::int64_t window_s,
