@@ -58,6 +58,7 @@ class AlertingPipeline : public probes::SampleSink {
   std::unique_ptr<alerts::StateErrors> state_errors_;
   std::unique_ptr<rules::Engine> engine_;
   ExpectationMetrics expectation_metrics_;  // what the shortfall rules expect, per queue
+  rules::Time expectation_updated_{};       // when expectation_metrics_ was last updated
   std::unique_ptr<alerts::Dispatcher> dispatcher_;
   std::unique_ptr<alerts::AlertService> service_;
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> last_queues_;

@@ -35,6 +35,9 @@ class ExpectationMetrics {
     prometheus::Gauge* noise = nullptr;
     std::string region;  // the region label they were added with
   };
+  // Removes a queue's series; the next entry.
+  std::map<rules::QueueKey, Series>::iterator drop(std::map<rules::QueueKey, Series>::iterator it);
+
   prometheus::Family<prometheus::Gauge>& expected_;
   prometheus::Family<prometheus::Gauge>& noise_;
   std::map<rules::QueueKey, Series> series_;

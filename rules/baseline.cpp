@@ -79,7 +79,6 @@ std::optional<BaselineRate> baseline_rate(const HourRing& hours, std::int64_t lo
   return std::nullopt;
 }
 
-namespace {
 std::optional<BaselineRate> cached_rate(const HourRing& hours, std::int64_t local_hour,
                                         double floor, BaselineCache& cache) {
   for (const auto& e : cache.entries)
@@ -91,6 +90,8 @@ std::optional<BaselineRate> cached_rate(const HourRing& hours, std::int64_t loca
   slot.rate = baseline_rate(hours, local_hour, floor);
   return slot.rate;
 }
+
+namespace {
 
 // The end of the hour piece that starts at t: the next local hour, offset change or to_s.
 // Within a piece the local hour and the offset are constant, so a piece that starts later in

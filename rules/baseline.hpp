@@ -58,6 +58,10 @@ struct BaselineCache {
   void clear() { *this = BaselineCache{}; }
 };
 
+// baseline_rate through the cache: the same answer, computed once per local hour and floor.
+std::optional<BaselineRate> cached_rate(const HourRing& hours, std::int64_t local_hour,
+                                        double floor, BaselineCache& cache);
+
 struct Expected {
   double count = 0;
   bool complete = true;  // false: some hour had no baseline (counted as zero)

@@ -94,13 +94,12 @@ double count_surprise(double observed, double expected, double dispersion) {
   return lambda - k + k * std::log(k / lambda);
 }
 
-std::optional<double> expected_rate_now(const QueueState& q, const Timezone& tz, Time now) {
-  // The last second's expectation, through the cache the evaluation just filled: a lookup per
-  // queue, not a baseline computed again for each of 10,000 queues every evaluation.
-  const std::int64_t now_s = epoch_seconds(now);
-  const Expected e = expected_between(q.history.hours(), tz, now_s - 1, now_s, 0, q.baseline_cache);
-  if (!e.complete) return std::nullopt;
-  return e.count * level_factor(q);
+std::optional<double> expected_rate_in_hour(const QueueState& q, std::int64_t local_hour) {
+  // Through the cache the evaluation just filled: a lookup per queue, not a baseline computed
+  // again for each of 10,000 queues every evaluation.
+  const auto rate = cached_rate(q.history.hours(), local_hour, 0, q.baseline_cache);
+  if (!rate) return std::nullopt;
+  return rate->per_second * level_factor(q);
 }
 
 WindowVerdict judge_window(const QueueState& q, const RuleContext& ctx, std::int64_t window_s,

@@ -95,11 +95,12 @@ struct LadderVerdict {
 };
 LadderVerdict judge_ladder(const QueueState& q, const RuleContext& ctx, const ShortfallTest& test);
 
-// The rate (jobs/s) the shortfall rules expect of the queue at `now`: the seasonal baseline of
-// the current local hour x the recent level, as judge_window computes it; none while the queue
-// has too little history for a baseline (a rule's warm-up floor is not applied). Exported so
-// that a dashboard shows each queue's completions against what its rules compare them with.
-std::optional<double> expected_rate_now(const QueueState& q, const Timezone& tz, Time now);
+// The rate (jobs/s) the shortfall rules expect of the queue in a local hour
+// (local_hour_index): its seasonal baseline x the recent level, as judge_window computes it;
+// none while the queue has too little history for a baseline (a rule's warm-up floor is not
+// applied). Exported so that a dashboard shows each queue's completions against what its rules
+// compare them with.
+std::optional<double> expected_rate_in_hour(const QueueState& q, std::int64_t local_hour);
 
 // -ln of the Chernoff bound on P(X <= observed) for X ~ dispersion x Poisson(expected /
 // dispersion); 0 when observed >= expected.

@@ -5,6 +5,8 @@
 #include <prometheus/registry.h>
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "daemon/expectation_metrics.hpp"
 #include "tests/unit/rules/rules_test_support.hpp"
@@ -89,6 +91,38 @@ TEST_F(ExpectationMetricsTest, GoneWithTheQueue) {
   metrics_.update(driver_.engine, driver_.now);
   EXPECT_EQ(gauge(registry_, kExpected, driver_.key), std::nullopt);
   EXPECT_EQ(gauge(registry_, kNoise, driver_.key), std::nullopt);
+}
+
+TEST_F(ExpectationMetricsTest, QueuesLeavingAndArrivingKeepTheOthersSeries) {
+  // Three queues in key order (a, b, c), fed alike; then b leaves and d arrives: the walk over
+  // the ordered queues must drop exactly b's series and keep a's and c's.
+  rules::Engine& engine = driver_.engine;
+  auto key = [](const std::string& queue) { return rules::QueueKey{"primary", "jobs", queue}; };
+  auto feed = [&](const std::vector<std::string>& queues, std::chrono::seconds duration) {
+    for (const rules::Time end = driver_.now + duration; driver_.now < end;) {
+      driver_.now += 60s;
+      for (const auto& queue : queues) {
+        rules::QueueTick t;
+        t.key = key(queue);
+        t.region = "eu";
+        t.at = driver_.now;
+        t.completed = 120;  // 2/s
+        engine.ingest(t);
+      }
+    }
+  };
+  feed({"a", "b", "c"}, 8 * 24h);
+  evaluate();
+  for (const char* queue : {"a", "b", "c"})
+    EXPECT_TRUE(gauge(registry_, kExpected, key(queue)).has_value()) << queue;
+  engine.forget(key("b"));
+  feed({"a", "c", "d"}, 1h);
+  evaluate();
+  EXPECT_NEAR(gauge(registry_, kExpected, key("a")).value_or(0), 2.0, 0.01);
+  EXPECT_EQ(gauge(registry_, kExpected, key("b")), std::nullopt) << "b left the engine";
+  EXPECT_NEAR(gauge(registry_, kExpected, key("c")).value_or(0), 2.0, 0.01);
+  EXPECT_EQ(gauge(registry_, kExpected, key("d")), std::nullopt) << "an hour: no baseline yet";
+  EXPECT_TRUE(gauge(registry_, kNoise, key("c")).has_value());
 }
 
 }  // namespace
