@@ -22,7 +22,7 @@ using rules::test::zone;
 // The value of `name` for the driver's queue, if the registry holds it: labelled exactly as the
 // probe's queue series are (target, source, queue and the target's region), so they join.
 std::optional<double> gauge(prometheus::Registry& registry, const std::string& name,
-                            const rules::QueueKey& key) {
+                            const rules::QueueKey& key, const std::string& region = "eu") {
   for (const auto& family : registry.Collect()) {
     if (family.name != name) continue;
     for (const auto& metric : family.metric) {
@@ -31,7 +31,7 @@ std::optional<double> gauge(prometheus::Registry& registry, const std::string& n
         matched += (label.name == "target" && label.value == key.target) ||
                    (label.name == "source" && label.value == key.source) ||
                    (label.name == "queue" && label.value == key.queue) ||
-                   (label.name == "region" && label.value == "eu");  // the Driver's region
+                   (label.name == "region" && label.value == region);  // the Driver's: eu
       }
       if (matched == 4 && metric.label.size() == 4) return metric.gauge.value;
     }
@@ -91,6 +91,24 @@ TEST_F(ExpectationMetricsTest, GoneWithTheQueue) {
   metrics_.update(driver_.engine, driver_.now);
   EXPECT_EQ(gauge(registry_, kExpected, driver_.key), std::nullopt);
   EXPECT_EQ(gauge(registry_, kNoise, driver_.key), std::nullopt);
+}
+
+TEST_F(ExpectationMetricsTest, ATargetMovedToAnotherRegionByAReloadLeavesNoOldSeries) {
+  driver_.feed(8 * 24h, [](rules::Time) { return 2.0; });
+  evaluate();
+  ASSERT_TRUE(gauge(registry_, kExpected, driver_.key, "eu").has_value());
+  rules::QueueTick t;  // the next round, after a reload set the target's region to "us"
+  t.key = driver_.key;
+  t.region = "us";
+  t.at = driver_.now + 60s;
+  t.completed = 120;
+  driver_.engine.ingest(t);
+  driver_.now = t.at;
+  evaluate();
+  EXPECT_EQ(gauge(registry_, kExpected, driver_.key, "eu"), std::nullopt);
+  EXPECT_EQ(gauge(registry_, kNoise, driver_.key, "eu"), std::nullopt);
+  EXPECT_TRUE(gauge(registry_, kExpected, driver_.key, "us").has_value());
+  EXPECT_TRUE(gauge(registry_, kNoise, driver_.key, "us").has_value());
 }
 
 TEST_F(ExpectationMetricsTest, QueuesLeavingAndArrivingKeepTheOthersSeries) {
