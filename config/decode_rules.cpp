@@ -180,7 +180,9 @@ std::vector<RuleSection> make_rule_sections() {
            patch_field("sigmas", &TC::sigmas, &TCP::sigmas, real_reader(0, 100),
                        "log-scale standard deviations below the queue's normal level"),
            patch_field("max_window", &TC::max_window, &TCP::max_window, window,
-                       "the longest window judged (5 minutes up to this)")}),
+                       "the longest window judged (5 minutes up to this); a queue so slow "
+                       "or bursty that even a silence this long is not significant is also "
+                       "judged on windows up to twice this (6h at most)")}),
       rule_section<BB, BBP>(
           "below_baseline", &QueueRules::below_baseline, &QueueRulesPatch::below_baseline,
           {patch_field("window", &BB::window, &BBP::window, window,

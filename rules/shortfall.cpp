@@ -136,6 +136,7 @@ LadderVerdict judge_ladder(const QueueState& q, const RuleContext& ctx, const Sh
     }
     judged = true;
     Shortfall& s = *v.shortfall;
+    if (window_s == test.max_window_s) out.longest = s;
     // Early out: holds() needs expected > 0, expected >= min_expected and ratio <= the test's
     // ratio. A window failing any of these cannot hold whatever its surprise, so its two
     // logarithms are not computed; the verdict (which window holds, clear or not) is the same

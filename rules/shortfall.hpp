@@ -92,6 +92,9 @@ struct ShortfallTest {
 struct LadderVerdict {
   std::optional<Shortfall> holding;
   bool clear = false;
+  // The longest window's numbers (max_window_s) without its surprises, when it could be
+  // judged: whether a longer one is worth judging (throughput_collapse's slow queues).
+  std::optional<Shortfall> longest;
 };
 LadderVerdict judge_ladder(const QueueState& q, const RuleContext& ctx, const ShortfallTest& test);
 

@@ -23,7 +23,10 @@
 // max_window is judged by the baseline alone.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
+#include <utility>
 
 #include "rules/condition.hpp"
 #include "rules/queue_rules.hpp"
@@ -37,6 +40,25 @@ bool work_waits(const QueueState& q) {
   const QueueTick& t = *q.last_measured;
   const double grace = std::chrono::duration<double>(q.rules.no_throughput.grace).count();
   return t.ready > 0 && (!t.oldest_ready_age_seconds || *t.oldest_ready_age_seconds > grace);
+}
+
+// A slow queue's longest window may expect too few jobs for even a silence to be significant
+// (two jobs an hour: six in three hours, P(0) = e^-6), and a bursty one's too few bursts. Their
+// halt is judged on windows up to twice max_window as well (6 hours at most, the minute ring):
+// a five-hour stall of a queue at two jobs an hour pages. Only a quiet longest window (at most
+// `ratio` of its expectation) asks, so a flowing queue never walks the longer hours.
+std::optional<LadderVerdict> judge_longer(const QueueState& q, const RuleContext& ctx,
+                                          ShortfallTest test, const LadderVerdict& judged) {
+  if (!judged.longest || judged.longest->ratio > test.ratio) return std::nullopt;
+  const double silence = count_surprise(0, judged.longest->expected, q.history.lull_dispersion());
+  if (silence >= test.min_surprise) return std::nullopt;  // long enough to see a halt already
+  const std::int64_t longest = std::min<std::int64_t>(2 * test.max_window_s, kMinuteSlots * 60);
+  if (longest <= test.max_window_s) return std::nullopt;
+  test.min_window_s = test.max_window_s + 1;
+  test.max_window_s = longest;
+  LadderVerdict v = judge_ladder(q, ctx, test);
+  if (!v.holding) return std::nullopt;
+  return v;
 }
 
 }  // namespace
@@ -54,7 +76,10 @@ Verdict eval_throughput_collapse(const QueueState& q, const RuleContext& ctx) {
   test.noise_by_window = true;
   test.min_window_s = 300;
   test.max_window_s = std::chrono::duration_cast<std::chrono::seconds>(rule.max_window).count();
-  const LadderVerdict by_baseline = judge_ladder(q, ctx, test);
+  LadderVerdict by_baseline = judge_ladder(q, ctx, test);
+  if (!by_baseline.holding) {
+    if (auto longer = judge_longer(q, ctx, test, by_baseline)) by_baseline = std::move(*longer);
+  }
   LadderVerdict by_recent;
   if (!by_baseline.holding && !by_baseline.clear) {
     test.reference = Reference::recent;

@@ -50,6 +50,23 @@ TEST(ThroughputCollapse, SlowQueueWaitsForItsPoissonBound) {
   EXPECT_LE(waited, 35 * 60);  // ... and judged on the 15- or 30-minute window
 }
 
+// A queue at three jobs an hour: three hours expect nine, and even their silence is e^-9, just
+// under the bound (and the stall itself lowers the recent level, so the expectation shrinks as
+// it goes on). Its halt is judged on windows up to twice max_window, six hours: it pages on one
+// of those, where three-hour windows alone never would.
+TEST(ThroughputCollapse, AVerySlowQueuesStallPagesOnWindowsBeyondMaxWindow) {
+  Driver d({}, Timezone(), kStart, 60s, 11);
+  const auto slow = [](Time) { return 3.0 / 3600; };
+  d.feed(std::chrono::hours{24 * 21}, slow);
+  const Time stall = d.now;
+  const auto fired = d.run_until("throughput_collapse", 7h, [](Time) { return 0.0; });
+  ASSERT_TRUE(fired) << "a seven-hour stall of a three-jobs-an-hour queue was never paged";
+  EXPECT_GT(seconds_between(stall, *fired), 3 * 3600) << "three hours cannot show it";
+  const auto c = d.engine.evaluate(d.now);
+  EXPECT_EQ(get(c, "throughput_collapse").labels.at("severity"), "critical");
+  EXPECT_GT(std::stoi(get(c, "throughput_collapse").annotations.at("window_seconds")), 3 * 3600);
+}
+
 TEST(ThroughputCollapse, HalfTheUsualIsNotACollapse) {
   Driver d({}, Timezone(), kStart, 60s, 3);
   d.feed(std::chrono::hours{24 * 21 + 10}, daily_wave);
