@@ -11,7 +11,11 @@
 namespace qw::rules {
 namespace {
 constexpr int kLookbackHours = 7 * 24;
-constexpr int kLevelHours = 24;          // the recent level: the last day of normal hours
+constexpr int kLevelHours = 24;  // the recent level: a day of normal hours ...
+// ... before the last six (the longest window a rule judges, the minute history): a stall is
+// normal hours until an alert holds, and counted in the level it would lower its own
+// expectation as it goes on, most on the slow queues whose halt needs the longest windows.
+constexpr int kLevelLagHours = 6;
 constexpr double kMinBaselineCount = 3;  // an hour expecting fewer jobs says nothing of level
 constexpr double kMinNoise = 0.1;        // no queue is steadier than this, whatever a week says
 // The lower tail's quantile and its normal z-score: the 5th percentile is 1.645 standard
@@ -81,7 +85,7 @@ LevelStats level_stats(const HourRing& hours, std::int64_t current_local_hour, d
     if (base < kMinBaselineCount) continue;
     logs.push_back(std::log((s->count + 0.5) / (base + 0.5)));
     poisson.push_back(dispersion / base);  // the count's own variance on the log scale
-    if (level_hours < kLevelHours) {
+    if (k > kLevelLagHours && level_hours < kLevelHours) {
       seen += s->count;
       expected += base;
       ++level_hours;

@@ -174,6 +174,18 @@ HourRing three_weeks(const std::function<float(std::int64_t)>& count) {
   return ring;
 }
 
+// A stall's own hours are normal until an alert holds: read into the level, five hours of
+// nothing would lower the expectation they are judged against. The level is the day before the
+// last six hours; a day at 60% before them is a trend, and is followed.
+TEST(LevelStats, TheLastSixHoursDoNotLowerTheLevel) {
+  const HourRing stalled =
+      three_weeks([](std::int64_t h) { return h >= kNowHour - 5 ? 0.0F : 1000.0F; });
+  EXPECT_NEAR(level_stats(stalled, kNowHour, 1).level, 1.0, 0.01);
+  const HourRing lower_day = three_weeks(
+      [](std::int64_t h) { return h >= kNowHour - 30 && h < kNowHour - 6 ? 600.0F : 1000.0F; });
+  EXPECT_NEAR(level_stats(lower_day, kNowHour, 1).level, 0.6, 0.01);
+}
+
 TEST(LevelStats, NoiseOfAPoissonQueueIsTheFloorAndLevelFollowsATrendDown) {
   // 1000 an hour for two weeks, then 600 an hour over the last week: a trend down.
   const HourRing ring =
