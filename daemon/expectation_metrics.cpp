@@ -50,10 +50,7 @@ ExpectationMetrics::ExpectationMetrics(prometheus::Registry& registry)
                  .Register(registry)) {}
 
 ExpectationMetrics::~ExpectationMetrics() {
-  for (auto& [key, s] : series_) {
-    set_or_remove(expected_, s.expected, {}, std::nullopt);
-    set_or_remove(noise_, s.noise, {}, std::nullopt);
-  }
+  for (auto& [key, s] : series_) remove(s);
 }
 
 void ExpectationMetrics::update(const rules::Engine& engine, rules::Time now) {
@@ -70,8 +67,7 @@ void ExpectationMetrics::update(const rules::Engine& engine, rules::Time now) {
     Series& s = it->second;
     ++it;
     if (s.region != q.region) {  // a reload moved the target: the old series go
-      set_or_remove(expected_, s.expected, {}, std::nullopt);
-      set_or_remove(noise_, s.noise, {}, std::nullopt);
+      remove(s);
       s.region = q.region;
     }
     const std::optional<double> expected = rules::expected_rate_in_hour(q, hour);
@@ -87,10 +83,14 @@ void ExpectationMetrics::update(const rules::Engine& engine, rules::Time now) {
   while (it != series_.end()) it = drop(it);
 }
 
+void ExpectationMetrics::remove(Series& s) {
+  set_or_remove(expected_, s.expected, {}, std::nullopt);
+  set_or_remove(noise_, s.noise, {}, std::nullopt);
+}
+
 std::map<rules::QueueKey, ExpectationMetrics::Series>::iterator ExpectationMetrics::drop(
     std::map<rules::QueueKey, Series>::iterator it) {
-  set_or_remove(expected_, it->second.expected, {}, std::nullopt);
-  set_or_remove(noise_, it->second.noise, {}, std::nullopt);
+  remove(it->second);
   return series_.erase(it);
 }
 

@@ -35,7 +35,8 @@ class ExpectationMetrics {
     prometheus::Gauge* noise = nullptr;
     std::string region;  // the region label they were added with
   };
-  // Removes a queue's series; the next entry.
+  void remove(Series& s);  // removes both series of a queue from the registry
+  // Removes a queue's series and its entry; the next entry.
   std::map<rules::QueueKey, Series>::iterator drop(std::map<rules::QueueKey, Series>::iterator it);
 
   prometheus::Family<prometheus::Gauge>& expected_;

@@ -11,6 +11,8 @@ set -uo pipefail
 : "${QW_BINARY:?set QW_BINARY to the queuewatch binary}"
 : "${QW_SOURCE_DIR:?set QW_SOURCE_DIR to the source tree}"
 : "${QW_TEST_PG_DSN:?QW_TEST_PG_DSN is unset: run through scripts/test, which starts PostgreSQL}"
+# shellcheck source=scripts/lib/pg.sh
+source "$QW_SOURCE_DIR/scripts/lib/pg.sh"
 # shellcheck source=tests/scripts/lib/harness.sh
 source "$QW_SOURCE_DIR/tests/scripts/lib/harness.sh"
 
@@ -34,8 +36,7 @@ fatal() {
   exit 1
 }
 
-port=$(python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(pg_free_port)
 
 # "steady": 36 jobs finished ten minutes into each of the last 192 complete hours; "fresh": 36
 # in the last complete hour only.
