@@ -61,12 +61,26 @@ LevelStats level_stats(const HourRing& hours, std::int64_t current_local_hour, d
   // the run, so a sum is always of three consecutive hours.
   std::array<double, 3> run_count{}, run_base{};
   int run = 0;
+  // Every measured hour of the level's day, alert-held ones too: the level when alerts held
+  // through most of the last two days (below).
+  double seen_held = 0, expected_held = 0;
+  int held_hours = 0;
   for (int k = 1; k <= kLookbackHours; ++k) {
     const std::int64_t h = current_local_hour - k;
     const HourSlot* s = hours.read(h);
-    const auto rate = s == nullptr || s->excluded || s->measured_s < kMinMeasuredPerHour
-                          ? std::nullopt
-                          : baseline_rate(hours, h, 0);
+    const bool measured = s != nullptr && s->measured_s >= kMinMeasuredPerHour;
+    const bool in_level_day = k > kLevelLagHours && k <= kLevelLagHours + kLevelHours;
+    if (measured && s->excluded && in_level_day) {
+      if (const auto held = baseline_rate(hours, h, 0)) {
+        const double base = held->per_second * s->measured_s;
+        if (base >= kMinBaselineCount) {
+          seen_held += s->count;
+          expected_held += base;
+          ++held_hours;
+        }
+      }
+    }
+    const auto rate = !measured || s->excluded ? std::nullopt : baseline_rate(hours, h, 0);
     if (!rate) {
       run = 0;
       continue;
@@ -85,14 +99,29 @@ LevelStats level_stats(const HourRing& hours, std::int64_t current_local_hour, d
     if (base < kMinBaselineCount) continue;
     logs.push_back(std::log((s->count + 0.5) / (base + 0.5)));
     poisson.push_back(dispersion / base);  // the count's own variance on the log scale
-    if (k > kLevelLagHours && level_hours < kLevelHours) {
+    if (in_level_day) {
+      seen_held += s->count;
+      expected_held += base;
+      ++held_hours;
+    }
+    if (k > kLevelLagHours && k <= kLevelLagHours + 2 * kLevelHours && level_hours < kLevelHours) {
       seen += s->count;
       expected += base;
       ++level_hours;
     }
   }
   out.hours = static_cast<int>(logs.size());
-  if (level_hours >= kLevelHours / 2 && expected > 0) out.level = seen / expected;
+  if (level_hours >= kLevelHours / 2 && expected > 0) {
+    out.level = seen / expected;
+  } else if (held_hours >= kLevelHours / 2 && expected_held > 0) {
+    // Alerts held through most of the last two days, so their hours taught no baseline and no
+    // level: a queue whose traffic stepped down for good (a customer gone, a feature retired)
+    // would hold its below_baseline warning until its old hours left the baseline (a week on
+    // the daily median, three on the weekly), every incident in them hidden under it. Past two days
+    // the held hours are the level. A stall still pages: the level lowers an expectation to a
+    // quarter at most.
+    out.level = seen_held / expected_held;
+  }
   if (out.hours < kMinNoiseHours) return out;
   const double centre = median_of(logs);
   const double sd = robust_sd(logs, centre);

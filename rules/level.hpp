@@ -28,9 +28,10 @@ struct LevelStats {
   // throughput_collapse judges a window of three hours against this, one of an hour or less
   // against `noise` (noise_for).
   double noise_3h = 0.6;
-  // Completions / baseline over a day of normal hours, the day before the last six hours (a
-  // stall must not lower its own expectation); 1 when unknown. Used only to lower an
-  // expectation (a downward trend), never to raise it.
+  // Completions / baseline over a day of normal hours within the two days before the last six
+  // hours (a stall must not lower its own expectation); over that day's every hour, alert-held
+  // ones too, when alerts held through most of those two days (a step down for good); 1 when
+  // unknown. Used only to lower an expectation (a downward trend), never to raise it.
   double level = 1;
   int hours = 0;  // hours the estimates came from
   bool noise_learnt() const { return hours >= kMinNoiseHours; }

@@ -1,4 +1,5 @@
 // below_baseline and the seasonal baseline on a fake clock.
+#include <optional>
 #include <stdexcept>
 
 #include "rules/baseline.hpp"
@@ -135,6 +136,29 @@ TEST(BelowBaseline, FiringHoursAreExcludedFromLaterBaselines) {
   const HourRing& hours = q->history.hours();
   EXPECT_TRUE(slot(hours, hour).excluded);
   EXPECT_FALSE(slot(hours, hour - 24).excluded);
+}
+
+// Traffic that steps down to 30% for good (a customer gone). The warning's hours teach no
+// baseline, so without more it would hold until the old hours left the baseline (three weeks
+// here, on the weekly median), every incident in them hidden under it. Past two days of alerts the
+// held hours are the level: the warning clears, and a stall after it is paged again, critical.
+TEST(BelowBaseline, AStepDownForGoodIsTheNewLevelAfterTwoDaysOfWarning) {
+  Driver d({}, Timezone(), kStart, 60s, 9);
+  d.feed(std::chrono::hours{24 * 21 + 10}, daily_wave);
+  const auto lower = [](Time t) { return daily_wave(t) * 0.3; };
+  const Time step_down = d.now;
+  ASSERT_TRUE(d.run_until("below_baseline", 2h, lower));
+  std::optional<Time> cleared;
+  while (!cleared && d.now < step_down + std::chrono::hours{24 * 4}) {
+    if (!find(d.step(d.draw(lower(d.now + 60s))), "below_baseline")) cleared = d.now;
+  }
+  ASSERT_TRUE(cleared) << "a step down to 30% still warned four days on";
+  EXPECT_GT(*cleared - step_down, std::chrono::hours{30}) << "a day's drop is no new level yet";
+  // It stays cleared at the new level, and a stall there pages.
+  EXPECT_FALSE(d.run_until("below_baseline", std::chrono::hours{24}, lower));
+  const auto stalled =
+      d.run_until("throughput_collapse", 1h, [](Time t) { return daily_wave(t) * 0.3 * 0.01; });
+  EXPECT_TRUE(stalled) << "a stall at the new level was not paged";
 }
 
 // Traffic that follows Berlin office hours: 09:00-17:00 local, across a DST change.

@@ -186,6 +186,21 @@ TEST(LevelStats, TheLastSixHoursDoNotLowerTheLevel) {
   EXPECT_NEAR(level_stats(lower_day, kNowHour, 1).level, 0.6, 0.01);
 }
 
+// Hours an alert held teach no level while a day of normal hours is in the last two: a stall
+// held for twenty hours leaves the level at 1. Held through two days and more, they are the
+// level (a step down for good), which lowers an expectation to a quarter at most (the caller).
+TEST(LevelStats, HeldHoursAreTheLevelOnlyWhenAlertsHeldThroughTwoDays) {
+  const auto held_since = [](std::int64_t hours_ago, float count_then) {
+    HourRing ring = three_weeks(
+        [&](std::int64_t h) { return h >= kNowHour - hours_ago ? count_then : 1000.0F; });
+    for (std::int64_t h = kNowHour - hours_ago; h < kNowHour; ++h) ring.write(h)->excluded = true;
+    return ring;
+  };
+  EXPECT_NEAR(level_stats(held_since(20, 0.0F), kNowHour, 1).level, 1.0, 0.01);
+  EXPECT_NEAR(level_stats(held_since(60, 300.0F), kNowHour, 1).level, 0.3, 0.01);
+  EXPECT_NEAR(level_stats(held_since(60, 0.0F), kNowHour, 1).level, 0.0, 0.01);
+}
+
 TEST(LevelStats, NoiseOfAPoissonQueueIsTheFloorAndLevelFollowsATrendDown) {
   // 1000 an hour for two weeks, then 600 an hour over the last week: a trend down.
   const HourRing ring =
