@@ -139,7 +139,9 @@ std::optional<double> block_dispersion(const MinuteRing& minutes, std::int64_t n
   }
   double sq_diff = 0;
   for (const double d : sq_diffs) sq_diff += d;
-  return std::clamp(sq_diff / (2.0 * static_cast<double>(sq_diffs.size())) / mean, 1.0, 1e6);
+  // The upper bound only keeps nonsense out: a source counted in bytes or rows bursts in the
+  // millions, and a burst size capped below its real one makes every missing burst a collapse.
+  return std::clamp(sq_diff / (2.0 * static_cast<double>(sq_diffs.size())) / mean, 1.0, 1e9);
 }
 
 // A queue is as bursty as it has recently been: a calm stretch lowers the estimate slowly

@@ -86,5 +86,21 @@ TEST(QueueHistory, SweepCheckpointsCoverEveryLadderWindowAndItsRecentHour) {
     EXPECT_EQ(kSweepSlot[static_cast<std::size_t>(kSweepMinutes[i])], static_cast<int>(i));
 }
 
+// The index of dispersion is about the burst size, however large: a source that moves in
+// bursts of ten million (bytes, rows, events) must not be judged as if its bursts were a
+// million, or every hour without its burst reads as a collapse (NAB's ec2_network_in_5abac7).
+TEST(QueueHistory, DispersionFollowsBurstsOfTenMillion) {
+  QueueHistory h;
+  const Timezone utc;
+  const std::int64_t t0 = 1716800400;
+  for (std::int64_t m = 0; m < 6 * 60; ++m) {
+    const double completed = m % 30 == 0 ? 1e7 : 50;  // a burst every half hour
+    h.record(utc, t0 + m * 60, t0 + (m + 1) * 60, completed, 0);
+  }
+  h.refresh_dispersion(t0 + 6 * 3600);
+  EXPECT_GT(h.dispersion(), 1e6);
+  EXPECT_GT(h.lull_dispersion(), 1e6);
+}
+
 }  // namespace
 }  // namespace qw::rules
