@@ -161,6 +161,21 @@ TEST(BelowBaseline, AStepDownForGoodIsTheNewLevelAfterTwoDaysOfWarning) {
   EXPECT_TRUE(stalled) << "a stall at the new level was not paged";
 }
 
+// The held hours become the level after two days, but a level lowers an expectation to a quarter
+// at most: workers wedged at 2% for three days are still a collapse on the third.
+TEST(BelowBaseline, AHaltThatLastsDaysIsStillACollapseAfterItsHoursBecomeTheLevel) {
+  Driver d({}, Timezone(), kStart, 60s, 13);
+  d.feed(std::chrono::hours{24 * 21 + 10}, daily_wave);
+  const auto wedged = [](Time t) { return daily_wave(t) * 0.02; };
+  ASSERT_TRUE(d.run_until("throughput_collapse", 1h, wedged));
+  d.run_until("never", std::chrono::hours{48}, wedged);
+  int held = 0, steps = 0;
+  for (; steps < 24 * 60; ++steps) {
+    held += find(d.step(d.draw(wedged(d.now + 60s))), "throughput_collapse") ? 1 : 0;
+  }
+  EXPECT_GE(held, steps * 95 / 100) << "the third day of a 2% halt was not held as a collapse";
+}
+
 // Traffic that follows Berlin office hours: 09:00-17:00 local, across a DST change.
 double berlin_office(Time t, const Timezone& berlin) {
   const std::int64_t local = local_hour_index(berlin, epoch_seconds(t));
