@@ -193,7 +193,11 @@ TEST(LevelStats, HeldHoursAreTheLevelOnlyWhenAlertsHeldThroughTwoDays) {
   const auto held_since = [](std::int64_t hours_ago, float count_then) {
     HourRing ring = three_weeks(
         [&](std::int64_t h) { return h >= kNowHour - hours_ago ? count_then : 1000.0F; });
-    for (std::int64_t h = kNowHour - hours_ago; h < kNowHour; ++h) ring.write(h)->excluded = true;
+    for (std::int64_t h = kNowHour - hours_ago; h < kNowHour; ++h) {
+      HourSlot* s = ring.write(h);
+      if (s == nullptr) throw std::out_of_range("hour outside the ring");
+      s->excluded = true;
+    }
     return ring;
   };
   EXPECT_NEAR(level_stats(held_since(20, 0.0F), kNowHour, 1).level, 1.0, 0.01);
