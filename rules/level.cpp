@@ -11,7 +11,7 @@
 namespace qw::rules {
 namespace {
 constexpr int kLookbackHours = 7 * 24;
-constexpr int kLevelHours = 24;  // the recent level: a day of normal hours ...
+constexpr int kLevelHours = 24;  // the recent level: a day of normal hours within two days ...
 // ... before the last six (the longest window a rule judges, the minute history): a stall is
 // normal hours until an alert holds, and counted in the level it would lower its own
 // expectation as it goes on, most on the slow queues whose halt needs the longest windows.
@@ -61,31 +61,28 @@ LevelStats level_stats(const HourRing& hours, std::int64_t current_local_hour, d
   // the run, so a sum is always of three consecutive hours.
   std::array<double, 3> run_count{}, run_base{};
   int run = 0;
-  // Every measured hour of the level's day, alert-held ones too: the level when alerts held
-  // through most of the last two days (below).
-  double seen_held = 0, expected_held = 0;
-  int held_hours = 0;
+  // Every measured hour of the day before the last six, alert-held ones too: the level when
+  // alerts held through most of the last two days (below).
+  double seen_day = 0, expected_day = 0;
+  int day_hours = 0;
   for (int k = 1; k <= kLookbackHours; ++k) {
     const std::int64_t h = current_local_hour - k;
     const HourSlot* s = hours.read(h);
     const bool measured = s != nullptr && s->measured_s >= kMinMeasuredPerHour;
     const bool in_level_day = k > kLevelLagHours && k <= kLevelLagHours + kLevelHours;
-    if (measured && s->excluded && in_level_day) {
-      if (const auto held = baseline_rate(hours, h, 0)) {
-        const double base = held->per_second * s->measured_s;
-        if (base >= kMinBaselineCount) {
-          seen_held += s->count;
-          expected_held += base;
-          ++held_hours;
-        }
-      }
+    // The baseline an hour had: for every normal hour, and for an alert-held one of that day.
+    const auto rate =
+        measured && (!s->excluded || in_level_day) ? baseline_rate(hours, h, 0) : std::nullopt;
+    const double base = rate ? rate->per_second * s->measured_s : 0;
+    if (in_level_day && base >= kMinBaselineCount) {
+      seen_day += s->count;
+      expected_day += base;
+      ++day_hours;
     }
-    const auto rate = !measured || s->excluded ? std::nullopt : baseline_rate(hours, h, 0);
-    if (!rate) {
+    if (!rate || s->excluded) {
       run = 0;
       continue;
     }
-    const double base = rate->per_second * s->measured_s;
     run_count[static_cast<std::size_t>(k % 3)] = s->count;
     run_base[static_cast<std::size_t>(k % 3)] = base;
     if (++run >= 3) {
@@ -99,11 +96,6 @@ LevelStats level_stats(const HourRing& hours, std::int64_t current_local_hour, d
     if (base < kMinBaselineCount) continue;
     logs.push_back(std::log((s->count + 0.5) / (base + 0.5)));
     poisson.push_back(dispersion / base);  // the count's own variance on the log scale
-    if (in_level_day) {
-      seen_held += s->count;
-      expected_held += base;
-      ++held_hours;
-    }
     if (k > kLevelLagHours && k <= kLevelLagHours + 2 * kLevelHours && level_hours < kLevelHours) {
       seen += s->count;
       expected += base;
@@ -113,14 +105,14 @@ LevelStats level_stats(const HourRing& hours, std::int64_t current_local_hour, d
   out.hours = static_cast<int>(logs.size());
   if (level_hours >= kLevelHours / 2 && expected > 0) {
     out.level = seen / expected;
-  } else if (held_hours >= kLevelHours / 2 && expected_held > 0) {
+  } else if (day_hours >= kLevelHours / 2 && expected_day > 0) {
     // Alerts held through most of the last two days, so their hours taught no baseline and no
     // level: a queue whose traffic stepped down for good (a customer gone, a feature retired)
     // would hold its below_baseline warning until its old hours left the baseline (a week on
     // the daily median, three on the weekly), every incident in them hidden under it. Past two days
     // the held hours are the level. A stall still pages: the level lowers an expectation to a
     // quarter at most.
-    out.level = seen_held / expected_held;
+    out.level = seen_day / expected_day;
   }
   if (out.hours < kMinNoiseHours) return out;
   const double centre = median_of(logs);
